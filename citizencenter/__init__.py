@@ -1,0 +1,37 @@
+"""citizencenter: the contact-centre backend of a municipal citizen service centre."""
+
+from flask import Flask
+
+from citizencenter import db, errors, outbox
+from citizencenter.api import Api
+from citizencenter.config import Config
+from citizencenter.pagination import Paginator
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Build the web application from `Config`, overridden by `config`."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    app.extensions["engine"] = engine = app.config.get("ENGINE") or db.make_engine(
+        app.config["DATABASE_URL"])
+    db.session.configure(bind=engine)
+    outbox.set_publisher(outbox.Publisher(app.config["REDIS_URL"]))
+    app.extensions["paginator"] = Paginator(
+        app.config["SECRET_KEY"], app.config["CURSOR_MAX_AGE_S"],
+        app.config["PAGE_SIZE_DEFAULT"], app.config["PAGE_SIZE_MAX"])
+    app.teardown_appcontext(lambda _exc: db.session.remove())
+
+    api = Api(app)
+    errors.init_app(app)
+    from citizencenter import health
+    from citizencenter.cases import views as cases_views
+    from citizencenter.organisation import views as organisation_views
+
+    for blueprint in (health.blp, cases_views.blp, organisation_views.blp):
+        api.register_blueprint(blueprint)
+    return app

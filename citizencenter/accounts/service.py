@@ -1,0 +1,144 @@
+"""Users, API tokens and who may do what."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.models import ApiToken, Department, Role, User
+from citizencenter.db import utcnow
+from citizencenter.errors import AppError, Forbidden, Unauthorized
+
+ROLE_SCOPES: dict[Role, frozenset[str]] = {
+    Role.GUIDE: frozenset({"cases:read", "cases:write", "directory:read"}),
+    Role.DEPARTMENT: frozenset({"cases:read", "cases:write", "directory:read"}),
+    Role.SUPERVISOR: frozenset({"cases:read", "cases:write", "directory:read", "reports:read",
+                                "users:read"}),
+    Role.ADMIN: frozenset({"*"}),
+}
+# Scopes an integration token may carry.
+INTEGRATION_SCOPES = frozenset({
+    "cases:read", "cases:write", "directory:read", "reports:read", "users:read",
+    "calls:write", "mail:ingest", "social:write",
+})
+TOKEN_PREFIX = "cc_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a request or the actor of a task."""
+
+    actor: str
+    scopes: frozenset[str]
+    role: Role | None = None
+    user_id: int | None = None
+    department_id: int | None = None
+    token_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+    def has_scope(self, scope: str) -> bool:
+        return "*" in self.scopes or scope in self.scopes
+
+    def require(self, scope: str) -> None:
+        if not self.has_scope(scope):
+            raise Forbidden(f"This token lacks the scope {scope!r}.")
+
+    @property
+    def is_department_staff(self) -> bool:
+        return self.role == Role.DEPARTMENT
+
+
+SYSTEM = Principal(actor="system", scopes=frozenset({"*"}))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvalidAccount(AppError):
+    status, title, slug = 422, "Invalid account data", "invalid-account"
+
+
+def create_user(session: Session, email: str, name: str, role: str,
+                department_slug: str | None = None) -> User:
+    """Create a user; department staff must belong to a department."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidAccount(f"Unknown role {role!r}; one of {', '.join(Role)}.") from None
+    department = None
+    if department_slug:
+        department = session.scalar(select(Department).where(Department.slug == department_slug))
+        if department is None:
+            raise InvalidAccount(f"Unknown department {department_slug!r}.")
+    if role == Role.DEPARTMENT and department is None:
+        raise InvalidAccount("Department staff need a department.")
+    email = email.strip().lower()
+    if session.scalar(select(User).where(User.email == email)):
+        raise InvalidAccount("A user with this e-mail exists.")
+    user = User(email=email, name=name, role=role, department=department)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def create_token(session: Session, name: str, *, role: str | None = None,
+                 scopes: list[str] | None = None, user_email: str | None = None,
+                 ) -> tuple[ApiToken, str]:
+    """Issue a token for a user (their role), a role, or an integration (scopes)."""
+    user = None
+    if user_email:
+        user = session.scalar(select(User).where(User.email == user_email.strip().lower()))
+        if user is None:
+            raise InvalidAccount(f"No user with e-mail {user_email!r}.")
+    if role is not None:
+        try:
+            role = Role(role)
+        except ValueError:
+            raise InvalidAccount(f"Unknown role {role!r}; one of {', '.join(Role)}.") from None
+    scopes = sorted(set(scopes or []))
+    unknown = set(scopes) - INTEGRATION_SCOPES
+    if unknown:
+        raise InvalidAccount(f"Unknown scopes: {', '.join(sorted(unknown))}.")
+    if not (user or role or scopes):
+        raise InvalidAccount("A token needs a user, a role or scopes.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, prefix=secret[:10], token_hash=hash_token(secret),
+                     user=user, role=role or (user.role if user else None), scopes=scopes)
+    session.add(token)
+    session.commit()
+    return token, secret
+
+
+def revoke_tokens_named(session: Session, name: str) -> None:
+    for token in session.scalars(select(ApiToken).where(ApiToken.name == name,
+                                                        ApiToken.revoked_at.is_(None))):
+        token.revoked_at = utcnow()
+    session.commit()
+
+
+def authenticate(session: Session, secret: str | None) -> Principal:
+    """Resolve a bearer token to its principal or raise Unauthorized."""
+    if not secret:
+        raise Unauthorized("An Authorization: Bearer token is required.")
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    now = utcnow()
+    if (token is None or token.revoked_at is not None
+            or (token.expires_at is not None and token.expires_at <= now)
+            or (token.user is not None and not token.user.active)):
+        raise Unauthorized("The token is not valid.")
+    user = token.user
+    role = user.role if user else token.role
+    scopes = set(token.scopes or [])
+    if role:
+        scopes |= ROLE_SCOPES[Role(role)]
+    return Principal(
+        actor=f"user:{user.id}" if user else f"token:{token.id}",
+        scopes=frozenset(scopes),
+        role=Role(role) if role else None,
+        user_id=user.id if user else None,
+        department_id=user.department_id if user else None,
+        token_id=token.id,
+    )

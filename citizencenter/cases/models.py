@@ -1,0 +1,81 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from citizencenter.accounts.models import Department, User
+from citizencenter.cases.enums import TRANSITIONS, CaseStatus, Channel, Direction, Priority
+from citizencenter.contacts.models import Contact
+from citizencenter.db import Base, str_enum, utcnow
+from citizencenter.organisation.models import Category, Queue
+
+
+class Case(Base):
+    """An ärende: one matter a citizen raised, across all its messages and calls."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_received_at_id", "received_at", "id"),
+        Index("ix_cases_status_queue", "status", "queue_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, 20))
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, 24), default=CaseStatus.NEW)
+    priority: Mapped[Priority] = mapped_column(str_enum(Priority, 10), default=Priority.NORMAL)
+    subject: Mapped[str] = mapped_column(String(300))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    routed_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    resolved_at_first_contact: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    category: Mapped[Category | None] = relationship(lazy="joined")
+    contact: Mapped[Contact | None] = relationship(lazy="joined")
+    queue: Mapped[Queue | None] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    assignee: Mapped[User | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def can_transition_to(self, status: CaseStatus) -> bool:
+        return status in TRANSITIONS[self.status]
+
+
+class Message(Base):
+    """One entry in a case's conversation: from the citizen, to the citizen, or a note."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_case_id_created_at", "case_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, 10))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, 20))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    # Channel specifics: e-mail headers, attachment descriptors, call ids, Meta mids.
+    channel_metadata: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+    case: Mapped[Case] = relationship()
+
+
+class ReferenceCounter(Base):
+    """Last MC-YYYY-NNNNNN number handed out per year."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,130 @@
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
+from citizencenter.contacts.service import normalise_phone
+from citizencenter.pagination import PageArgsSchema, page_schema
+
+MAX_BODY = 50_000
+
+
+class PhoneNumber(fields.String):
+    """A phone number, answered in E.164."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return normalise_phone(raw)
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from None
+
+
+class ContactInSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.Email(validate=validate.Length(max=254))
+    phone = PhoneNumber(validate=validate.Length(max=40))
+
+
+class ContactSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class UserRefSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+def _slug(attr):
+    return fields.Function(lambda obj: getattr(getattr(obj, attr), "slug", None),
+                           metadata={"type": "string", "nullable": True})
+
+
+class CaseCreateSchema(ma.Schema):
+    channel = fields.Enum(Channel, by_value=True, required=True)
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.String(required=True, validate=validate.Length(max=MAX_BODY))
+    category = fields.String(validate=validate.Length(min=1, max=64))
+    priority = fields.Enum(Priority, by_value=True)
+    contact = fields.Nested(ContactInSchema)
+    received_at = fields.AwareDateTime(
+        metadata={"description": "When the contact happened, if earlier than now."})
+
+
+class CaseUpdateSchema(ma.Schema):
+    status = fields.Enum(CaseStatus, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    subject = fields.String(validate=validate.Length(min=1, max=300))
+    category = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    queue = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    department = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    assignee = fields.Integer(allow_none=True)
+    resolved_at_first_contact = fields.Boolean()
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Give at least one field to change.")
+
+
+class CaseSchema(ma.Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    channel = fields.Enum(Channel, by_value=True)
+    status = fields.Enum(CaseStatus, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    subject = fields.String()
+    category = _slug("category")
+    queue = _slug("queue")
+    department = _slug("department")
+    contact = fields.Nested(ContactSchema, allow_none=True)
+    assignee = fields.Nested(UserRefSchema, allow_none=True)
+    received_at = fields.AwareDateTime()
+    routed_at = fields.AwareDateTime(allow_none=True)
+    first_response_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    resolved_at_first_contact = fields.Boolean()
+    updated_at = fields.AwareDateTime()
+    version = fields.Integer()
+
+
+class CaseQueryArgsSchema(PageArgsSchema):
+    status = fields.Enum(CaseStatus, by_value=True)
+    channel = fields.Enum(Channel, by_value=True)
+    queue = fields.String(validate=validate.Length(max=64))
+    department = fields.String(validate=validate.Length(max=64))
+    assignee = fields.Integer()
+    received_from = fields.AwareDateTime()
+    received_to = fields.AwareDateTime()
+    q = fields.String(validate=validate.Length(min=1, max=200),
+                      metadata={"description": "Text to find in the subject."})
+
+    @ma.validates_schema
+    def range_in_order(self, data, **kwargs):
+        if data.get("received_from") and data.get("received_to") \
+                and data["received_from"] > data["received_to"]:
+            raise ma.ValidationError("received_from is after received_to.", "received_from")
+
+
+class MessageCreateSchema(ma.Schema):
+    direction = fields.Enum(Direction, by_value=True, required=True)
+    body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_BODY))
+    channel_metadata = fields.Dict(keys=fields.String())
+
+
+class MessageSchema(ma.Schema):
+    id = fields.Integer()
+    case_id = fields.UUID()
+    direction = fields.Enum(Direction, by_value=True)
+    channel = fields.Enum(Channel, by_value=True)
+    author = fields.Nested(UserRefSchema, allow_none=True)
+    body = fields.String()
+    channel_metadata = fields.Dict()
+    created_at = fields.AwareDateTime()
+
+
+CasePageSchema = page_schema(CaseSchema, "CasePage")
+MessagePageSchema = page_schema(MessageSchema, "MessagePage")

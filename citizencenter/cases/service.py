@@ -1,0 +1,226 @@
+"""Opening, reading, changing and conversing on cases."""
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from citizencenter import outbox
+from citizencenter.accounts.models import Department, Role, User
+from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
+from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
+from citizencenter.cases.models import Case, Message, ReferenceCounter
+from citizencenter.contacts import service as contacts
+from citizencenter.db import utcnow
+from citizencenter.errors import (
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+from citizencenter.organisation.models import Category, Queue
+from citizencenter.pagination import Paginator
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def next_reference(session: Session, at: datetime) -> str:
+    """Hand out the next MC-YYYY-NNNNNN; one atomic upsert, numbered per Swedish year."""
+    year = at.astimezone(STOCKHOLM).year
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    stmt = (insert(ReferenceCounter).values(year=year, last_value=1)
+            .on_conflict_do_update(index_elements=["year"],
+                                   set_={"last_value": ReferenceCounter.last_value + 1})
+            .returning(ReferenceCounter.last_value))
+    return f"MC-{year}-{session.execute(stmt).scalar_one():06d}"
+
+
+def _by_slug(session: Session, model, slug: str | None, field: str):
+    if slug is None:
+        return None
+    row = session.scalar(select(model).where(model.slug == slug))
+    if row is None:
+        raise InvalidInput(field, f"Unknown {field} {slug!r}.")
+    return row
+
+
+def open_case(session: Session, actor: Principal, *, channel: Channel, subject: str,
+              description: str, category: str | None = None,
+              priority: Priority = Priority.NORMAL, contact: dict | None = None,
+              received_at: datetime | None = None,
+              channel_metadata: dict | None = None) -> Case:
+    """Open a case for an inbound contact and hand it to routing."""
+    now = utcnow()
+    if received_at is not None and received_at > now:
+        raise InvalidInput("received_at", "Lies in the future.")
+    received_at = received_at or now
+    category_row = _by_slug(session, Category, category, "category")
+    contact_row = contacts.find_or_create(session, **(contact or {}))
+    case = Case(
+        channel=channel, subject=subject, priority=priority, category=category_row,
+        contact=contact_row, received_at=received_at,
+        # Taken after the look-ups: the counter row stays locked until commit.
+        reference=next_reference(session, received_at),
+    )
+    session.add(case)
+    if description:
+        session.add(Message(case=case, direction=Direction.INBOUND, channel=channel,
+                            body=description, channel_metadata=channel_metadata or {},
+                            created_at=received_at))
+    session.flush()
+    outbox.enqueue(session, "case.created", {"case_id": str(case.id)})
+    audit.record(session, actor.actor, "case.created", "case", case.id, channel=channel.value)
+    session.commit()
+    return case
+
+
+def visible_cases(actor: Principal) -> Select:
+    """Department staff see only their department's cases."""
+    query = select(Case)
+    if actor.is_department_staff:
+        query = query.where(Case.department_id == actor.department_id)
+    return query
+
+
+def get_case(session: Session, actor: Principal, case_id: uuid.UUID) -> Case:
+    case = session.scalar(visible_cases(actor).where(Case.id == case_id))
+    if case is None:
+        raise NotFound("No such case.")  # also for cases the caller may not see
+    return case
+
+
+def list_cases(session: Session, actor: Principal, paginator: Paginator, *,
+               limit: int | None = None, cursor: str | None = None, **filters) -> tuple:
+    """Page through cases, newest first."""
+    query = visible_cases(actor)
+    for name, column in (("status", Case.status), ("channel", Case.channel),
+                         ("assignee", Case.assignee_id)):
+        if name in filters:
+            query = query.where(column == filters[name])
+    if "queue" in filters:
+        query = query.join(Queue, Case.queue_id == Queue.id).where(Queue.slug == filters["queue"])
+    if "department" in filters:
+        query = query.join(Department, Case.department_id == Department.id) \
+            .where(Department.slug == filters["department"])
+    if "received_from" in filters:
+        query = query.where(Case.received_at >= filters["received_from"])
+    if "received_to" in filters:
+        query = query.where(Case.received_at < filters["received_to"])
+    if "q" in filters:
+        pattern = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%") \
+            .replace("_", "\\_") + "%"
+        query = query.where(Case.subject.ilike(pattern, escape="\\"))
+    return paginator.page(
+        session, query, (Case.received_at, Case.id),
+        to_key=lambda c: [c.received_at.isoformat(), str(c.id)],
+        from_key=lambda k: (datetime.fromisoformat(k[0]), uuid.UUID(k[1])),
+        filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor)
+
+
+def _apply_status(case: Case, status: CaseStatus, actor: Principal, session: Session) -> None:
+    if status == case.status:
+        return
+    if not case.can_transition_to(status):
+        raise InvalidTransition(f"A case cannot go from {case.status} to {status}.")
+    if status == CaseStatus.FORWARDED and case.department_id is None:
+        raise InvalidInput("department", "Forwarding needs a department.")
+    now = utcnow()
+    previous = case.status
+    if status == CaseStatus.RESOLVED:
+        case.resolved_at = now
+    elif status == CaseStatus.CLOSED:
+        case.resolved_at = case.resolved_at or now
+        case.closed_at = now
+    elif status == CaseStatus.OPEN and previous in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        case.resolved_at = case.closed_at = None
+        audit.record(session, actor.actor, "case.reopened", "case", case.id)
+    case.status = status
+    audit.record(session, actor.actor, "case.status_changed", "case", case.id,
+                 **{"from": previous.value, "to": status.value})
+
+
+def _assignee(session: Session, user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise InvalidInput("assignee", "No active user with this id.")
+    return user
+
+
+def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
+                expected_version: int | None, changes: dict) -> Case:
+    """Change a case the caller has seen at `expected_version` (optimistic locking)."""
+    if expected_version is None:
+        raise PreconditionRequired("Send If-Match with the ETag of the case you read.")
+    case = get_case(session, actor, case_id)
+    if case.version != expected_version:
+        raise PreconditionFailed("The case changed since you read it; fetch it again.")
+    if "category" in changes:
+        case.category = _by_slug(session, Category, changes["category"], "category")
+    if "queue" in changes:
+        case.queue = _by_slug(session, Queue, changes["queue"], "queue")
+    if "department" in changes:
+        case.department = _by_slug(session, Department, changes["department"], "department")
+    if "assignee" in changes:
+        user = _assignee(session, changes["assignee"])
+        if user and user.role == Role.DEPARTMENT and user.department_id != case.department_id:
+            raise InvalidInput("assignee", "Department staff take only their department's cases.")
+        case.assignee = user
+    for name in ("subject", "priority", "resolved_at_first_contact"):
+        if name in changes:
+            setattr(case, name, changes[name])
+    if "status" in changes:
+        _apply_status(case, changes["status"], actor, session)
+    audit.record(session, actor.actor, "case.updated", "case", case.id,
+                 fields=sorted(changes))
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise PreconditionFailed("The case changed while you saved; fetch it again.") from None
+    return case
+
+
+def list_messages(session: Session, actor: Principal, case_id: uuid.UUID,
+                  paginator: Paginator, limit: int | None = None,
+                  cursor: str | None = None) -> tuple:
+    """The conversation of a case, oldest first."""
+    case = get_case(session, actor, case_id)
+    query = select(Message).where(Message.case_id == case.id)
+    return paginator.page(
+        session, query, (Message.created_at, Message.id),
+        to_key=lambda m: [m.created_at.isoformat(), m.id],
+        from_key=lambda k: (datetime.fromisoformat(k[0]), int(k[1])),
+        filters={"case": str(case.id)}, limit=limit, cursor=cursor, descending=False)
+
+
+def add_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
+                direction: Direction, body: str, channel_metadata: dict | None = None
+                ) -> Message:
+    """Add to the conversation; the citizen writing again reopens a finished case."""
+    case = get_case(session, actor, case_id)
+    now = utcnow()
+    message = Message(case=case, direction=direction, channel=case.channel, body=body,
+                      author_id=actor.user_id, channel_metadata=channel_metadata or {},
+                      created_at=now)
+    session.add(message)
+    if direction == Direction.OUTBOUND:
+        case.first_response_at = case.first_response_at or now
+        if case.status == CaseStatus.NEW:
+            _apply_status(case, CaseStatus.OPEN, actor, session)
+    elif direction == Direction.INBOUND and case.status in (
+            CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.WAITING_ON_CITIZEN):
+        _apply_status(case, CaseStatus.OPEN, actor, session)
+    session.flush()
+    audit.record(session, actor.actor, "message.added", "case", case.id,
+                 message_id=message.id, direction=direction.value)
+    session.commit()
+    return message

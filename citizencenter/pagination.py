@@ -1,0 +1,74 @@
+"""Keyset pagination with signed, expiring cursors bound to the query they came from."""
+
+import hashlib
+import json
+
+import marshmallow as ma
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import Select, tuple_
+
+from citizencenter.errors import AppError
+
+
+class InvalidCursor(AppError):
+    status, title, slug = 400, "Invalid cursor", "invalid-cursor"
+
+
+class PageArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(validate=ma.validate.Range(min=1, max=100))
+    cursor = ma.fields.String(validate=ma.validate.Length(max=500))
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """The envelope every list in the API answers with."""
+    return ma.Schema.from_dict(
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "next_cursor": ma.fields.String(allow_none=True, required=True),
+        },
+        name=name,
+    )
+
+
+class Paginator:
+    def __init__(self, secret_key: str, max_age_s: int, default_limit: int, max_limit: int):
+        self.serializer = URLSafeTimedSerializer(secret_key, salt="page-cursor")
+        self.max_age_s = max_age_s
+        self.default_limit = default_limit
+        self.max_limit = max_limit
+
+    @staticmethod
+    def fingerprint(filters: dict) -> str:
+        canonical = json.dumps(filters, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def page(self, session, query: Select, keys: tuple, to_key, from_key, filters: dict,
+             limit: int | None, cursor: str | None, descending: bool = True):
+        """Return (rows, next_cursor) ordered by `keys`, continuing after `cursor`."""
+        limit = min(limit or self.default_limit, self.max_limit)
+        fingerprint = self.fingerprint(filters)
+        if cursor:
+            try:
+                after = from_key(self._decode(cursor, fingerprint))
+            except (TypeError, ValueError, KeyError):
+                raise InvalidCursor("The cursor is malformed.") from None
+            bound = tuple_(*keys)
+            query = query.where(bound < tuple_(*after) if descending else bound > tuple_(*after))
+        order = [k.desc() for k in keys] if descending else list(keys)
+        rows = list(session.scalars(query.order_by(*order).limit(limit + 1)).unique())
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = self.serializer.dumps({"k": to_key(rows[-1]), "f": fingerprint})
+        return rows, next_cursor
+
+    def _decode(self, cursor: str, fingerprint: str) -> list:
+        try:
+            data = self.serializer.loads(cursor, max_age=self.max_age_s)
+        except SignatureExpired:
+            raise InvalidCursor("The cursor has expired; start from the first page.") from None
+        except BadSignature:
+            raise InvalidCursor("The cursor is not one this API issued.") from None
+        if data.get("f") != fingerprint:
+            raise InvalidCursor("The cursor belongs to a query with other filters.")
+        return data["k"]

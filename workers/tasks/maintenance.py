@@ -1,0 +1,18 @@
+from datetime import timedelta
+
+from celery import shared_task
+from flask import current_app
+
+from citizencenter import db, idempotency, outbox
+from citizencenter.db import utcnow
+
+PUBLISHED_OUTBOX_KEPT = timedelta(days=7)
+
+
+@shared_task(name="maintenance.purge_expired", acks_late=True)
+def purge_expired() -> None:
+    try:
+        idempotency.purge_expired(db.session, current_app.config["IDEMPOTENCY_TTL_S"])
+        outbox.purge_published(db.session, utcnow() - PUBLISHED_OUTBOX_KEPT)
+    finally:
+        db.session.remove()
