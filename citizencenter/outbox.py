@@ -5,6 +5,7 @@ kicked; a beat task also runs it every second, so a Redis outage only delays wor
 Publishing is at-least-once; every task is idempotent.
 """
 
+import contextlib
 import logging
 import time
 from datetime import datetime
@@ -85,7 +86,8 @@ class Publisher:
 
 def relay(session: Session, publisher: Publisher, batch: int = 200) -> int:
     """Publish pending outbox rows in id order; return how many were published."""
-    publisher.redis.delete(KICK_KEY)
+    with contextlib.suppress(redis.RedisError):  # a failed send below records the outage
+        publisher.redis.delete(KICK_KEY)
     published = 0
     while True:
         query = (select(OutboxMessage).where(OutboxMessage.published_at.is_(None))

@@ -129,7 +129,7 @@ def _apply_status(case: Case, status: CaseStatus, actor: Principal, session: Ses
         return
     if not case.can_transition_to(status):
         raise InvalidTransition(f"A case cannot go from {case.status} to {status}.")
-    if status == CaseStatus.FORWARDED and case.department_id is None:
+    if status == CaseStatus.FORWARDED and case.department is None:
         raise InvalidInput("department", "Forwarding needs a department.")
     now = utcnow()
     previous = case.status
@@ -171,7 +171,7 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
         case.department = _by_slug(session, Department, changes["department"], "department")
     if "assignee" in changes:
         user = _assignee(session, changes["assignee"])
-        if user and user.role == Role.DEPARTMENT and user.department_id != case.department_id:
+        if user and user.role == Role.DEPARTMENT and user.department != case.department:
             raise InvalidInput("assignee", "Department staff take only their department's cases.")
         case.assignee = user
     for name in ("subject", "priority", "resolved_at_first_contact"):

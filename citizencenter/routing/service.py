@@ -3,7 +3,7 @@
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from citizencenter.audit import service as audit
 from citizencenter.cases.models import Case
@@ -13,7 +13,8 @@ from citizencenter.organisation.models import ChannelDefaultQueue
 
 def route_case(session: Session, case_id: uuid.UUID) -> bool:
     """Put a new case in its channel's default queue; a second run changes nothing."""
-    query = select(Case).where(Case.id == case_id)
+    # Columns only: FOR UPDATE cannot lock the outer side of the eager joins.
+    query = select(Case).options(lazyload("*")).where(Case.id == case_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     case = session.scalar(query)

@@ -1,0 +1,36 @@
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from citizencenter.cli import _alembic_config, upgrade_database
+from citizencenter.db import Base, make_engine
+from citizencenter.models import load_all
+
+
+def test_one_head():
+    heads = ScriptDirectory.from_config(_alembic_config()).get_heads()
+    assert len(heads) == 1
+
+
+def test_migrated_schema_matches_the_models(engine):
+    """The session's database was built by the migrations alone (see conftest)."""
+    load_all()
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}),
+                                Base.metadata)
+    assert diff == []
+
+
+def test_upgrade_downgrade_upgrade_on_an_empty_sqlite_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    assert {"cases", "messages", "outbox_messages", "idempotency_keys"} <= set(
+        inspect(engine).get_table_names())
+    command.downgrade(_alembic_config(url), "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    upgrade_database(url)
+    assert "cases" in inspect(engine).get_table_names()
+    engine.dispose()

@@ -1,0 +1,71 @@
+import json
+import uuid
+
+import redis
+from sqlalchemy import select
+
+from citizencenter import outbox
+from citizencenter.accounts.service import SYSTEM
+from citizencenter.audit.service import entries_for
+from citizencenter.cases import service as cases
+from citizencenter.cases.enums import Channel
+from citizencenter.outbox import OutboxMessage, Publisher
+from citizencenter.routing.service import route_case
+
+
+def _open(session, channel=Channel.EMAIL):
+    return cases.open_case(session, SYSTEM, channel=channel, subject="Fråga",
+                           description="Hej")
+
+
+def test_route_case_is_idempotent(session):
+    case = _open(session, Channel.SOCIAL)
+    assert route_case(session, case.id) is True
+    assert route_case(session, case.id) is False
+    session.refresh(case)
+    assert case.queue.slug == "sociala-medier" and case.routed_at is not None
+    assert [e.action for e in entries_for(session, "case", case.id)].count("case.routed") == 1
+    assert route_case(session, uuid.uuid4()) is False
+
+
+def test_relay_publishes_each_pending_row_to_the_broker_once(session, redis_server):
+    client = redis.Redis.from_url(redis_server.url)
+    client.delete("celery")
+    case = _open(session)
+    publisher = Publisher(redis_server.url)
+    pending = session.scalars(select(OutboxMessage)
+                              .where(OutboxMessage.published_at.is_(None))).all()
+    assert outbox.relay(session, publisher) == len(pending) >= 1
+    assert outbox.relay(session, publisher) == 0
+    messages = [json.loads(m) for m in client.lrange("celery", 0, -1)]
+    tasks = [m["headers"]["task"] for m in messages]
+    assert tasks.count("routing.route_case") == len(pending)
+    bodies = [json.loads(__import__("base64").b64decode(m["body"])) for m in messages]
+    assert [[{"case_id": str(case.id)}], {}, {"callbacks": None, "errbacks": None,
+            "chain": None, "chord": None}] in bodies
+    client.delete("celery")
+
+
+def test_relay_keeps_rows_when_the_broker_is_down(session):
+    _open(session)
+    dead = Publisher("redis://127.0.0.1:1/0")
+    before = session.scalars(select(OutboxMessage)
+                             .where(OutboxMessage.published_at.is_(None))).all()
+    try:
+        outbox.relay(session, dead)
+        raise AssertionError("relay should fail without a broker")
+    except Exception as exc:
+        assert not isinstance(exc, AssertionError)
+    after = session.scalars(select(OutboxMessage)
+                            .where(OutboxMessage.published_at.is_(None))).all()
+    assert len(after) == len(before)
+    assert after[0].attempts == 1 and after[0].last_error
+
+
+def test_payloads_carry_ids_only(session):
+    case = cases.open_case(session, SYSTEM, channel=Channel.PHONE, subject="Samtal",
+                           description="Personnummer 19121212-1212",
+                           contact={"name": "Tolvan Tolvansson", "phone": "+46701234567"})
+    rows = session.scalars(select(OutboxMessage)).all()
+    row = next(r for r in rows if r.payload.get("case_id") == str(case.id))
+    assert row.payload == {"case_id": str(case.id)}
