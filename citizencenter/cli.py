@@ -136,6 +136,7 @@ def run(port, host):
     instance.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
     redis_url = os.environ.get("REDIS_URL")
+    redis_note = "" if redis_url else " (embedded)"
     if not redis_url:
         redis_process, redis_url = _start_embedded_redis(instance)
         children.append(redis_process)
@@ -151,29 +152,65 @@ def run(port, host):
 
     env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url}
     python = sys.executable
-    commands = [
-        [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-         "--threads", "4", "--access-logfile", "-", "wsgi:app"],
-        [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel", "INFO",
-         "--concurrency", "2", "--hostname", "embedded@%h"],
-        [python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "WARNING",
-         "--schedule", str(instance / "celerybeat-schedule")],
-    ]
-    root = str(MIGRATIONS.parent)
-    children += [subprocess.Popen(c, env=env, cwd=root) for c in commands]
+    logs = instance / "logs"
+    logs.mkdir(exist_ok=True)
+    commands = {
+        "web": [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
+                "--threads", "4", "--access-logfile", "-", "wsgi:app"],
+        "worker": [python, "-m", "celery", "-A", "workers.celery_app", "worker",
+                   "--loglevel", "INFO", "--concurrency", "2", "--hostname", "embedded@%h"],
+        "beat": [python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel",
+                 "INFO", "--schedule", str(instance / "celerybeat-schedule")],
+    }
+    for name, command in commands.items():
+        with open(logs / f"{name}.log", "ab") as log:
+            children.append(subprocess.Popen(command, env=env, cwd=MIGRATIONS.parent,
+                                             stdout=log, stderr=subprocess.STDOUT))
     base = f"http://{host}:{port}"
+    if not _wait_for_health(f"{base}/api/v1/health", children):
+        _stop(children)
+        raise click.ClickException(f"the web server did not start; see {logs}/web.log")
     click.echo(f"""
-citizencenter is running (SQLite {database_url.removeprefix('sqlite:///')}, Redis {redis_url})
+citizencenter is running
   API        {base}/api/v1
-  API docs   {base}/api/v1/docs   (OpenAPI: {base}/api/v1/openapi.json)
+  API docs   {base}/api/v1/docs   (OpenAPI document: {base}/api/v1/openapi.json)
   health     {base}/api/v1/health
-  admin token (demo, new on every start):
-{token}
+  database   {database_url}
+  Redis      {redis_url}{redis_note}
+  logs       {logs}/web.log, worker.log, beat.log
 
-  try: curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/cases
-Ctrl-C stops everything.
-""", err=False)
+Demo admin token (a new one on every start):
+  export TOKEN={token}
+  curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/cases
+
+Ctrl-C stops everything.""")
     _supervise(children)
+
+
+def _wait_for_health(url: str, children: list[subprocess.Popen], timeout: float = 60) -> bool:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and all(c.poll() is None for c in children):
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    """Stop in reverse start order so Redis outlives the processes using it."""
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(15)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def _supervise(children: list[subprocess.Popen]) -> None:
@@ -190,17 +227,10 @@ def _supervise(children: list[subprocess.Popen]) -> None:
     except KeyboardInterrupt:
         pass
     failed = [c for c in children if c.poll() not in (None, 0)]
-    for child in reversed(children):
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for child in reversed(children):
-        try:
-            child.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
+    click.echo("stopping…")
+    _stop(children)
     if failed and not stopping:
-        raise click.ClickException(f"a process exited early: {' '.join(failed[0].args[:4])}")
+        raise click.ClickException(f"a process exited early: {' '.join(failed[0].args[:5])}")
     click.echo("stopped")
 
 
