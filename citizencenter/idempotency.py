@@ -44,7 +44,12 @@ class InvalidIdempotencyKey(AppError):
 
 def claim(session: Session, owner: str, key: str, fingerprint: str, *, ttl_s: int,
           lock_s: int) -> IdempotencyKey:
-    """Take the key for this request, or return the completed record to replay."""
+    """Take the key for this request, or return the completed record to replay.
+
+    A new key is only flushed: it commits together with the request's own work, so
+    the key and the effect it guards appear at once. A concurrent request with the
+    same key waits on the unique index and then finds it in flight.
+    """
     now = utcnow()
     record = session.scalar(select(IdempotencyKey).where(IdempotencyKey.owner == owner,
                                                          IdempotencyKey.key == key))
@@ -56,7 +61,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, *, ttl_s: in
         record = IdempotencyKey(owner=owner, key=key, fingerprint=fingerprint, locked_at=now)
         session.add(record)
         try:
-            session.commit()
+            session.flush()
         except IntegrityError:
             session.rollback()
             raise IdempotencyKeyInFlight("Another request with this key is running.") from None
@@ -69,7 +74,7 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, *, ttl_s: in
             session.rollback()
             raise IdempotencyKeyInFlight("A request with this key is still running.")
         record.locked_at = now  # the earlier request died; this one takes over
-    session.commit()
+        session.flush()
     return record
 
 
@@ -83,6 +88,7 @@ def complete(session: Session, record_id: int, status: int, headers: dict, body:
 
 
 def release(session: Session, record_id: int) -> None:
+    """Forget the key of a failed request (it may already have been committed)."""
     session.rollback()
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == record_id))
     session.commit()
@@ -119,6 +125,7 @@ def idempotent(view):
         record = claim(db.session, g.principal.actor, key, request_fingerprint(),
                        ttl_s=config["IDEMPOTENCY_TTL_S"], lock_s=config["IDEMPOTENCY_LOCK_S"])
         if record.response_status is not None:
+            db.session.rollback()
             replay = Response(record.response_body, status=record.response_status,
                               headers=record.response_headers)
             replay.headers["Idempotent-Replayed"] = "true"

@@ -58,8 +58,6 @@ class Publisher:
         self.redis_url = redis_url
         self.celery = Celery("citizencenter-publisher", broker=redis_url, set_as_current=False)
         self.celery.conf.update(
-            broker_connection_retry=False,
-            broker_connection_max_retries=0,
             broker_transport_options={"socket_connect_timeout": 0.5, "socket_timeout": 2},
             task_serializer="json",
         )
@@ -68,7 +66,11 @@ class Publisher:
         self._quiet_until = 0.0
 
     def send(self, task_name: str, args: list) -> None:
-        self.celery.send_task(task_name, args=args, retry=False)
+        with self.celery.producer_or_acquire() as producer:
+            # Fail at once when the broker is down; kombu would otherwise retry for seconds.
+            producer.connection.ensure_connection(max_retries=1, interval_start=0,
+                                                  interval_step=0)
+            self.celery.send_task(task_name, args=args, retry=False, producer=producer)
 
     def kick(self) -> None:
         """Ask a worker to run the relay now; at most one kick waits at a time."""

@@ -94,3 +94,28 @@ def test_messages_honour_keys_too(client, tokens, session):
     assert client.post(url, json=body, headers=headers).status_code == 201
     assert client.post(url, json=body, headers=headers).status_code == 201
     assert len(client.get(url, headers=bearer(tokens["guide"])).get_json()["items"]) == 2
+
+
+def test_concurrent_requests_with_one_key_create_one_case(app, committed):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from citizencenter import db
+    from citizencenter.accounts import service as accounts
+
+    _, token = accounts.create_token(committed, "concurrent", role="guide")
+    body = case_payload(subject="Samtidigt")
+
+    def post(_):
+        with app.test_client() as client:
+            try:
+                return _post(client, token, "same-key", body).status_code
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(post, range(8)))
+    assert set(statuses) <= {201, 409} and 201 in statuses
+    db.session.remove()
+    created = committed.scalar(select(func.count()).select_from(Case)
+                               .where(Case.subject == "Samtidigt"))
+    assert created == 1

@@ -49,17 +49,19 @@ def test_relay_publishes_each_pending_row_to_the_broker_once(session, redis_serv
 def test_relay_keeps_rows_when_the_broker_is_down(session):
     _open(session)
     dead = Publisher("redis://127.0.0.1:1/0")
-    before = session.scalars(select(OutboxMessage)
-                             .where(OutboxMessage.published_at.is_(None))).all()
+    pending = (select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+               .order_by(OutboxMessage.id))
+    before = session.scalars(pending).all()
     try:
         outbox.relay(session, dead)
         raise AssertionError("relay should fail without a broker")
     except Exception as exc:
         assert not isinstance(exc, AssertionError)
-    after = session.scalars(select(OutboxMessage)
-                            .where(OutboxMessage.published_at.is_(None))).all()
+    after = session.scalars(pending).all()
     assert len(after) == len(before)
+    # The first row failed and says why; the rest were not tried.
     assert after[0].attempts == 1 and after[0].last_error
+    assert all(row.attempts == 0 for row in after[1:])
 
 
 def test_payloads_carry_ids_only(session):

@@ -1,0 +1,398 @@
+"""Benchmark case creation through the real API against a bare baseline, in one run.
+
+Starts PostgreSQL (if needed), Redis, the app under gunicorn, a Celery worker and beat,
+and the baseline app, all on loopback; loads each with wrk; prints a table and writes
+bench/results/latest.json. Exits 0 whether or not the targets are met (it measures),
+and non-zero only when the harness itself fails. Started by bench/run.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+from celery import Celery
+from load import LoadResult, ensure_wrk, run_wrk, write_script
+from services import (
+    BENCH_DIR,
+    ROOT,
+    Child,
+    HarnessError,
+    RssSampler,
+    Stack,
+    WorkerSettings,
+    app_env,
+    connect,
+    http_ok,
+    prepare_app,
+    prepare_database,
+    start_celery,
+    start_gunicorn,
+    start_redis,
+    wait_until,
+)
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+RESULTS_DIR = BENCH_DIR / "results"
+TARGET_RATIO = 0.80
+TARGET_P99_MS = 50.0
+MB = 1024 * 1024
+# Requests still queued on the server when the warm-up ends must not spill into the run.
+WARMUP_DRAIN_S = 1.0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run.py",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=15.0,
+                        help="seconds of measured load per target and round (default 15)")
+    parser.add_argument("--warmup", type=float, default=3.0,
+                        help="seconds of unmeasured load before each run (default 3; 0: none)")
+    parser.add_argument("--concurrency", type=int, default=16,
+                        help="open connections, each with one request at a time (default 16)")
+    parser.add_argument("--wrk-threads", type=int, default=2,
+                        help="wrk threads generating the load (default 2)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn workers of the app and the baseline (default 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker; above 1 uses gthread (default 1)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate baseline and app this many times; the best run of "
+                             "each counts (default 1)")
+    parser.add_argument("--route-timeout", type=float, default=300.0,
+                        help="seconds to wait for the worker to route every case (default 300)")
+    parser.add_argument("--worker-loglevel", default="WARNING",
+                        help="log level of the Celery worker (default WARNING)")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json",
+                        help="where the JSON goes (default bench/results/latest.json)")
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.concurrency < 1 or args.rounds < 1 or args.workers < 1:
+        parser.error("duration, concurrency, rounds and workers must be at least 1")
+    return args
+
+
+def say(message: str) -> None:
+    print(f"bench: {message}", flush=True)
+
+
+@dataclass
+class Target:
+    """One server under load and the best of its measured runs."""
+
+    key: str
+    label: str
+    child: Child
+    url: str
+    script: Path
+    runs: list[dict] = field(default_factory=list)
+    best: LoadResult | None = None
+    peak_rss: int = 0
+    idle_rss: int = 0
+
+    def record(self, result: LoadResult, rss: RssSampler) -> None:
+        self.runs.append({**result.as_dict(), "peak_rss_mb": round(rss.peak / MB, 1)})
+        self.idle_rss = self.idle_rss or rss.first
+        self.peak_rss = max(self.peak_rss, rss.peak)
+        if self.best is None or result.rps > self.best.rps:
+            self.best = result
+
+    def summary(self) -> dict:
+        assert self.best is not None
+        return {**self.best.as_dict(), "peak_rss_mb": round(self.peak_rss / MB, 1),
+                "idle_rss_mb": round(self.idle_rss / MB, 1), "runs": self.runs}
+
+
+@dataclass
+class CaseLedger:
+    """What the database must hold given the answers wrk saw.
+
+    A request still in flight when wrk stops may be committed without its answer being
+    read, so the count of cases may exceed the 201 answers by at most the unanswered.
+    """
+
+    seeded: int
+    created: int = 0
+    unanswered: int = 0
+
+    def add(self, result: LoadResult) -> None:
+        self.created += result.created
+        self.unanswered += result.unanswered
+
+    def check(self, total: int) -> str | None:
+        low = self.seeded + self.created
+        if low <= total <= low + self.unanswered:
+            return None
+        return (f"case count mismatch: the database holds {total} cases, expected "
+                f"{self.seeded} seeded + {self.created} answered 201"
+                + (f" (+ up to {self.unanswered} in flight at cutoff)" if self.unanswered
+                   else ""))
+
+
+def worker_answers(redis_url: str) -> bool:
+    """Whether a Celery worker answers a broadcast ping on the broker."""
+    probe = Celery("bench-probe", broker=redis_url, set_as_current=False)
+    try:
+        return bool(probe.control.ping(timeout=0.5))
+    except Exception:
+        return False
+    finally:
+        probe.close()
+
+
+def count(engine: Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar_one()
+
+
+def count_cases(engine: Engine) -> int:
+    return count(engine, "SELECT count(*) FROM cases")
+
+
+def unrouted_cases(engine: Engine) -> int:
+    return count(engine, "SELECT count(*) FROM cases WHERE routed_at IS NULL")
+
+
+def settled_case_count(engine: Engine, timeout_s: float = 30.0) -> int:
+    """The case count once requests still running on the server after wrk stopped end."""
+    previous, deadline = -1, time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        current = count_cases(engine)
+        if current == previous:
+            return current
+        previous = current
+        time.sleep(0.3)
+    return previous
+
+
+def wait_routed(engine: Engine, stack: Stack, timeout_s: float,
+                stall_s: float = 30.0) -> int:
+    """Wait until the worker has routed every case; return how many are left unrouted.
+
+    Gives up early when the backlog has not shrunk for `stall_s`: a worker whose
+    tasks keep failing would otherwise hold the run for the whole timeout.
+    """
+    started = time.monotonic()
+    best, progressed = unrouted_cases(engine), started
+    while best and time.monotonic() - started < timeout_s \
+            and time.monotonic() - progressed < stall_s:
+        stack.check_alive()
+        time.sleep(0.1)
+        left = unrouted_cases(engine)
+        if left < best:
+            best, progressed = left, time.monotonic()
+    return best
+
+
+def load_target(target: Target, wrk: str, args: argparse.Namespace, stack: Stack,
+                on_warm: Callable[[LoadResult], None]) -> LoadResult:
+    """Warm up, then measure one target while sampling its memory."""
+    log = stack.log_dir / "wrk.log"
+    with RssSampler(target.child.process.pid) as rss:
+        if args.warmup > 0:
+            on_warm(run_wrk(wrk, target.url, target.script, args.warmup, args.concurrency,
+                            args.wrk_threads, log))
+            time.sleep(WARMUP_DRAIN_S)
+        stack.check_alive()
+        result = run_wrk(wrk, target.url, target.script, args.duration, args.concurrency,
+                         args.wrk_threads, log)
+    target.record(result, rss)
+    stack.check_alive()
+    return result
+
+
+def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
+    """Bring up the production shape, load both targets and collect the figures."""
+    wrk = ensure_wrk()
+    say("preparing the database …")
+    database_url = prepare_database()
+    engine = connect(database_url)
+    redis_url = start_redis(stack)
+    env = app_env(database_url, redis_url, scratch)
+    say("migrating, loading demo data, issuing a token …")
+    token = prepare_app(env)
+
+    settings = WorkerSettings(workers=args.workers, threads=args.threads)
+    start_celery(stack, env, scratch, args.worker_loglevel)
+    app_child, app_port = start_gunicorn(stack, "app", "wsgi:app", env, settings)
+    base_child, base_port = start_gunicorn(stack, "baseline", "baseline_app:app", env,
+                                           settings, chdir=BENCH_DIR)
+    app_base, base_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{base_port}"
+    wait_until(http_ok(f"{app_base}/api/v1/health", lambda b: b.get("status") == "ok"),
+               "the app", stack)
+    wait_until(http_ok(f"{base_base}/"), "the baseline", stack)
+    wait_until(lambda: worker_answers(redis_url), "the Celery worker", stack)
+    problems: list[str] = []
+    # The demo cases went through the outbox, beat and the worker: once they are
+    # routed, the whole pipeline works.
+    if wait_routed(engine, stack, timeout_s=30, stall_s=30):
+        problems.append("the worker did not route the seeded demo cases within 30 s; "
+                        "see bench/results/logs/celery-worker.log (--worker-loglevel INFO "
+                        "shows task retries)")
+        say(f"warning: {problems[-1]}")
+    ledger = CaseLedger(seeded=count_cases(engine))
+
+    baseline = Target("baseline", "baseline", base_child, f"{base_base}/cases",
+                      write_script(scratch, "baseline", "/cases", None, idempotent=False))
+    api = Target("cases_api", "cases API", app_child, f"{app_base}/api/v1/cases",
+                 write_script(scratch, "app", "/api/v1/cases", token, idempotent=True))
+    routing: dict = {}
+    for round_no in range(1, args.rounds + 1):
+        for target in (baseline, api):
+            say(f"round {round_no}/{args.rounds}: {target.label} "
+                f"({args.warmup:g} s warm-up + {args.duration:g} s, "
+                f"{args.concurrency} connections) …")
+            on_warm = ledger.add if target is api else (lambda _r: None)
+            result = load_target(target, wrk, args, stack, on_warm)
+            say(f"  {result.rps:.1f} req/s, p99 {result.p99_ms:.1f} ms, "
+                f"{result.errors} errors")
+            if target is api:
+                ledger.add(result)
+                routing = settle_api_round(engine, stack, ledger, args, problems)
+    return build_report(args, engine, settings, baseline, api, ledger, routing, problems)
+
+
+def settle_api_round(engine: Engine, stack: Stack, ledger: CaseLedger,
+                     args: argparse.Namespace, problems: list[str]) -> dict:
+    """After the app's load: check the case count and time the routing backlog."""
+    ended = time.monotonic()
+    total = settled_case_count(engine)
+    left = wait_routed(engine, stack, args.route_timeout)
+    waited_s = time.monotonic() - ended
+    routed_s = waited_s if left == 0 else None
+    mismatch = ledger.check(total)
+    if mismatch:
+        problems.append(mismatch)
+    if routed_s is None:
+        problems.append(f"{left} cases still unrouted {waited_s:.0f} s after load "
+                        "(the backlog stopped shrinking or the timeout passed)")
+    return {"total_cases": total, "seeded": ledger.seeded, "created_201": ledger.created,
+            "in_flight_at_cutoff": max(0, total - ledger.seeded - ledger.created),
+            "routed_within_s": None if routed_s is None else round(routed_s, 2),
+            "unrouted_left": left, "count_ok": mismatch is None}
+
+
+def machine_info(engine: Engine, wrk_path: str | None) -> dict:
+    def first_line(argv: list[str]) -> str | None:
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        lines = (out.stdout or out.stderr).strip().splitlines()
+        return lines[0] if out.returncode in (0, 1) and lines else None
+
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), None)
+    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
+                   .splitlines() if line.startswith("MemTotal:")), 0)
+    with engine.connect() as conn:
+        postgres = conn.execute(text("SHOW server_version")).scalar_one()
+    return {
+        "nproc": len(os.sched_getaffinity(0)), "cpu": cpu,
+        "memory_mb": mem_kb // 1024, "python": platform.python_version(),
+        "platform": platform.platform(), "postgresql": postgres,
+        "wrk": first_line([wrk_path, "--version"]) if wrk_path else None,
+        "git_commit": first_line(["git", "rev-parse", "--short", "HEAD"]),
+    }
+
+
+def build_report(args: argparse.Namespace, engine: Engine, settings: WorkerSettings,
+                 baseline: Target, api: Target, ledger: CaseLedger, routing: dict,
+                 problems: list[str]) -> dict:
+    assert baseline.best is not None and api.best is not None
+    ratio = api.best.rps / baseline.best.rps if baseline.best.rps else 0.0
+    if api.best.errors:
+        problems.append(f"the cases API answered {api.best.errors} requests with errors "
+                        f"(statuses {api.best.statuses}); see bench/results/logs/app.log")
+    if baseline.best.errors:
+        problems.append(f"the baseline answered {baseline.best.errors} requests with errors")
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(engine, shutil.which("wrk")),
+        "settings": {"duration_s": args.duration, "warmup_s": args.warmup,
+                     "concurrency": args.concurrency, "wrk_threads": args.wrk_threads,
+                     "gunicorn_workers": settings.workers,
+                     "gunicorn_threads": settings.threads, "rounds": args.rounds,
+                     "celery_worker_concurrency": 1},
+        "targets": {"baseline": baseline.summary(), "cases_api": api.summary()},
+        "ratio": round(ratio, 3),
+        "goals": {"ratio_min": TARGET_RATIO, "p99_max_ms": TARGET_P99_MS,
+                  "ratio_met": ratio >= TARGET_RATIO,
+                  "p99_met": api.best.p99_ms < TARGET_P99_MS},
+        "routing": routing,
+        "problems": problems,
+    }
+
+
+def render(report: dict) -> str:
+    rows = [f"{'target':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>9}"
+            f"{'peak RSS MB':>14}"]
+    for key, label in (("baseline", "baseline"), ("cases_api", "cases API")):
+        t = report["targets"][key]
+        rows.append(f"{label:<12}{t['req_per_s']:>9.1f}{t['p50_ms']:>9.1f}{t['p99_ms']:>9.1f}"
+                    f"{t['errors']:>9}{t['peak_rss_mb']:>14.1f}")
+    goals, routing = report["goals"], report["routing"]
+    rows.append(f"ratio (API/baseline throughput): {report['ratio']:.2f}   "
+                f"target >= {goals['ratio_min']:.2f} ({'met' if goals['ratio_met'] else 'missed'})"
+                f" ; p99 target < {goals['p99_max_ms']:g} ms "
+                f"({'met' if goals['p99_met'] else 'missed'})")
+    if routing.get("routed_within_s") is not None:
+        rows.append(f"routed all {routing['total_cases']} cases within "
+                    f"{routing['routed_within_s']:.1f} s after load "
+                    f"({routing['created_201']} created by 201 answers + "
+                    f"{routing['seeded']} seeded"
+                    + (f" + {routing['in_flight_at_cutoff']} in flight at cutoff"
+                       if routing["in_flight_at_cutoff"] else "") + ")")
+    rows += [f"ERROR: {problem}" for problem in report["problems"]]
+    return "\n".join(rows)
+
+
+def _interrupt(_signum: int, _frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    log_dir = RESULTS_DIR / "logs"
+    shutil.rmtree(log_dir, ignore_errors=True)
+    log_dir.mkdir(parents=True)
+    scratch = Path(tempfile.mkdtemp(prefix="citizencenter-bench-"))
+    stack = Stack(log_dir)
+    report, code = None, 1
+    try:
+        report = measure(args, stack, scratch)
+    except HarnessError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        code = 130
+    finally:
+        # A second Ctrl-C must not leave servers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        say("stopping services …")
+        stack.stop_all()
+        shutil.rmtree(scratch, ignore_errors=True)
+    if report is None:
+        return code
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print()
+    print(render(report))
+    print(f"\nJSON: {args.output}; service logs: {log_dir}")
+    return 0
