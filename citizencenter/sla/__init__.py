@@ -1,0 +1,1 @@
+"""Service-level rules: business calendars, deadlines and staffing maths."""
