@@ -30,8 +30,11 @@ def create_app(config: dict | type | None = None) -> Flask:
     errors.init_app(app)
     from citizencenter import health
     from citizencenter.cases import views as cases_views
+    from citizencenter.channels.phone import views as phone_views
     from citizencenter.organisation import views as organisation_views
+    from citizencenter.reports import views as reports_views
 
-    for blueprint in (health.blp, cases_views.blp, organisation_views.blp):
+    for blueprint in (health.blp, cases_views.blp, organisation_views.blp, phone_views.blp,
+                      reports_views.blp):
         api.register_blueprint(blueprint)
     return app

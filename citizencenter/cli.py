@@ -1,5 +1,6 @@
 """The `citizencenter` command."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -97,6 +98,69 @@ def create_token(name, role, scopes, user_email):
                                          user_email=user_email)
     click.echo(f"token {token.id} ({token.prefix}…) created; it is shown only once:")
     click.echo(secret)
+
+
+@cli.command("create-integration")
+@click.option("--name", required=True)
+@click.option("--scopes", required=True, help="Comma-separated, e.g. calls:write")
+@with_appcontext
+def create_integration(name, scopes):
+    """Register an integration; its token and signing secret are the last two lines."""
+    from citizencenter.integrations import service
+
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
+    integration, token, secret = service.create_integration(
+        db.session, name, scope_list, current_app.config["SECRET_KEY"])
+    click.echo(f"integration {integration.id} ({name}) created; shown only once:")
+    click.echo(token)
+    click.echo(secret)
+
+
+@cli.command("rotate-integration-secret")
+@click.option("--name", required=True)
+@with_appcontext
+def rotate_integration_secret(name):
+    """Issue a new signing secret; the previous one stays valid until the next rotation."""
+    from citizencenter.integrations import service
+
+    click.echo(service.rotate_secret(db.session, name, current_app.config["SECRET_KEY"]))
+
+
+@cli.command("map-agent")
+@click.option("--agent", "agent_id", required=True, help="e.g. SIP/8007 or PJSIP/anna")
+@click.option("--user", "user_email", required=True)
+@with_appcontext
+def map_agent(agent_id, user_email):
+    """Tell which guide a phone-system agent id belongs to."""
+    from citizencenter.channels.phone import service
+
+    service.map_agent(db.session, agent_id, user_email)
+    click.echo(f"{agent_id} is {user_email}")
+
+
+@cli.command("follow-queue-log")
+@click.option("--file", "log_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--url", required=True, help="…/api/v1/integrations/calls/asterisk")
+@click.option("--token", envvar="CITIZENCENTER_TOKEN", required=True)
+@click.option("--secret", envvar="CITIZENCENTER_WEBHOOK_SECRET", required=True)
+@click.option("--state", "state_path", type=click.Path(dir_okay=False),
+              help="Where the position is kept (default: FILE.citizencenter-offset)")
+@click.option("--interval", default=1.0, show_default=True)
+@click.option("--once", is_flag=True, help="Send what is there and stop.")
+def follow_queue_log(log_path, url, token, secret, state_path, interval, once):
+    """Post new Asterisk queue_log lines as they are written."""
+    from citizencenter.channels.phone.follower import QueueLogFollower, http_poster
+
+    follower = QueueLogFollower(Path(log_path),
+                                Path(state_path or f"{log_path}.citizencenter-offset"),
+                                http_poster(url, token, secret))
+    if once:
+        click.echo(f"sent {follower.poll_once()} lines")
+        return
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    with contextlib.suppress(KeyboardInterrupt):
+        follower.run(interval, should_stop=lambda: bool(stopping))
 
 
 def _free_port() -> int:

@@ -27,6 +27,20 @@ class Config:
     # An in-flight idempotency key older than this belongs to a crashed request.
     IDEMPOTENCY_LOCK_S = _int("IDEMPOTENCY_LOCK_S", 60)
     OUTBOX_BATCH = _int("OUTBOX_BATCH", 200)
+    # Integration deliveries (batches of call events, raw e-mail) may be larger.
+    MAX_INGEST_BYTES = _int("MAX_INGEST_BYTES", 4 * 1024 * 1024)
+    # Where clients reach us; Twilio signs the URL it called, so behind a proxy set this.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+
+    # Telephony figures (DESIGN.md "SLA and the survey metrics").
+    PHONE_SHORT_ABANDON_S = _int("PHONE_SHORT_ABANDON_S", 5)
+    PHONE_SERVICE_LEVEL_THRESHOLDS_S = tuple(
+        int(t) for t in os.environ.get("PHONE_SERVICE_LEVEL_THRESHOLDS_S", "60,120").split(","))
+    PHONE_DIRECT_ANSWER_S = _int("PHONE_DIRECT_ANSWER_S", 120)
+    # offered | answered | answered_and_abandoned (see reports/telephony.py)
+    PHONE_SERVICE_LEVEL_FORMULA = os.environ.get("PHONE_SERVICE_LEVEL_FORMULA", "offered")
+    CALLBACK_TARGET_MINUTES = _int("CALLBACK_TARGET_MINUTES", 120)  # working time
 
     # flask-smorest / OpenAPI
     API_TITLE = "citizencenter"

@@ -62,6 +62,15 @@ class InvalidInput(AppError):
         super().__init__(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
+class ValidationFailed(AppError):
+    status, title, slug = 422, "Invalid input", "invalid-input"
+
+    def __init__(self, messages, location: str = "json"):
+        errors = [{**entry, "location": location} for entry in flatten_messages(messages)]
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        super().__init__(f"Invalid {fields}.", errors=errors)
+
+
 class IdempotencyKeyReused(AppError):
     status, title, slug = 422, "Idempotency key reused", "idempotency-key-reused"
 

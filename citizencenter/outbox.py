@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # topic -> Celery task name; the only coupling between services and workers.
 TOPIC_TASKS = {
     "case.created": "routing.route_case",
+    "calls.events_received": "phone.apply_call_events",
 }
 RELAY_TASK = "outbox.relay"
 KICK_KEY = "citizencenter:outbox:kick"

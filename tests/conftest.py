@@ -131,8 +131,9 @@ def committed(app, engine):
         yield db.session
     db.session.remove()
     with engine.begin() as conn:
-        for table in ("messages", "cases", "outbox_messages", "audit_entries",
-                      "idempotency_keys", "api_tokens"):
+        for table in ("calls", "call_events", "webhook_deliveries", "integrations", "messages",
+                      "cases", "outbox_messages", "audit_entries", "idempotency_keys",
+                      "api_tokens"):
             conn.execute(text(f"DELETE FROM {table}"))
 
 
@@ -212,3 +213,13 @@ def start_celery(worker_env, tmp_path):
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def phone_integration(session, app):
+    """An integration allowed to post call events: (token, signing secret)."""
+    from citizencenter.integrations import service
+
+    _, token, secret = service.create_integration(session, "växeln", ["calls:write"],
+                                                  app.config["SECRET_KEY"])
+    return token, secret

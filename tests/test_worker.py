@@ -82,3 +82,38 @@ def test_nothing_is_lost_while_redis_is_down(app, committed, redis_server, start
     assert all(counts[str(i)] == 1 for i in ids)
     assert committed.scalar(select(func.count()).select_from(OutboxMessage)
                             .where(OutboxMessage.published_at.is_(None))) == 0
+
+
+def test_call_events_are_applied_by_real_workers(app, committed, start_celery):
+    from citizencenter.channels.phone.models import Call, CallEvent
+    from citizencenter.integrations import service as integrations
+    from tests.channels.phone.helpers import CallSpec, at, post_queue_log
+
+    _, token, secret = integrations.create_integration(committed, "pbx-worker",
+                                                       ["calls:write"], app.config["SECRET_KEY"])
+    client = app.test_client()
+    start_celery("worker")
+    start_celery("worker")
+    specs = [CallSpec(f"w.{n}", at(9, n % 60, n // 60), ["answered", "abandoned"][n % 2],
+                      wait=7 + n, talk=60, caller=f"07090{n:05d}") for n in range(60)]
+    lines = [line for spec in specs for line in spec.lines()]
+    lines = lines[1::2] + lines[::2]  # later events first for half of them
+    for start in range(0, len(lines), 7):
+        response = post_queue_log(client, (token, secret), lines[start:start + 7])
+        assert response.status_code == 202
+
+    def applied() -> bool:
+        try:
+            return committed.scalar(select(func.count()).select_from(CallEvent)
+                                    .where(CallEvent.applied_at.is_(None))) == 0
+        finally:
+            db.session.remove()
+
+    _wait_until(applied, 60, "all call events to be applied")
+    calls = {c.call_id: c for c in committed.scalars(select(Call))}
+    assert len(calls) == 60
+    for spec in specs:
+        assert calls[spec.call_id].outcome.value == spec.outcome
+        assert calls[spec.call_id].wait_s == spec.wait
+    answered_cases = {c.case_id for c in calls.values() if c.outcome.value == "answered"}
+    assert len(answered_cases) == 30 and None not in answered_cases

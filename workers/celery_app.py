@@ -28,7 +28,8 @@ def make_celery(flask_app=None) -> Celery:
         # Longer than any task runs; ETAs are never used (due times live in the database).
         broker_transport_options={"visibility_timeout": 3600},
         beat_schedule=beat_schedule,
-        imports=["workers.tasks.routing", "workers.tasks.outbox", "workers.tasks.maintenance"],
+        imports=["workers.tasks.routing", "workers.tasks.outbox", "workers.tasks.maintenance",
+                 "workers.tasks.phone"],
     )
     celery.set_default()
     flask_app.extensions["celery"] = celery

@@ -25,6 +25,11 @@ class Priority(StrEnum):
     URGENT = "urgent"
 
 
+class CaseKind(StrEnum):
+    INQUIRY = "inquiry"
+    CALLBACK = "callback"  # ring upp: the citizen expects us to call back
+
+
 class Direction(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"

@@ -5,7 +5,14 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.accounts.models import Department, User
-from citizencenter.cases.enums import TRANSITIONS, CaseStatus, Channel, Direction, Priority
+from citizencenter.cases.enums import (
+    TRANSITIONS,
+    CaseKind,
+    CaseStatus,
+    Channel,
+    Direction,
+    Priority,
+)
 from citizencenter.contacts.models import Contact
 from citizencenter.db import Base, str_enum, utcnow
 from citizencenter.organisation.models import Category, Queue
@@ -23,6 +30,7 @@ class Case(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, 20))
+    kind: Mapped[CaseKind] = mapped_column(str_enum(CaseKind, 16), default=CaseKind.INQUIRY)
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, 24), default=CaseStatus.NEW)
     priority: Mapped[Priority] = mapped_column(str_enum(Priority, 10), default=Priority.NORMAL)
     subject: Mapped[str] = mapped_column(String(300))
@@ -33,6 +41,7 @@ class Case(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     routed_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]  # the citizen-facing target, e.g. a callback's
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -51,12 +51,19 @@ def _by_slug(session: Session, model, slug: str | None, field: str):
     return row
 
 
-def open_case(session: Session, actor: Principal, *, channel: Channel, subject: str,
-              description: str, category: str | None = None,
-              priority: Priority = Priority.NORMAL, contact: dict | None = None,
-              received_at: datetime | None = None,
-              channel_metadata: dict | None = None) -> Case:
+def open_case(session: Session, actor: Principal, **fields) -> Case:
     """Open a case for an inbound contact and hand it to routing."""
+    case = add_case(session, actor, **fields)
+    session.commit()
+    return case
+
+
+def add_case(session: Session, actor: Principal, *, channel: Channel, subject: str,
+             description: str, category: str | None = None,
+             priority: Priority = Priority.NORMAL, contact: dict | None = None,
+             received_at: datetime | None = None, channel_metadata: dict | None = None,
+             **extra) -> Case:
+    """Add a new case to the caller's transaction (the caller commits)."""
     now = utcnow()
     if received_at is not None and received_at > now:
         raise InvalidInput("received_at", "Lies in the future.")
@@ -65,7 +72,7 @@ def open_case(session: Session, actor: Principal, *, channel: Channel, subject: 
     contact_row = contacts.find_or_create(session, **(contact or {}))
     case = Case(
         channel=channel, subject=subject, priority=priority, category=category_row,
-        contact=contact_row, received_at=received_at,
+        contact=contact_row, received_at=received_at, **extra,
         # Taken after the look-ups: the counter row stays locked until commit.
         reference=next_reference(session, received_at),
     )
@@ -77,7 +84,6 @@ def open_case(session: Session, actor: Principal, *, channel: Channel, subject: 
     session.flush()
     outbox.enqueue(session, "case.created", {"case_id": str(case.id)})
     audit.record(session, actor.actor, "case.created", "case", case.id, channel=channel.value)
-    session.commit()
     return case
 
 

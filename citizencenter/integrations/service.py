@@ -1,0 +1,108 @@
+"""Integrations: their tokens, their webhook secrets and the check of each delivery."""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts import service as accounts
+from citizencenter.accounts.service import Principal
+from citizencenter.db import utcnow
+from citizencenter.errors import AppError, Forbidden
+from citizencenter.integrations import signatures
+from citizencenter.integrations.models import Integration, WebhookDelivery
+
+
+class IntegrationError(AppError):
+    status, title, slug = 422, "Invalid integration", "invalid-integration"
+
+
+def _box(secret_key: str) -> Fernet:
+    key = hashlib.sha256(b"citizencenter/integration-secrets\0" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _seal(secret_key: str, secrets: list[str]) -> str:
+    return _box(secret_key).encrypt(json.dumps(secrets).encode()).decode()
+
+
+def signing_secrets(integration: Integration, secret_key: str) -> list[str]:
+    try:
+        return json.loads(_box(secret_key).decrypt(integration.secrets_encrypted.encode()))
+    except InvalidToken:
+        raise IntegrationError("The integration's secrets cannot be read with this "
+                               "SECRET_KEY.") from None
+
+
+def create_integration(session: Session, name: str, scopes: list[str], secret_key: str
+                       ) -> tuple[Integration, str, str]:
+    """Register an integration; returns it with its bearer token and signing secret."""
+    if session.scalar(select(Integration).where(Integration.name == name)):
+        raise IntegrationError(f"An integration named {name!r} exists.")
+    token, bearer = accounts.create_token(session, f"integration {name}", scopes=scopes)
+    secret = signatures.new_secret()
+    integration = Integration(name=name, token=token,
+                              secrets_encrypted=_seal(secret_key, [secret]))
+    session.add(integration)
+    session.commit()
+    return integration, bearer, secret
+
+
+def rotate_secret(session: Session, name: str, secret_key: str) -> str:
+    """Issue a new signing secret; the previous one stays valid until the next rotation."""
+    integration = session.scalar(select(Integration).where(Integration.name == name))
+    if integration is None:
+        raise IntegrationError(f"No integration named {name!r}.")
+    secret = signatures.new_secret()
+    current = signing_secrets(integration, secret_key)
+    integration.secrets_encrypted = _seal(secret_key, [secret, *current[:1]])
+    integration.rotated_at = utcnow()
+    session.commit()
+    return secret
+
+
+@dataclass
+class Delivery:
+    integration: Integration
+    replayed: bool
+
+
+def accept_delivery(session: Session, principal: Principal, secret_key: str,
+                    webhook_id: str | None, timestamp: str | None, signature: str | None,
+                    body: bytes) -> Delivery:
+    """Check a signed delivery from the caller's integration and note its webhook-id.
+
+    The id is only flushed: it commits with the events it carried. A replayed id is
+    reported, never applied twice.
+    """
+    integration = session.scalar(select(Integration)
+                                 .where(Integration.token_id == principal.token_id))
+    if integration is None:
+        raise Forbidden("This token does not belong to an integration.")
+    signatures.verify(signing_secrets(integration, secret_key), webhook_id, timestamp,
+                      signature, body)
+    seen = session.scalar(select(WebhookDelivery.id).where(
+        WebhookDelivery.integration_id == integration.id,
+        WebhookDelivery.webhook_id == webhook_id))
+    if seen is not None:
+        return Delivery(integration, replayed=True)
+    try:
+        with session.begin_nested():
+            session.add(WebhookDelivery(integration_id=integration.id, webhook_id=webhook_id))
+    except IntegrityError:
+        return Delivery(integration, replayed=True)
+    return Delivery(integration, replayed=False)
+
+
+def purge_deliveries(session: Session, older_than: timedelta = timedelta(days=2)) -> int:
+    """Ids older than the signature tolerance can no longer be replayed."""
+    result = session.execute(delete(WebhookDelivery)
+                             .where(WebhookDelivery.received_at < utcnow() - older_than))
+    session.commit()
+    return result.rowcount
