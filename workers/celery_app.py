@@ -1,8 +1,11 @@
 """The Celery application, configured from the web application's settings."""
 
+import pkgutil
+
 from celery import Celery, Task
 
 from citizencenter import create_app
+from workers import tasks
 from workers.schedule import beat_schedule
 
 
@@ -28,8 +31,7 @@ def make_celery(flask_app=None) -> Celery:
         # Longer than any task runs; ETAs are never used (due times live in the database).
         broker_transport_options={"visibility_timeout": 3600},
         beat_schedule=beat_schedule,
-        imports=["workers.tasks.routing", "workers.tasks.outbox", "workers.tasks.maintenance",
-                 "workers.tasks.phone"],
+        imports=[f"workers.tasks.{m.name}" for m in pkgutil.iter_modules(tasks.__path__)],
     )
     celery.set_default()
     flask_app.extensions["celery"] = celery

@@ -1,0 +1,23 @@
+"""e-mail channel
+
+Revision ID: a1c4e0a10001
+Revises: 4b6d773ab2f3
+Create Date: 2026-11-27 18:00:00
+"""
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+
+revision = 'a1c4e0a10001'
+down_revision = '4b6d773ab2f3'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
