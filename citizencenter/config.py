@@ -33,6 +33,16 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 
+    # Outgoing mail (replies, acknowledgements, notifications).
+    SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = _int("SMTP_PORT", 25)
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_TIMEOUT_S = _int("SMTP_TIMEOUT_S", 20)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Medborgarcenter <kontaktcenter@lund.example>")
+    MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "lund.example")  # right side of Message-IDs
+
     # Telephony figures (DESIGN.md "SLA and the survey metrics").
     PHONE_SHORT_ABANDON_S = _int("PHONE_SHORT_ABANDON_S", 5)
     PHONE_SERVICE_LEVEL_THRESHOLDS_S = tuple(
