@@ -4,6 +4,7 @@ from celery import shared_task
 from flask import current_app
 
 from citizencenter import db, idempotency, outbox
+from citizencenter.integrations import service as integrations
 from citizencenter.db import utcnow
 
 PUBLISHED_OUTBOX_KEPT = timedelta(days=7)
@@ -14,5 +15,6 @@ def purge_expired() -> None:
     try:
         idempotency.purge_expired(db.session, current_app.config["IDEMPOTENCY_TTL_S"])
         outbox.purge_published(db.session, utcnow() - PUBLISHED_OUTBOX_KEPT)
+        integrations.purge_deliveries(db.session)
     finally:
         db.session.remove()
