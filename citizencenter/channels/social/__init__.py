@@ -1,0 +1,1 @@
+"""Social media channels: Meta's Messenger and Instagram conversations become cases."""
