@@ -69,27 +69,47 @@ def build_acknowledgement(parsed: ParsedEmail, *, case_reference: str, response_
     """The Swedish receipt for an inbound message, with the case reference to quote."""
     if not parsed.from_address:
         raise ValueError("the inbound message has no sender to acknowledge")
+    return build_acknowledgement_to(
+        citizen_address=parsed.from_address, citizen_name=parsed.from_name,
+        subject=parsed.subject, in_reply_to=parsed.message_id, references=parsed.references,
+        case_reference=case_reference, response_time_text=response_time_text,
+        centre_address=centre_address, centre_name=centre_name, secret=secret, domain=domain,
+        now=now)
+
+
+def build_acknowledgement_to(*, citizen_address: str, citizen_name: str | None,
+                             subject: str | None, in_reply_to: str | None,
+                             references: Sequence[str], case_reference: str,
+                             response_time_text: str, centre_address: str, centre_name: str,
+                             secret: bytes, domain: str, now: datetime | None = None
+                             ) -> EmailMessage:
+    """The Swedish receipt for a case, threaded under in_reply_to when there is one
+    (a web-form inquiry has no inbound message to answer)."""
     message = _new_message(
-        subject=tagged_subject(_REPLY_PREFIX.sub("", parsed.subject), case_reference,
+        subject=tagged_subject(_REPLY_PREFIX.sub("", subject or ""), case_reference,
                                prefix="Vi har tagit emot ditt meddelande:"),
         sender=Address(centre_name, addr_spec=centre_address),
-        recipient=Address(parsed.from_name or "", addr_spec=parsed.from_address),
+        recipient=Address(citizen_name or "", addr_spec=citizen_address),
         case_reference=case_reference, secret=secret, domain=domain, now=now)
     message["Auto-Submitted"] = "auto-replied"
     # Asks Exchange not to answer our receipt with an out-of-office reply.
     message["X-Auto-Response-Suppress"] = "All"
-    _threading(message, parsed.message_id, parsed.references)
-    message.set_content(
-        "Hej!\n\n"
-        f"Tack för ditt meddelande till {centre_name}. Vi har tagit emot det och "
-        f"registrerat det med ärendenummer {case_reference}.\n\n"
-        f"{response_time_text.strip()}\n\n"
-        "Vill du komplettera ditt ärende svarar du på det här mejlet. Låt ärendenumret "
-        "stå kvar i ämnesraden, så hamnar ditt svar rätt.\n\n"
-        "Det här är ett automatiskt svar.\n\n"
-        f"Med vänliga hälsningar\n{centre_name}\n")
+    _threading(message, in_reply_to, references)
+    message.set_content(acknowledgement_text(case_reference, response_time_text, centre_name))
     message["Content-Language"] = "sv"  # after set_content, which clears Content-* headers
     return message
+
+
+def acknowledgement_text(case_reference: str, response_time_text: str, centre_name: str) -> str:
+    """The body of the acknowledgement, also shown to guides in the conversation."""
+    return ("Hej!\n\n"
+            f"Tack för ditt meddelande till {centre_name}. Vi har tagit emot det och "
+            f"registrerat det med ärendenummer {case_reference}.\n\n"
+            f"{response_time_text.strip()}\n\n"
+            "Vill du komplettera ditt ärende svarar du på det här mejlet. Låt ärendenumret "
+            "stå kvar i ämnesraden, så hamnar ditt svar rätt.\n\n"
+            "Det här är ett automatiskt svar.\n\n"
+            f"Med vänliga hälsningar\n{centre_name}\n")
 
 
 def build_reply(*, case_reference: str, body: str, original_subject: str | None,

@@ -1,0 +1,28 @@
+"""Reading what the e-mail channel keeps: attachments (as the case allows) and mailboxes."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.service import Principal
+from citizencenter.cases import service as cases
+from citizencenter.channels.email.models import EmailAttachment, MailboxState
+from citizencenter.errors import AppError, NotFound
+
+
+class AttachmentRefused(AppError):
+    status, title, slug = 410, "Attachment refused", "attachment-refused"
+
+
+def get_attachment(session: Session, actor: Principal, attachment_id: int) -> EmailAttachment:
+    """An attachment with content, if the caller may see its case (404 otherwise)."""
+    attachment = session.get(EmailAttachment, attachment_id)
+    if attachment is None:
+        raise NotFound("No such attachment.")
+    cases.get_case(session, actor, attachment.case_id)  # 404 for cases the caller cannot see
+    if attachment.content is None:
+        raise AttachmentRefused(f"The attachment was not kept: {attachment.rejected_reason}.")
+    return attachment
+
+
+def mailbox_states(session: Session) -> list[MailboxState]:
+    return list(session.scalars(select(MailboxState).order_by(MailboxState.name)))
