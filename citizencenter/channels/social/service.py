@@ -1,0 +1,211 @@
+"""Meta's webhook in, cases out: every message stored once, one case per conversation.
+
+The signature is checked over the raw body before anything is parsed. Each new message
+is stored with its `mid` (unique, so a repeated delivery adds nothing) and put on the
+conversation's case in the same transaction: the open case gets it, a case closed
+within the reopen window reopens, an older one leaves room for a new case.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.service import Principal
+from citizencenter.cases import service as cases
+from citizencenter.cases.enums import CaseStatus, Channel, Direction
+from citizencenter.cases.models import Case, Message
+from citizencenter.channels.social import meta
+from citizencenter.channels.social.models import SocialConversation, SocialMessage
+from citizencenter.contacts.models import Contact, ContactIdentity
+from citizencenter.db import is_postgresql, utcnow
+from citizencenter.errors import AppError
+
+log = logging.getLogger(__name__)
+META = Principal(actor="integration:meta", scopes=frozenset({"cases:write"}))
+IDENTITY_KINDS = {"messenger": "messenger_psid", "instagram": "instagram_id"}
+PLATFORM_NAMES = {"messenger": "Messenger", "instagram": "Instagram"}
+SUBJECT_LENGTH = 80
+
+
+class SignatureMissing(AppError):
+    status, title, slug = 401, "Signature missing", "signature-missing"
+
+
+class SignatureInvalid(AppError):
+    status, title, slug = 403, "Signature invalid", "signature-invalid"
+
+
+class VerificationFailed(AppError):
+    status, title, slug = 403, "Verification failed", "verification-failed"
+
+
+class PayloadInvalid(AppError):
+    status, title, slug = 400, "Invalid webhook payload", "invalid-webhook-payload"
+
+
+class MediaTypeInvalid(AppError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    echoes: int = 0
+    ignored: int = 0
+
+
+def verify_subscription(args, verify_token: str) -> str:
+    """Answer Meta's subscription handshake with hub.challenge, or refuse it."""
+    try:
+        return meta.verify_subscription(args, verify_token)
+    except meta.MetaVerificationFailed as exc:
+        raise VerificationFailed(str(exc)) from None
+
+
+def receive_webhook(session: Session, raw_body: bytes, signature: str | None, mimetype: str,
+                    *, app_secret: str, reopen_within: timedelta) -> IngestResult:
+    """Check a webhook delivery's signature, then file its messages."""
+    try:
+        meta.verify_signature(raw_body, signature, app_secret)
+    except meta.MetaSignatureInvalid as exc:
+        raise (SignatureMissing if not signature else SignatureInvalid)(str(exc)) from None
+    if mimetype != "application/json":
+        raise MediaTypeInvalid("Meta posts application/json.")
+    try:
+        payload = json.loads(raw_body)
+        batch = meta.parse_webhook_batch(payload)
+    except (ValueError, UnicodeDecodeError):
+        raise PayloadInvalid("The body is not valid JSON.") from None
+    except meta.MetaPayloadInvalid as exc:
+        raise PayloadInvalid(str(exc)) from None
+    return ingest(session, batch, _raw_events(payload), reopen_within)
+
+
+def ingest(session: Session, batch: meta.WebhookBatch, raw: dict[str, dict],
+           reopen_within: timedelta) -> IngestResult:
+    """Store each new message once and put it on its conversation's case."""
+    result = IngestResult(ignored=sum(batch.ignored.values()))
+    for message in batch.messages:
+        if message.is_echo:  # our own replies, or ones sent from Meta's inbox
+            result.echoes += 1
+            continue
+        conversation = _conversation(session, message)
+        stored = _store(session, conversation, message, raw.get(message.mid, {}))
+        if stored is None:
+            result.duplicates += 1
+            continue
+        _file(session, conversation, stored, message, reopen_within)
+        result.accepted += 1
+    session.commit()
+    log.info("meta webhook: %d new, %d repeated, %d echoes, %d other events",
+             result.accepted, result.duplicates, result.echoes, result.ignored)
+    return result
+
+
+def _raw_events(payload: dict) -> dict[str, dict]:
+    """Each message event as Meta sent it, by mid (the payload has been validated)."""
+    return {event["message"]["mid"]: event
+            for entry in payload["entry"] for event in entry.get("messaging", [])
+            if isinstance(event.get("message"), dict) and "mid" in event["message"]}
+
+
+def _insert(session: Session):
+    return postgresql.insert if is_postgresql(session) else sqlite.insert
+
+
+def _conversation(session: Session, message: meta.MetaMessage) -> SocialConversation:
+    """The conversation's row, locked: its messages are filed one at a time."""
+    platform, page_id, citizen_id = message.conversation_key
+    session.execute(_insert(session)(SocialConversation).values(
+        platform=platform, page_id=page_id, citizen_id=citizen_id, created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["platform", "page_id", "citizen_id"]))
+    query = select(SocialConversation).where(
+        SocialConversation.platform == platform, SocialConversation.page_id == page_id,
+        SocialConversation.citizen_id == citizen_id)
+    if is_postgresql(session):
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _store(session: Session, conversation: SocialConversation, message: meta.MetaMessage,
+           raw: dict) -> SocialMessage | None:
+    new_id = session.scalar(_insert(session)(SocialMessage).values(
+        mid=message.mid, conversation_id=conversation.id, sent_at=message.timestamp,
+        received_at=utcnow(), raw=raw,
+    ).on_conflict_do_nothing(index_elements=["mid"]).returning(SocialMessage.id))
+    return session.get(SocialMessage, new_id) if new_id is not None else None
+
+
+def _contact(session: Session, conversation: SocialConversation) -> Contact:
+    if conversation.contact_id is not None:
+        contact = session.get(Contact, conversation.contact_id)
+        if contact is not None:
+            return contact
+    kind = IDENTITY_KINDS[conversation.platform]
+    identity = session.scalar(select(ContactIdentity).where(
+        ContactIdentity.kind == kind, ContactIdentity.value == conversation.citizen_id))
+    if identity is not None:
+        contact = identity.contact
+    else:
+        contact = Contact(identities=[ContactIdentity(kind=kind, value=conversation.citizen_id)])
+        session.add(contact)
+        session.flush()
+    conversation.contact_id = contact.id
+    return contact
+
+
+def _body(message: meta.MetaMessage) -> str:
+    parts = [message.text.strip()] if message.text and message.text.strip() else []
+    parts += [f"[Bilaga: {attachment.type}]" for attachment in message.attachments]
+    return "\n".join(parts) or "[Tomt meddelande]"
+
+
+def _subject(message: meta.MetaMessage) -> str:
+    first_line = (message.text or "").strip().split("\n", 1)[0].strip()
+    if not first_line:
+        return f"Meddelande via {PLATFORM_NAMES[message.platform]}"
+    if len(first_line) <= SUBJECT_LENGTH:
+        return first_line
+    return first_line[:SUBJECT_LENGTH - 1].rstrip() + "…"
+
+
+def _current_case(session: Session, conversation: SocialConversation,
+                  reopen_within: timedelta) -> Case | None:
+    """The case a new message joins, or None when it needs a new one."""
+    case = session.get(Case, conversation.case_id) if conversation.case_id else None
+    if case is None or case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+        return case
+    finished_at = case.closed_at or case.resolved_at or utcnow()
+    return case if finished_at >= utcnow() - reopen_within else None
+
+
+def _file(session: Session, conversation: SocialConversation, stored: SocialMessage,
+          message: meta.MetaMessage, reopen_within: timedelta) -> None:
+    metadata = {"platform": message.platform, "mid": message.mid,
+                "sent_at": message.timestamp.isoformat(),
+                "attachments": [{"type": a.type, "url": a.url} for a in message.attachments]}
+    body = _body(message)
+    case = _current_case(session, conversation, reopen_within)
+    if case is None:
+        contact = _contact(session, conversation)
+        # Meta's clock may run a little ahead of ours; a case never starts in the future.
+        case = cases.add_case(session, META, channel=Channel.SOCIAL, subject=_subject(message),
+                              description=body, received_at=min(message.timestamp, utcnow()),
+                              channel_metadata=metadata)
+        case.contact = contact
+        conversation.case_id = case.id
+        filed = session.scalar(select(Message).where(Message.case_id == case.id)
+                               .order_by(Message.id).limit(1))
+    else:
+        # Appending as the citizen reopens a resolved or closed case (cases.service).
+        filed = cases.append_message(session, META, case.id, direction=Direction.INBOUND,
+                                     body=body, channel_metadata=metadata)
+    stored.case_id, stored.message_id = case.id, filed.id
+    conversation.last_message_at = message.timestamp
+    session.flush()
