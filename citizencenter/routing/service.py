@@ -1,30 +1,119 @@
-"""Deciding where a case goes."""
+"""Deciding where a case goes: rules first, then the channel's default queue, then a guide."""
 
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
+from citizencenter import outbox
+from citizencenter.accounts.models import Department
+from citizencenter.accounts.service import SYSTEM
 from citizencenter.audit import service as audit
-from citizencenter.cases.models import Case
+from citizencenter.cases.enums import Direction, Priority
+from citizencenter.cases.models import Case, Message
+from citizencenter.channels.phone.models import PbxAgent
+from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
-from citizencenter.organisation.models import ChannelDefaultQueue
+from citizencenter.errors import InvalidInput
+from citizencenter.organisation.models import ChannelDefaultQueue, Queue
+from citizencenter.routing import assignment, decisions, escalation, forwarding, rules, text
+from citizencenter.routing.models import GuideProfile, Presence
 
 
-def route_case(session: Session, case_id: uuid.UUID) -> bool:
-    """Put a new case in its channel's default queue; a second run changes nothing."""
-    # Columns only: FOR UPDATE cannot lock the outer side of the eager joins.
-    query = select(Case).options(lazyload("*")).where(Case.id == case_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    case = session.scalar(query)
+def _facts(session: Session, case: Case) -> rules.CaseFacts:
+    body = session.scalar(select(Message.body).where(
+        Message.case_id == case.id, Message.direction == Direction.INBOUND)
+        .order_by(Message.created_at, Message.id).limit(1)) or ""
+    words = text.tokens(f"{case.subject}\n{body}")
+    return rules.CaseFacts(case, words, case.language or text.detect_language(words))
+
+
+def route_case(session: Session, case_id: uuid.UUID,
+               sticky_window: timedelta = assignment.STICKY_WINDOW,
+               department_target: timedelta = forwarding.DEPARTMENT_TARGET) -> bool:
+    """Place a new case by the first matching rule and assign it; a second run changes nothing."""
+    case = assignment.lock_case(session, case_id, skip=False)
     if case is None or case.routed_at is not None:
         session.rollback()
         return False
-    default = session.get(ChannelDefaultQueue, case.channel)
-    if default is not None and case.queue_id is None:
-        case.queue_id = default.queue_id
-    case.routed_at = utcnow()
-    audit.record(session, "system", "case.routed", "case", case.id, queue_id=case.queue_id)
+    facts = _facts(session, case)
+    case.language = facts.language or "sv"
+    rule = rules.first_match(session, facts)
+    actions = rule.actions if rule else {}
+    case.routing_rule_version_id = rule.id if rule else None
+    if "priority" in actions:
+        case.priority = Priority(actions["priority"])
+    case.required_skills = sorted(
+        {f"category:{c}" for c in actions.get("required_skills", {}).get("categories", [])}
+        | {f"language:{lang}" for lang in actions.get("required_skills", {}).get("languages", [])})
+    if "queue" in actions:
+        case.queue_id = session.scalar(select(Queue.id).where(Queue.slug == actions["queue"]))
+    elif case.queue_id is None and "department" not in actions:
+        case.queue_id = session.scalar(select(ChannelDefaultQueue.queue_id).where(
+            ChannelDefaultQueue.channel == case.channel.value))
+    case.routed_at = now = utcnow()
+    reason = "rule" if rule else "channel_default"
+    audit.record(session, "system", "case.routed", "case", case.id, queue_id=case.queue_id,
+                 rule_version_id=case.routing_rule_version_id)
+    decisions.record(session, case, "routed", reason, language=case.language,
+                     required_skills=case.required_skills)
+    if "department" in actions:
+        department = session.scalar(select(Department)
+                                    .where(Department.slug == actions["department"]))
+        forwarding.hand_over(session, case, department, SYSTEM, None, department_target,
+                             "rule_targets_department")
+    elif case.assignee_id is None and case.status in assignment.WAITING:
+        case.waiting_since = case.received_at
+        case.escalate_at = escalation.deadline(session, case.queue_id, now)
+        if assignment.try_assign(session, case, sticky_window).contended:
+            outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})
     session.commit()
     return True
+
+
+@dataclass
+class CallDecision:
+    agent: str | None
+    user_id: int | None
+    reason: str
+
+
+def decide_call(session: Session, caller: str | None, queue_slug: str,
+                sticky_window: timedelta = assignment.STICKY_WINDOW) -> CallDecision:
+    """Which guide's phone should ring: the caller's last guide when free, else the longest idle."""
+    queues = session.execute(select(Queue.slug, Queue.id, Queue.department_id)).all()
+    queue_id = next((q.id for q in queues if q.slug == queue_slug), None)
+    if queue_id is None:
+        raise InvalidInput("queue", f"Unknown queue {queue_slug!r}.")
+    centre = {q.id for q in queues if q.department_id is None}
+    # One round trip each: the phone's latency budget is a few milliseconds.
+    last = session.execute(
+        select(Case.contact_id, Case.assignee_id).join(Contact, Case.contact_id == Contact.id)
+        .where(Contact.phone == caller, Case.assignee_id.is_not(None),
+               Case.received_at >= utcnow() - sticky_window)
+        .order_by(Case.received_at.desc()).limit(1)).first() if caller else None
+    contact_id, sticky = (last.contact_id, last.assignee_id) if last else (None, None)
+    rows = session.execute(
+        select(GuideProfile, PbxAgent.agent_id)
+        .join(PbxAgent, PbxAgent.user_id == GuideProfile.user_id)
+        .where(GuideProfile.presence == Presence.AVAILABLE)).all()
+    agents = {profile.user_id: agent for profile, agent in rows}
+    profiles = [profile for profile, _ in rows]
+    load = assignment.loads(session, list(agents))
+    need = assignment.needs("phone", None, None)
+    ranked = sorted(profiles, key=lambda p: (p.user_id != sticky, p.idle_since, p.user_id))
+    fits = [p for p in ranked
+            if assignment.misfit(p, "phone", need, queue_id, load[p.user_id], centre) is None]
+    chosen = fits[0] if fits else None
+    reason = "none_available" if chosen is None else \
+        "sticky" if chosen.user_id == sticky else "longest_idle"
+    decision = decisions.record(session, None, "call_decision", reason,
+                                chosen_user_id=chosen.user_id if chosen else None,
+                                candidates=[{"user_id": p.user_id, "fit": "ok"} for p in fits],
+                                contact_id=contact_id)
+    decision.queue_id = queue_id
+    session.commit()
+    return CallDecision(agents[chosen.user_id] if chosen else None,
+                        chosen.user_id if chosen else None, reason)

@@ -1,0 +1,249 @@
+"""Giving waiting cases to guides: skills, spare capacity, sticky contacts, longest idle.
+
+On PostgreSQL the case and the guide are locked with FOR UPDATE; the second lock of a
+pair is always SKIP LOCKED, so two workers never wait on each other in a cycle. A guide
+skipped because another worker holds them makes the outcome `contended`, and the caller
+tries again shortly. On SQLite every transaction holds the write lock from its start
+(db.py), so the same reads and conditional writes are already serialised.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import case as when
+from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy.orm import Session, lazyload
+
+from citizencenter.accounts.service import Principal
+from citizencenter.cases.enums import CaseStatus, Priority
+from citizencenter.cases.models import Case
+from citizencenter.db import is_postgresql, utcnow
+from citizencenter.errors import Forbidden
+from citizencenter.organisation.models import Queue
+from citizencenter.routing import decisions, presence
+from citizencenter.routing.models import GuideProfile, Presence
+
+OCCUPYING = (CaseStatus.NEW, CaseStatus.OPEN)  # cases that take a guide's capacity
+WAITING = (CaseStatus.NEW, CaseStatus.OPEN)
+PRIORITY_ORDER = when({Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2,
+                       Priority.LOW: 3}, value=Case.priority, else_=4)
+STICKY_WINDOW = timedelta(days=7)
+PULL_BATCH = 100
+
+
+@dataclass
+class Outcome:
+    assigned_to: int | None = None
+    contended: bool = False
+    candidates: list[dict] = field(default_factory=list)
+
+
+def is_waiting(case: Case) -> bool:
+    return case.assignee_id is None and case.waiting_since is not None \
+        and case.status in WAITING
+
+
+def needs(channel: str, language: str | None, required: list[str] | None) -> set[str]:
+    """The skill tags a guide must have for a case."""
+    return {f"channel:{channel}", f"language:{language or 'sv'}", *(required or [])}
+
+
+def loads(session: Session, user_ids) -> dict[int, dict[str, int]]:
+    """Open cases per guide and channel."""
+    out: dict[int, dict[str, int]] = {uid: {} for uid in user_ids}
+    if out:
+        for uid, channel, n in session.execute(
+                select(Case.assignee_id, Case.channel, func.count())
+                .where(Case.assignee_id.in_(list(out)), Case.status.in_(OCCUPYING))
+                .group_by(Case.assignee_id, Case.channel)):
+            out[uid][channel.value] = n
+    return out
+
+
+def centre_queue_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(Queue.id).where(Queue.department_id.is_(None))))
+
+
+def misfit(profile: GuideProfile, channel: str, need: set[str], queue_id: int | None,
+           load: dict[str, int], centre: set[int]) -> str | None:
+    """Why the guide cannot take such a case now, or None when they can."""
+    if profile.presence != Presence.AVAILABLE:
+        return f"presence:{profile.presence.value}"
+    missing = need - set(profile.skills)
+    if missing:
+        return "missing:" + ",".join(sorted(missing))
+    if queue_id not in (set(profile.queue_ids) or centre):
+        return "queue_not_served"
+    if load.get(channel, 0) >= int(profile.capacities.get(channel, 0)):
+        return "at_capacity"
+    return None
+
+
+def lock_case(session: Session, case_id: uuid.UUID, *, skip: bool) -> Case | None:
+    # Columns only: FOR UPDATE cannot lock the outer side of the eager joins.
+    query = select(Case).options(lazyload("*")).where(Case.id == case_id)
+    if is_postgresql(session):
+        query = query.with_for_update(skip_locked=skip)
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+def lock_guide(session: Session, user_id: int, *, skip: bool) -> GuideProfile | None:
+    query = select(GuideProfile).where(GuideProfile.user_id == user_id)
+    if is_postgresql(session):
+        query = query.with_for_update(skip_locked=skip)
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+def sticky_guide(session: Session, case: Case, window: timedelta) -> int | None:
+    """The guide who last helped this citizen within the window."""
+    if case.contact_id is None:
+        return None
+    return session.scalar(
+        select(Case.assignee_id).where(Case.contact_id == case.contact_id, Case.id != case.id,
+                                       Case.assignee_id.is_not(None),
+                                       Case.received_at >= utcnow() - window)
+        .order_by(Case.received_at.desc()).limit(1))
+
+
+def give(session: Session, case: Case, profile: GuideProfile, reason: str,
+         candidates: list[dict], actor: str = "system") -> None:
+    """Assign a locked, waiting case to a locked guide and record why."""
+    now = utcnow()
+    case.assignee_id, case.waiting_since, case.escalate_at = profile.user_id, None, None
+    profile.idle_since = profile.last_assignment_at = now
+    decisions.record(session, case, "assigned", reason, chosen_user_id=profile.user_id,
+                     candidates=candidates, actor=actor)
+
+
+def try_assign(session: Session, case: Case, sticky_window: timedelta = STICKY_WINDOW,
+               rounds: int = 3) -> Outcome:
+    """Give a locked, waiting case to the best free guide, or leave it waiting."""
+    need = needs(case.channel.value, case.language, case.required_skills)
+    centre = centre_queue_ids(session)
+    sticky = sticky_guide(session, case, sticky_window)
+    outcome = Outcome()
+    for _ in range(rounds):
+        profiles = session.scalars(select(GuideProfile).where(
+            GuideProfile.presence == Presence.AVAILABLE)).all()
+        load = loads(session, [p.user_id for p in profiles])
+        considered = []
+        for p in sorted(profiles, key=lambda p: (p.user_id != sticky, p.idle_since, p.user_id)):
+            reason = misfit(p, case.channel.value, need, case.queue_id, load[p.user_id], centre)
+            considered.append((p, {"user_id": p.user_id, "idle_since": p.idle_since.isoformat(),
+                                   "fit": reason or "ok"}))
+        outcome = Outcome(candidates=[entry for _, entry in considered])
+        stale = False
+        for profile, entry in considered:
+            if entry["fit"] != "ok":
+                continue
+            seen = (profile.idle_since, profile.presence)
+            locked = lock_guide(session, profile.user_id, skip=True)
+            if locked is None:
+                entry["fit"], outcome.contended = "locked_elsewhere", True
+                continue
+            if (locked.idle_since, locked.presence) != seen:
+                stale = True  # assigned meanwhile: the order may have changed, look again
+                break
+            fresh = loads(session, [locked.user_id])[locked.user_id]
+            reason = misfit(locked, case.channel.value, need, case.queue_id, fresh, centre)
+            if reason:
+                entry["fit"] = reason
+                continue
+            give(session, case, locked, "sticky" if locked.user_id == sticky else "longest_idle",
+                 outcome.candidates)
+            outcome.assigned_to = locked.user_id
+            return outcome
+        if not stale:
+            break
+    else:
+        outcome.contended = True  # the guides kept changing under us: try again shortly
+    decisions.record(session, case, "waiting", "contended" if outcome.contended
+                     else "no_guide_free", candidates=outcome.candidates)
+    return outcome
+
+
+def assign_waiting(session: Session, case_id: uuid.UUID,
+                   sticky_window: timedelta = STICKY_WINDOW) -> Outcome:
+    """Try again to assign a case that is still waiting."""
+    case = lock_case(session, case_id, skip=False)
+    if case is None or not is_waiting(case):
+        session.rollback()
+        return Outcome()
+    outcome = try_assign(session, case, sticky_window)
+    session.commit()
+    return outcome
+
+
+def _pull(session: Session, profile: GuideProfile, limit: int | None, actor: str,
+          reason: str) -> list[Case]:
+    """Fill the guide's spare capacity from the queues, by priority, then age."""
+    load = loads(session, [profile.user_id])[profile.user_id]
+    centre = centre_queue_ids(session)
+    skills = set(profile.skills)
+    taken: list[Case] = []
+    after = None  # keyset of the last row looked at: (priority order, waiting_since, id)
+    while limit is None or len(taken) < limit:
+        spare = [ch for ch, cap in profile.capacities.items()
+                 if load.get(ch, 0) < int(cap) and f"channel:{ch}" in skills]
+        if not spare:
+            break
+        query = (select(Case.id, Case.channel, Case.language, Case.required_skills,
+                        PRIORITY_ORDER.label("rank"), Case.waiting_since)
+                 .where(Case.assignee_id.is_(None), Case.waiting_since.is_not(None),
+                        Case.status.in_(WAITING), Case.channel.in_(spare),
+                        Case.queue_id.in_(list(set(profile.queue_ids) or centre)))
+                 .order_by(PRIORITY_ORDER, Case.waiting_since, Case.id).limit(PULL_BATCH))
+        if after is not None:
+            query = query.where(tuple_(PRIORITY_ORDER, Case.waiting_since, Case.id) > after)
+        rows = session.execute(query).all()
+        if not rows:
+            break
+        last = rows[-1]
+        after = tuple_(literal(last.rank), literal(last.waiting_since, Case.waiting_since.type),
+                       literal(last.id, Case.id.type))
+        for case_id, channel, language, required, _rank, _since in rows:
+            if load.get(channel.value, 0) >= int(profile.capacities.get(channel.value, 0)) \
+                    or not needs(channel.value, language, required) <= skills:
+                continue
+            case = lock_case(session, case_id, skip=True)
+            if case is None or not is_waiting(case):
+                continue  # another worker has it
+            give(session, case, profile, reason, [{"user_id": profile.user_id, "fit": "ok"}],
+                 actor)
+            load[channel.value] = load.get(channel.value, 0) + 1
+            taken.append(case)
+            if limit is not None and len(taken) >= limit:
+                break
+    return taken
+
+
+def pull_for_guide(session: Session, user_id: int) -> int:
+    """A guide became available or finished a case: give them the next waiting cases."""
+    profile = lock_guide(session, user_id, skip=False)
+    if profile is None or profile.presence != Presence.AVAILABLE:
+        session.rollback()
+        return 0
+    taken = _pull(session, profile, None, "system", "pulled")
+    session.commit()
+    return len(taken)
+
+
+def claim_next(session: Session, actor: Principal) -> Case | None:
+    """A guide asks for the next waiting case they can take, whatever their presence."""
+    if actor.user_id is None:
+        raise Forbidden("Only a guide's own token can claim cases.")
+    presence.ensure_profile(session, actor.user_id)
+    profile = lock_guide(session, actor.user_id, skip=False)
+    taken = _pull(session, profile, 1, actor.actor, "claimed")
+    session.commit()
+    return taken[0] if taken else None
+
+
+def pull_for_available(session: Session) -> int:
+    """Give waiting cases to every available guide with room (the scan's safety net)."""
+    user_ids = session.scalars(select(GuideProfile.user_id)
+                               .where(GuideProfile.presence == Presence.AVAILABLE)
+                               .order_by(GuideProfile.idle_since)).all()
+    session.rollback()
+    return sum(pull_for_guide(session, uid) for uid in user_ids)

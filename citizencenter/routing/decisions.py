@@ -1,0 +1,38 @@
+"""The record of every routing decision, readable on the case it concerns."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.service import Principal
+from citizencenter.cases import service as cases_service
+from citizencenter.cases.models import Case
+from citizencenter.pagination import Paginator
+from citizencenter.routing.models import RoutingDecision
+
+
+def record(session: Session, case: Case | None, kind: str, reason: str, *,
+           chosen_user_id: int | None = None, candidates: list[dict] | None = None,
+           actor: str = "system", **details) -> RoutingDecision:
+    """Add a decision to the caller's transaction; `details` must hold no personal data."""
+    decision = RoutingDecision(
+        case_id=case.id if case else None, kind=kind, reason=reason,
+        rule_version_id=case.routing_rule_version_id if case else None,
+        queue_id=case.queue_id if case else None,
+        department_id=case.department_id if case else None,
+        chosen_user_id=chosen_user_id, candidates=candidates or [], details=details,
+        actor=actor)
+    session.add(decision)
+    return decision
+
+
+def for_case(session: Session, actor: Principal, case_id: uuid.UUID, paginator: Paginator,
+             limit: int | None = None, cursor: str | None = None) -> tuple:
+    """A case's routing history, oldest first (404 for cases the caller may not see)."""
+    case = cases_service.get_case(session, actor, case_id)
+    query = select(RoutingDecision).where(RoutingDecision.case_id == case.id)
+    return paginator.page(session, query, (RoutingDecision.id,), to_key=lambda d: [d.id],
+                          from_key=lambda k: (int(k[0]),),
+                          filters={"routing-of": str(case.id)}, limit=limit, cursor=cursor,
+                          descending=False)

@@ -1,0 +1,177 @@
+"""Routing rules: kept as versions, checked against the reference data, matched in order."""
+
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.models import Department
+from citizencenter.accounts.service import Principal
+from citizencenter.cases.enums import CaseStatus
+from citizencenter.cases.models import Case
+from citizencenter.db import utcnow
+from citizencenter.errors import InvalidInput, NotFound
+from citizencenter.organisation.models import Category, Queue
+from citizencenter.routing import text
+from citizencenter.routing.models import RoutingRule, RoutingRuleVersion
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+OPEN = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING_ON_CITIZEN, CaseStatus.FORWARDED)
+
+
+def _known_slugs(session: Session, model, slugs, field_name: str) -> None:
+    slugs = set(slugs)
+    found = set(session.scalars(select(model.slug).where(model.slug.in_(slugs))))
+    if slugs - found:
+        raise InvalidInput(field_name, f"Unknown: {', '.join(sorted(slugs - found))}.")
+
+
+def validate(session: Session, data: dict) -> None:
+    """Check what the schema cannot: slugs that must exist and keywords that must say something."""
+    conditions, actions = data.get("conditions", {}), data["actions"]
+    _known_slugs(session, Category, conditions.get("categories", []), "conditions.categories")
+    for n, keyword in enumerate(conditions.get("keywords", [])):
+        if not text.keyword_stems(keyword):
+            raise InvalidInput(f"conditions.keywords.{n}", "Holds no letters or digits.")
+    if ("queue" in actions) == ("department" in actions):
+        raise InvalidInput("actions", "Give exactly one of queue and department.")
+    if "queue" in actions:
+        _known_slugs(session, Queue, [actions["queue"]], "actions.queue")
+    if "department" in actions:
+        _known_slugs(session, Department, [actions["department"]], "actions.department")
+    skills = actions.get("required_skills", {})
+    _known_slugs(session, Category, skills.get("categories", []),
+                 "actions.required_skills.categories")
+
+
+def _add_version(session: Session, rule: RoutingRule, actor: Principal, data: dict,
+                 number: int) -> RoutingRuleVersion:
+    version = RoutingRuleVersion(rule_id=rule.id, version=number, name=data["name"],
+                                 position=data["position"], conditions=data.get("conditions", {}),
+                                 actions=data["actions"], created_by=actor.actor)
+    session.add(version)
+    session.flush()
+    rule.current_version_id, rule.position = version.id, version.position
+    return version
+
+
+def create_rule(session: Session, actor: Principal, data: dict) -> RoutingRuleVersion:
+    """Add a rule at its position."""
+    validate(session, data)
+    rule = RoutingRule(position=data["position"])
+    session.add(rule)
+    session.flush()
+    version = _add_version(session, rule, actor, data, 1)
+    session.commit()
+    return version
+
+
+def _live_rule(session: Session, rule_id: int) -> RoutingRule:
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None or rule.retired_at is not None:
+        raise NotFound("No such routing rule.")
+    return rule
+
+
+def get_rule(session: Session, rule_id: int) -> RoutingRuleVersion:
+    return _live_rule(session, rule_id).current
+
+
+def edit_rule(session: Session, actor: Principal, rule_id: int, data: dict
+              ) -> RoutingRuleVersion:
+    """Replace a rule's content with a new version; the old versions stay."""
+    rule = _live_rule(session, rule_id)
+    validate(session, data)
+    number = session.scalar(select(func.max(RoutingRuleVersion.version))
+                            .where(RoutingRuleVersion.rule_id == rule.id))
+    version = _add_version(session, rule, actor, data, number + 1)
+    session.commit()
+    return version
+
+
+def retire_rule(session: Session, rule_id: int) -> None:
+    """Stop using a rule; its versions stay readable for the cases they routed."""
+    _live_rule(session, rule_id).retired_at = utcnow()
+    session.commit()
+
+
+def rule_versions(session: Session, rule_id: int) -> list[RoutingRuleVersion]:
+    if session.get(RoutingRule, rule_id) is None:
+        raise NotFound("No such routing rule.")
+    return list(session.scalars(select(RoutingRuleVersion)
+                                .where(RoutingRuleVersion.rule_id == rule_id)
+                                .order_by(RoutingRuleVersion.version)))
+
+
+def current_rules(session: Session) -> list[RoutingRuleVersion]:
+    """Live rules in the order they are tried."""
+    rules = session.scalars(select(RoutingRule).where(RoutingRule.retired_at.is_(None))
+                            .order_by(RoutingRule.position, RoutingRule.id)).unique()
+    return [rule.current for rule in rules]
+
+
+@dataclass
+class CaseFacts:
+    """What rules look at, gathered once per case."""
+
+    case: Case
+    words: list[str]
+    language: str | None
+    _open_cases: int | None = field(default=None, repr=False)
+
+    def open_cases(self, session: Session) -> int:
+        if self._open_cases is None:
+            self._open_cases = 0 if self.case.contact_id is None else session.scalar(
+                select(func.count()).select_from(Case).where(
+                    Case.contact_id == self.case.contact_id, Case.id != self.case.id,
+                    Case.status.in_(OPEN)))
+        return self._open_cases
+
+
+def _hhmm(value: str) -> time:
+    return time.fromisoformat(value)
+
+
+def _in_hours(hours: dict, facts: CaseFacts) -> bool:
+    local = facts.case.received_at.astimezone(STOCKHOLM)
+    if "weekdays" in hours and local.isoweekday() not in hours["weekdays"]:
+        return False
+    start, end, now = _hhmm(hours.get("from", "00:00")), _hhmm(hours.get("to", "23:59")), \
+        local.time()
+    return start <= now < end if start <= end else (now >= start or now < end)
+
+
+def _contact_matches(wanted: dict, facts: CaseFacts, session: Session) -> bool:
+    contact = facts.case.contact
+    checks = {
+        "known": lambda v: (contact is not None) == v,
+        "has_email": lambda v: bool(contact and contact.email) == v,
+        "has_phone": lambda v: bool(contact and contact.phone) == v,
+        "email_domains": lambda v: bool(contact and contact.email) and
+        contact.email.rsplit("@", 1)[-1] in {d.lower() for d in v},
+        "min_open_cases": lambda v: facts.open_cases(session) >= v,
+    }
+    return all(checks[name](value) for name, value in wanted.items())
+
+
+def rule_matches(rule: RoutingRuleVersion, facts: CaseFacts, session: Session) -> bool:
+    """All given conditions hold; within a list, any entry will do."""
+    c, case = rule.conditions, facts.case
+    if "channels" in c and case.channel.value not in c["channels"]:
+        return False
+    if "categories" in c and (case.category is None or case.category.slug not in c["categories"]):
+        return False
+    if "languages" in c and (facts.language or "sv") not in c["languages"]:
+        return False
+    if "keywords" in c and not any(text.matches(text.keyword_stems(k), facts.words)
+                                   for k in c["keywords"]):
+        return False
+    if "hours" in c and not _in_hours(c["hours"], facts):
+        return False
+    return not ("contact" in c and not _contact_matches(c["contact"], facts, session))
+
+
+def first_match(session: Session, facts: CaseFacts) -> RoutingRuleVersion | None:
+    return next((r for r in current_rules(session) if rule_matches(r, facts, session)), None)

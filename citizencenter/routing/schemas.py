@@ -1,0 +1,179 @@
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from citizencenter.cases.enums import Channel, Priority
+from citizencenter.cases.schemas import CaseSchema
+from citizencenter.channels.phone.schemas import CallerNumber
+from citizencenter.pagination import page_schema
+from citizencenter.routing.models import Presence
+
+HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use HH:MM (00:00–23:59).")
+
+
+def slug_field() -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=64))
+
+
+def language_field() -> fields.String:
+    return fields.String(validate=validate.Regexp(r"^[a-z]{2,3}$",
+                                                  error="Use an ISO 639 code such as sv."))
+
+
+def _list(field, max_items: int = 50, **kwargs):
+    return fields.List(field, validate=validate.Length(min=1, max=max_items), **kwargs)
+
+
+HoursSchema = ma.Schema.from_dict({
+    "from": fields.String(validate=HHMM), "to": fields.String(validate=HHMM),
+    "weekdays": _list(fields.Integer(validate=validate.Range(min=1, max=7)), 7,
+                      metadata={"description": "1 = Monday … 7 = Sunday"}),
+}, name="RuleHours")
+
+
+class ContactConditionSchema(ma.Schema):
+    known = fields.Boolean()
+    has_email = fields.Boolean()
+    has_phone = fields.Boolean()
+    min_open_cases = fields.Integer(validate=validate.Range(min=1, max=1000))
+    email_domains = _list(fields.String(validate=validate.Length(min=1, max=253)))
+
+
+class RuleConditionsSchema(ma.Schema):
+    channels = _list(fields.Enum(Channel, by_value=True))
+    categories = _list(slug_field())
+    languages = _list(language_field())
+    keywords = _list(fields.String(validate=validate.Length(min=1, max=100)), 200,
+                     metadata={"description": "Words or phrases; any one matches, "
+                               "case, accents and Swedish word endings aside."})
+    contact = fields.Nested(ContactConditionSchema)
+    hours = fields.Nested(HoursSchema, metadata={"description": "Europe/Stockholm time"})
+
+
+class RequiredSkillsSchema(ma.Schema):
+    categories = fields.List(slug_field(), validate=validate.Length(max=20))
+    languages = fields.List(language_field(), validate=validate.Length(max=10))
+
+
+class RuleActionsSchema(ma.Schema):
+    queue = slug_field()
+    department = slug_field()
+    priority = fields.Enum(Priority, by_value=True)
+    required_skills = fields.Nested(RequiredSkillsSchema)
+
+
+class RuleInSchema(ma.Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    position = fields.Integer(required=True, validate=validate.Range(min=0, max=100_000))
+    conditions = fields.Nested(RuleConditionsSchema, load_default=dict)
+    actions = fields.Nested(RuleActionsSchema, required=True)
+
+
+class RuleSchema(ma.Schema):
+    id = fields.Integer(attribute="rule_id")
+    version = fields.Integer()
+    version_id = fields.Integer(attribute="id")
+    name = fields.String()
+    position = fields.Integer()
+    conditions = fields.Dict()
+    actions = fields.Dict()
+    created_at = fields.AwareDateTime()
+    created_by = fields.String()
+
+
+class SkillsSchema(ma.Schema):
+    categories = fields.List(slug_field(), load_default=list, validate=validate.Length(max=100))
+    languages = fields.List(language_field(), load_default=list, validate=validate.Length(max=20))
+    channels = fields.List(fields.Enum(Channel, by_value=True), load_default=list)
+
+
+class GuideUpdateSchema(ma.Schema):
+    skills = fields.Nested(SkillsSchema)
+    capacities = fields.Dict(keys=fields.Enum(Channel, by_value=True),
+                             values=fields.Integer(validate=validate.Range(min=0, max=50)))
+    queues = fields.List(slug_field(), validate=validate.Length(max=50))
+    service_point = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Give at least one field to change.")
+
+
+class GuideSchema(ma.Schema):
+    user_id = fields.Integer()
+    name = fields.String()
+    presence = fields.Enum(Presence, by_value=True)
+    presence_changed_at = fields.AwareDateTime()
+    idle_since = fields.AwareDateTime()
+    last_assignment_at = fields.AwareDateTime(allow_none=True)
+    skills = fields.Dict()
+    capacities = fields.Dict()
+    load = fields.Dict(metadata={"description": "Open cases per channel"})
+    queues = fields.List(fields.String())
+    service_point = fields.String(allow_none=True)
+
+
+class PresenceSchema(ma.Schema):
+    presence = fields.Enum(Presence, by_value=True, required=True)
+
+
+class QueuePolicyInSchema(ma.Schema):
+    timeout_s = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=30 * 86400))
+    overflow_queue = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    raise_priority = fields.Boolean(load_default=False)
+
+
+class QueuePolicySchema(QueuePolicyInSchema):
+    queue = fields.String()
+
+
+class ForwardSchema(ma.Schema):
+    department = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    note = fields.String(validate=validate.Length(min=1, max=10_000))
+
+
+class SendBackSchema(ma.Schema):
+    note = fields.String(validate=validate.Length(min=1, max=10_000))
+
+
+class ForwardingSchema(ma.Schema):
+    id = fields.Integer()
+    case_id = fields.UUID()
+    department = fields.Function(lambda row: row.department.slug, metadata={"type": "string"})
+    forwarded_at = fields.AwareDateTime()
+    department_due_at = fields.AwareDateTime()
+
+
+class DecisionSchema(ma.Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    reason = fields.String()
+    rule_version_id = fields.Integer(allow_none=True)
+    queue_id = fields.Integer(allow_none=True)
+    department_id = fields.Integer(allow_none=True)
+    chosen_user_id = fields.Integer(allow_none=True)
+    candidates = fields.List(fields.Dict())
+    details = fields.Dict()
+    decided_at = fields.AwareDateTime()
+    actor = fields.String()
+
+
+class DecideInSchema(ma.Schema):
+    caller = CallerNumber(allow_none=True, load_default=None)
+    queue = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class DecideSchema(ma.Schema):
+    agent = fields.String(allow_none=True, metadata={"description": "PBX agent id, or null"})
+    user_id = fields.Integer(allow_none=True)
+    reason = fields.String(metadata={"description": "sticky, longest_idle or none_available"})
+
+
+class ClaimSchema(ma.Schema):
+    case = fields.Nested(CaseSchema, allow_none=True)
+
+
+RulePageSchema = page_schema(RuleSchema, "RoutingRulePage")
+GuidePageSchema = page_schema(GuideSchema, "GuidePage")
+QueuePolicyPageSchema = page_schema(QueuePolicySchema, "QueuePolicyPage")
+DecisionPageSchema = page_schema(DecisionSchema, "RoutingDecisionPage")

@@ -1,0 +1,166 @@
+"""Assignment in one process: skills, capacity, longest idle, stickiness and the queue."""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from citizencenter.accounts.service import SYSTEM
+from citizencenter.cases import service as cases
+from citizencenter.cases.enums import CaseStatus, Channel, Priority
+from citizencenter.cases.models import Case
+from citizencenter.db import utcnow
+from citizencenter.outbox import OutboxMessage
+from citizencenter.routing import assignment, presence
+from citizencenter.routing.models import GuideProfile, Presence, RoutingDecision
+from citizencenter.routing.service import route_case
+from tests.factories import bearer
+
+SV = "Hej, jag har en fråga om min ansökan och vill veta hur det går."
+
+
+def _offline_everyone(session):
+    session.execute(update(GuideProfile).values(presence=Presence.OFFLINE))
+    session.commit()
+
+
+def _case(session, channel=Channel.EMAIL, contact=None, priority=Priority.NORMAL,
+          received_at=None, description=SV, subject="Fråga"):
+    case = cases.open_case(session, SYSTEM, channel=channel, subject=subject,
+                           description=description, contact=contact, priority=priority,
+                           received_at=received_at)
+    route_case(session, case.id)
+    session.refresh(case)
+    return case
+
+
+def test_longest_idle_guide_with_room_gets_the_case(session, guide):
+    _offline_everyone(session)
+    recent = guide(idle_for_s=10)
+    longest = guide(idle_for_s=300)
+    middle = guide(idle_for_s=100)
+    first, second, third, fourth = (_case(session) for _ in range(4))
+    assert [c.assignee_id for c in (first, second, third)] == \
+        [longest.user_id, middle.user_id, recent.user_id]
+    assert fourth.assignee_id == longest.user_id  # idle longest again since its assignment
+    decision = session.scalar(select(RoutingDecision).where(
+        RoutingDecision.case_id == first.id, RoutingDecision.kind == "assigned"))
+    assert decision.reason == "longest_idle" and decision.chosen_user_id == longest.user_id
+    assert [c["user_id"] for c in decision.candidates][:3] == \
+        [longest.user_id, middle.user_id, recent.user_id]
+
+
+def test_capacity_per_channel_is_never_exceeded_and_then_cases_wait(session, guide):
+    _offline_everyone(session)
+    only = guide(capacities={"email": 2, "phone": 1})
+    taken = [_case(session) for _ in range(3)]
+    assert [c.assignee_id for c in taken] == [only.user_id, only.user_id, None]
+    assert taken[2].waiting_since is not None
+    call = _case(session, channel=Channel.PHONE)  # another channel has its own capacity
+    assert call.assignee_id == only.user_id
+    assert assignment.loads(session, [only.user_id])[only.user_id] == {"email": 2, "phone": 1}
+    waiting = session.scalar(select(RoutingDecision).where(
+        RoutingDecision.case_id == taken[2].id, RoutingDecision.kind == "waiting"))
+    assert waiting.reason == "no_guide_free"
+    assert waiting.candidates == [{"user_id": only.user_id, "fit": "at_capacity",
+                                   "idle_since": waiting.candidates[0]["idle_since"]}]
+
+
+def test_skills_decide_who_may_take_a_case(session, guide):
+    _offline_everyone(session)
+    swedish = guide(idle_for_s=500, skills={"languages": ["sv"]})
+    english = guide(idle_for_s=10, skills={"languages": ["sv", "en"]})
+    no_social = guide(idle_for_s=900, skills={"channels": ["email"]})
+    case = _case(session, description="Hello, how can I apply for the permit? Please help.")
+    assert case.language == "en" and case.assignee_id == english.user_id
+    social = _case(session, channel=Channel.SOCIAL)
+    assert social.assignee_id == swedish.user_id  # no_social idles longer but lacks the channel
+    decision = session.scalar(select(RoutingDecision).where(
+        RoutingDecision.case_id == social.id, RoutingDecision.kind == "assigned"))
+    fits = {c["user_id"]: c["fit"] for c in decision.candidates}
+    assert fits[no_social.user_id] == "missing:channel:social"
+
+
+def test_sticky_to_the_citizens_last_guide_within_the_window(session, guide):
+    _offline_everyone(session)
+    karin = {"name": "Karin Ek", "email": "karin.sticky@example.se"}
+    first_guide = guide(idle_for_s=1000)
+    other = guide(idle_for_s=500)
+    first = _case(session, contact=karin)
+    assert first.assignee_id == first_guide.user_id
+    again = _case(session, contact=karin)
+    assert again.assignee_id == first_guide.user_id  # other idles longer now, yet sticky wins
+    assert session.scalar(select(RoutingDecision.reason).where(
+        RoutingDecision.case_id == again.id, RoutingDecision.kind == "assigned")) == "sticky"
+    # Outside the window the longest idle guide takes it.
+    session.execute(update(Case).where(Case.contact_id == first.contact_id)
+                    .values(received_at=utcnow() - timedelta(days=30)))
+    session.commit()
+    later = _case(session, contact=karin)
+    assert later.assignee_id == other.user_id
+
+
+def test_sticky_guide_away_means_the_next_best(session, guide):
+    _offline_everyone(session)
+    contact = {"email": "away.sticky@example.se"}
+    favourite = guide(idle_for_s=1000)
+    stand_in = guide(idle_for_s=10)
+    _case(session, contact=contact)
+    favourite.presence = Presence.AWAY
+    session.commit()
+    assert _case(session, contact=contact).assignee_id == stand_in.user_id
+
+
+def test_waiting_cases_go_by_priority_then_age_when_a_guide_comes(session, guide, client,
+                                                                    tokens):
+    _offline_everyone(session)
+    now = utcnow()
+    old = _case(session, received_at=now - timedelta(minutes=30))
+    urgent = _case(session, received_at=now - timedelta(minutes=1), priority=Priority.URGENT)
+    older = _case(session, received_at=now - timedelta(minutes=50))
+    assert {old.assignee_id, urgent.assignee_id, older.assignee_id} == {None}
+    newcomer = guide(presence="offline", capacities={"email": 2})
+    presence.set_presence(session, SYSTEM, newcomer.user_id, Presence.AVAILABLE)
+    assert session.scalar(select(OutboxMessage).where(
+        OutboxMessage.topic == "routing.guide_available").order_by(OutboxMessage.id.desc())
+    ).payload == {"user_id": newcomer.user_id}
+    assert assignment.pull_for_guide(session, newcomer.user_id) == 2  # fills the capacity
+    session.expire_all()
+    assert session.get(Case, urgent.id).assignee_id == newcomer.user_id
+    assert session.get(Case, older.id).assignee_id == newcomer.user_id
+    assert session.get(Case, old.id).assignee_id is None
+    # Resolving one frees room; the hook asks routing to pull the next.
+    response = client.patch(f"/api/v1/cases/{urgent.id}", json={"status": "resolved"},
+                            headers={**bearer(tokens["admin"]),
+                                     "If-Match": f'"{session.get(Case, urgent.id).version}"'})
+    assert response.status_code == 200, response.get_json()
+    freed = session.scalar(select(OutboxMessage).where(
+        OutboxMessage.topic == "routing.capacity_freed").order_by(OutboxMessage.id.desc()))
+    assert freed.payload == {"user_id": newcomer.user_id}
+    assert assignment.pull_for_guide(session, newcomer.user_id) == 1
+    session.expire_all()
+    assert session.get(Case, old.id).assignee_id == newcomer.user_id
+
+
+def test_a_resolved_case_is_not_pulled(session, guide):
+    _offline_everyone(session)
+    case = _case(session)
+    case.status = CaseStatus.RESOLVED
+    session.commit()
+    late = guide(presence="available")
+    assert assignment.pull_for_guide(session, late.user_id) == 0
+
+
+def test_guides_claim_the_next_case_themselves(session, client, tokens, guide):
+    _offline_everyone(session)
+    from citizencenter.accounts.models import User
+    anna = session.scalar(select(User).where(User.email == "anna.lindqvist@lund.example"))
+    case = _case(session)
+    assert case.assignee_id is None
+    response = client.post("/api/v1/routing/claim", headers=bearer(tokens["guide"]))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["case"]["id"] == str(case.id)
+    assert response.get_json()["case"]["assignee"]["id"] == anna.id
+    again = client.post("/api/v1/routing/claim", headers=bearer(tokens["guide"]))
+    assert again.status_code == 200 and again.get_json() == {"case": None}
+    integration = client.post("/api/v1/routing/claim", headers=bearer(tokens["integration"]))
+    assert integration.status_code == 403
