@@ -1,0 +1,140 @@
+"""Business calendars kept as data: create, change (a new version each time), read, build."""
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.service import Principal
+from citizencenter.errors import AppError, InvalidInput, NotFound
+from citizencenter.organisation.models import ServicePoint
+from citizencenter.pagination import Paginator
+from citizencenter.sla.calendar import BusinessCalendar, always_open_calendar
+from citizencenter.sla.enums import WEEKDAYS
+from citizencenter.sla.models import SlaCalendar, SlaCalendarVersion
+from citizencenter.sla.permissions import require_manager
+
+HOURS_FIELDS = ("timezone", "swedish_holidays", "weekly_hours", "closed_dates",
+                "shortened_days")
+
+
+class CalendarExists(AppError):
+    status, title, slug = 409, "Calendar exists", "calendar-exists"
+
+
+def build(version: SlaCalendarVersion | None) -> BusinessCalendar:
+    """Build the calendar object of a stored version; None is the 24/7 calendar."""
+    if version is None:
+        return always_open_calendar()
+    return business_calendar(version.weekly_hours, timezone=version.timezone,
+                             swedish_holidays=version.swedish_holidays,
+                             closed_dates=version.closed_dates,
+                             shortened_days=version.shortened_days,
+                             version=f"{version.calendar_id}/{version.version}")
+
+
+def business_calendar(weekly_hours: dict, *, timezone: str, swedish_holidays: bool,
+                      closed_dates: list, shortened_days: dict, version: str = "1"
+                      ) -> BusinessCalendar:
+    """Build a calendar from stored or submitted hours; a ValueError says what is wrong."""
+    return BusinessCalendar.create(
+        {WEEKDAYS.index(day): specs for day, specs in weekly_hours.items() if specs},
+        timezone=timezone, swedish_holidays=swedish_holidays,
+        closed_dates=[_date(d) for d in closed_dates],
+        shortened_days={_date(d): specs for d, specs in shortened_days.items()},
+        version=version)
+
+
+def _date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _stored_hours(data: dict) -> dict:
+    """The hours in their JSON form: ISO dates, intervals as HH:MM-HH:MM strings."""
+    return {
+        "timezone": data["timezone"],
+        "swedish_holidays": data["swedish_holidays"],
+        "weekly_hours": {day: data["weekly_hours"].get(day, []) for day in WEEKDAYS
+                         if data["weekly_hours"].get(day)},
+        "closed_dates": sorted(_date(d).isoformat() for d in data["closed_dates"]),
+        "shortened_days": {_date(d).isoformat(): specs
+                           for d, specs in sorted(data["shortened_days"].items())},
+    }
+
+
+def _check(hours: dict) -> None:
+    try:
+        business_calendar(**hours)
+    except ValueError as exc:
+        field = "weekly_hours" if "open at some time" in str(exc) else "shortened_days"
+        raise InvalidInput(field, str(exc)) from None
+
+
+def _service_point(session: Session, slug: str | None) -> ServicePoint | None:
+    if slug is None:
+        return None
+    point = session.scalar(select(ServicePoint).where(ServicePoint.slug == slug))
+    if point is None:
+        raise InvalidInput("service_point", f"Unknown service point {slug!r}.")
+    return point
+
+
+def current_version(calendar: SlaCalendar) -> SlaCalendarVersion:
+    return calendar.versions[-1]
+
+
+def add_calendar(session: Session, actor: str, data: dict) -> SlaCalendar:
+    """Add a calendar and its first version to the caller's transaction."""
+    hours = _stored_hours(data)
+    _check(hours)
+    if session.scalar(select(SlaCalendar.id).where(SlaCalendar.slug == data["slug"])):
+        raise CalendarExists(f"A calendar {data['slug']!r} exists; change it with PUT.")
+    calendar = SlaCalendar(slug=data["slug"], name=data["name"], channel=data.get("channel"),
+                           service_point=_service_point(session, data.get("service_point")))
+    calendar.versions.append(SlaCalendarVersion(version=1, created_by=actor, **hours))
+    session.add(calendar)
+    session.flush()
+    return calendar
+
+
+def create_calendar(session: Session, actor: Principal, data: dict) -> SlaCalendar:
+    """Create a business calendar (supervisors and admins)."""
+    require_manager(actor)
+    calendar = add_calendar(session, actor.actor, data)
+    session.commit()
+    return calendar
+
+
+def replace_calendar(session: Session, actor: Principal, slug: str, data: dict) -> SlaCalendar:
+    """Change a calendar's hours and details; the hours become a new version."""
+    require_manager(actor)
+    calendar = get_calendar(session, slug)
+    hours = _stored_hours(data)
+    _check(hours)
+    calendar.name = data["name"]
+    calendar.channel = data.get("channel")
+    calendar.service_point = _service_point(session, data.get("service_point"))
+    latest = current_version(calendar)
+    if {name: getattr(latest, name) for name in HOURS_FIELDS} != hours:
+        calendar.current_version += 1
+        calendar.versions.append(SlaCalendarVersion(
+            version=calendar.current_version, created_by=actor.actor, **hours))
+    session.commit()
+    return calendar
+
+
+def get_calendar(session: Session, slug: str) -> SlaCalendar:
+    calendar = session.scalar(select(SlaCalendar).where(SlaCalendar.slug == slug))
+    if calendar is None:
+        raise NotFound("No such calendar.")
+    return calendar
+
+
+def list_calendars(session: Session, paginator: Paginator, limit: int | None = None,
+                   cursor: str | None = None) -> tuple:
+    """Page through calendars by slug."""
+    return paginator.page(session, select(SlaCalendar), (SlaCalendar.slug,),
+                          to_key=lambda c: [c.slug], from_key=lambda k: (str(k[0]),),
+                          filters={"list": "sla_calendars"}, limit=limit, cursor=cursor,
+                          descending=False)
+

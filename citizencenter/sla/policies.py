@@ -1,0 +1,114 @@
+"""SLA policies: which target applies to which case, and changing them."""
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.models import Department
+from citizencenter.accounts.service import Principal
+from citizencenter.cases.models import Case
+from citizencenter.errors import AppError, InvalidInput, NotFound
+from citizencenter.organisation.models import Category
+from citizencenter.pagination import Paginator
+from citizencenter.sla.enums import Metric
+from citizencenter.sla.models import SlaCalendar, SlaPolicy
+from citizencenter.sla.permissions import require_manager
+
+SIMPLE_FIELDS = ("name", "metric", "channel", "priority", "target_value", "target_unit",
+                 "pause_statuses", "warn_at_percent", "active")
+
+
+class PolicyExists(AppError):
+    status, title, slug = 409, "Policy exists", "policy-exists"
+
+
+def _by_slug(session: Session, model, slug: str | None, field: str):
+    if slug is None:
+        return None
+    row = session.scalar(select(model).where(model.slug == slug))
+    if row is None:
+        raise InvalidInput(field, f"Unknown {field} {slug!r}.")
+    return row
+
+
+def _apply(session: Session, policy: SlaPolicy, data: dict) -> None:
+    for name in SIMPLE_FIELDS:
+        if name in data:
+            setattr(policy, name, data[name])
+    if "category" in data:
+        policy.category = _by_slug(session, Category, data["category"], "category")
+    if "department" in data:
+        policy.department = _by_slug(session, Department, data["department"], "department")
+    if "calendar" in data:
+        policy.calendar = _by_slug(session, SlaCalendar, data["calendar"], "calendar")
+
+
+def add_policy(session: Session, data: dict) -> SlaPolicy:
+    """Add a policy to the caller's transaction."""
+    if session.scalar(select(SlaPolicy.id).where(SlaPolicy.slug == data["slug"])):
+        raise PolicyExists(f"A policy {data['slug']!r} exists; change it with PATCH.")
+    policy = SlaPolicy(slug=data["slug"])
+    _apply(session, policy, data)
+    session.add(policy)
+    session.flush()
+    return policy
+
+
+def create_policy(session: Session, actor: Principal, data: dict) -> SlaPolicy:
+    """Create a policy (supervisors and admins)."""
+    require_manager(actor)
+    policy = add_policy(session, data)
+    session.commit()
+    return policy
+
+
+def update_policy(session: Session, actor: Principal, slug: str, changes: dict) -> SlaPolicy:
+    """Change a policy; running timers keep the target they started with."""
+    require_manager(actor)
+    policy = get_policy(session, slug)
+    _apply(session, policy, changes)
+    session.commit()
+    return policy
+
+
+def get_policy(session: Session, slug: str) -> SlaPolicy:
+    policy = session.scalar(select(SlaPolicy).where(SlaPolicy.slug == slug))
+    if policy is None:
+        raise NotFound("No such policy.")
+    return policy
+
+
+def list_policies(session: Session, paginator: Paginator, limit: int | None = None,
+                  cursor: str | None = None, **filters) -> tuple:
+    """Page through policies by slug."""
+    query = select(SlaPolicy)
+    for name in ("metric", "channel", "active"):
+        if name in filters:
+            query = query.where(getattr(SlaPolicy, name) == filters[name])
+    return paginator.page(session, query, (SlaPolicy.slug,), to_key=lambda p: [p.slug],
+                          from_key=lambda k: (str(k[0]),),
+                          filters={"list": "sla_policies", **filters}, limit=limit,
+                          cursor=cursor, descending=False)
+
+
+def _specificity(policy: SlaPolicy) -> int:
+    return sum(value is not None for value in (policy.channel, policy.priority,
+                                               policy.category_id, policy.department_id))
+
+
+def matching_policies(session: Session, case: Case, metric: Metric) -> list[SlaPolicy]:
+    """The active policies for `metric` that fit the case best (all of them on a tie).
+
+    A policy names a channel, priority, category or department, or leaves it open; the
+    ones naming the most win, so a policy for urgent e-mail overrides the e-mail one.
+    """
+    candidates = session.scalars(select(SlaPolicy).where(
+        SlaPolicy.active.is_(True), SlaPolicy.metric == metric,
+        or_(SlaPolicy.channel.is_(None), SlaPolicy.channel == case.channel),
+        or_(SlaPolicy.priority.is_(None), SlaPolicy.priority == case.priority),
+        or_(SlaPolicy.category_id.is_(None), SlaPolicy.category_id == case.category_id),
+        or_(SlaPolicy.department_id.is_(None), SlaPolicy.department_id == case.department_id),
+    ).order_by(SlaPolicy.id)).all()
+    if not candidates:
+        return []
+    best = max(_specificity(p) for p in candidates)
+    return [p for p in candidates if _specificity(p) == best]

@@ -1,0 +1,167 @@
+"""SLA clocks follow the case: hooks called from the case service, and the deadline scan.
+
+`on_case_event` runs inside the case service's transaction and never commits.
+`scan_deadlines` is the public use case the beat task runs; it commits per batch.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from citizencenter import outbox
+from citizencenter.audit import service as audit
+from citizencenter.cases.enums import CaseKind, CaseStatus, Direction, Priority
+from citizencenter.cases.models import Case, Message
+from citizencenter.db import is_postgresql, utcnow
+from citizencenter.sla import clocks, policies
+from citizencenter.sla.enums import OPEN_STATUSES, LedgerEvent, Metric, NotificationKind
+from citizencenter.sla.enums import TimerStatus as T
+from citizencenter.sla.models import SlaNotification, SlaTimer
+
+FINISHED = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+# Met when the case is resolved; the reply metrics are no longer owed then.
+MET_BY_RESOLUTION = (Metric.RESOLUTION, Metric.DEPARTMENT_RESOLUTION, Metric.CALLBACK)
+MET_BY_REPLY = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE, Metric.CALLBACK)
+ESCALATION = {Priority.LOW: Priority.NORMAL, Priority.NORMAL: Priority.HIGH,
+              Priority.HIGH: Priority.URGENT}
+
+
+def on_case_event(session: Session, case: Case, event: str, *,
+                  previous: CaseStatus | None = None, message: Message | None = None,
+                  at: datetime | None = None) -> None:
+    """Start, pause, resume or fulfil the case's timers: `created`, `status_changed` (at
+    `at`, default now) or `message_added`. Adds to the caller's transaction."""
+    if event == "created":
+        _case_created(session, case)
+    elif event == "status_changed":
+        _status_changed(session, case, previous, at or utcnow())
+    elif event == "message_added" and message is not None:
+        _message_added(session, case, message)
+    else:
+        raise ValueError(f"unknown case event {event!r}")
+
+
+def open_timers(session: Session, case: Case, *metrics: Metric) -> list[SlaTimer]:
+    query = select(SlaTimer).where(SlaTimer.case_id == case.id,
+                                   SlaTimer.status.in_(OPEN_STATUSES))
+    if metrics:
+        query = query.where(SlaTimer.metric.in_(metrics))
+    return list(session.scalars(query.order_by(SlaTimer.id)))
+
+
+def _start(session: Session, case: Case, metric: Metric, at: datetime) -> list[SlaTimer]:
+    running = {t.policy_id for t in open_timers(session, case, metric)}
+    return [clocks.start(session, case, policy, at)
+            for policy in policies.matching_policies(session, case, metric)
+            if policy.id not in running]
+
+
+def _case_created(session: Session, case: Case) -> None:
+    if case.status in FINISHED:
+        return
+    first = Metric.CALLBACK if case.kind == CaseKind.CALLBACK else Metric.FIRST_RESPONSE
+    callbacks = _start(session, case, first, case.received_at)
+    _start(session, case, Metric.RESOLUTION, case.received_at)
+    if case.status == CaseStatus.FORWARDED:
+        _start(session, case, Metric.DEPARTMENT_RESOLUTION, case.received_at)
+    if case.kind == CaseKind.CALLBACK and callbacks:
+        # The callback policy is the source of the citizen-facing due time.
+        case.due_at = min(timer.due_at for timer in callbacks)
+
+
+def _status_changed(session: Session, case: Case, previous: CaseStatus | None,
+                    at: datetime) -> None:
+    status = case.status
+    if status in FINISHED:
+        for timer in open_timers(session, case):
+            clocks.finish(session, timer, at, fulfilled=timer.metric in MET_BY_RESOLUTION,
+                          reason=f"case_{status.value}")
+        return
+    for timer in open_timers(session, case):
+        if status.value in timer.pause_statuses:
+            clocks.pause(session, timer, at, status.value)
+        else:
+            clocks.resume(session, timer, at, status.value)
+    if previous in FINISHED and status == CaseStatus.OPEN:
+        _start(session, case, Metric.RESOLUTION, at)  # reopened: a new resolution clock
+    elif status == CaseStatus.FORWARDED:
+        _start(session, case, Metric.DEPARTMENT_RESOLUTION, at)
+    elif previous == CaseStatus.FORWARDED:
+        for timer in open_timers(session, case, Metric.DEPARTMENT_RESOLUTION):
+            clocks.finish(session, timer, at, fulfilled=False, reason="returned_from_department")
+
+
+def counts_as_reply(message: Message) -> bool:
+    """A reply written by a person; auto-acknowledgements and system messages never count."""
+    return (message.direction == Direction.OUTBOUND and message.author_id is not None
+            and not (message.channel_metadata or {}).get("auto"))
+
+
+def _message_added(session: Session, case: Case, message: Message) -> None:
+    if counts_as_reply(message):
+        session.flush()
+        for timer in open_timers(session, case, *MET_BY_REPLY):
+            clocks.finish(session, timer, message.created_at, fulfilled=True,
+                          message_id=message.id)
+    elif message.direction == Direction.INBOUND and case.status not in FINISHED \
+            and not open_timers(session, case, Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE,
+                                Metric.CALLBACK):
+        _start(session, case, Metric.NEXT_RESPONSE, message.created_at)
+
+
+def _notify(session: Session, timer: SlaTimer, kind: NotificationKind) -> None:
+    notification = SlaNotification(timer_id=timer.id, case_id=timer.case_id, kind=kind)
+    session.add(notification)
+    session.flush()
+    outbox.enqueue(session, "sla.notification", {"notification_id": notification.id})
+
+
+def _escalate(session: Session, timer: SlaTimer) -> dict:
+    """Raise the case's priority one step, once per metric breached."""
+    earlier = session.scalar(select(SlaTimer.id).where(
+        SlaTimer.case_id == timer.case_id, SlaTimer.metric == timer.metric,
+        SlaTimer.id != timer.id, SlaTimer.breached_at.is_not(None)).limit(1))
+    case = session.get(Case, timer.case_id)
+    raised = ESCALATION.get(case.priority)
+    if earlier is not None or raised is None:
+        return {}
+    previous, case.priority = case.priority, raised
+    audit.record(session, "system", "case.escalated", "case", case.id, timer_id=timer.id,
+                 metric=timer.metric.value, **{"from": previous.value, "to": raised.value})
+    return {"priority_from": previous.value, "priority_to": raised.value}
+
+
+def _due_timers(session: Session, now: datetime, batch: int) -> list[SlaTimer]:
+    query = (select(SlaTimer).where(
+        SlaTimer.status == T.RUNNING, SlaTimer.breached_at.is_(None),
+        or_(SlaTimer.due_at <= now, and_(SlaTimer.warned_at.is_(None), SlaTimer.warn_at <= now)))
+        .order_by(SlaTimer.due_at, SlaTimer.id).limit(batch))
+    if is_postgresql(session):
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
+
+
+def scan_deadlines(session: Session, now: datetime | None = None, batch: int = 200) -> dict:
+    """Warn about timers near their due time and breach (and escalate) overdue ones."""
+    counts = {"warned": 0, "breached": 0}
+    while True:
+        now_ = now or utcnow()
+        timers = _due_timers(session, now_, batch)
+        if not timers:
+            session.commit()
+            return counts
+        for timer in timers:
+            if timer.due_at <= now_:
+                timer.breached_at = timer.due_at
+                clocks.record(session, timer, LedgerEvent.BREACHED, timer.due_at,
+                              **_escalate(session, timer))
+                _notify(session, timer, NotificationKind.BREACH)
+                counts["breached"] += 1
+            else:
+                timer.warned_at = now_
+                clocks.record(session, timer, LedgerEvent.WARNED, timer.warn_at,
+                              warn_at_percent=timer.warn_at_percent)
+                _notify(session, timer, NotificationKind.WARNING)
+                counts["warned"] += 1
+        session.commit()

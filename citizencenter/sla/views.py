@@ -1,0 +1,109 @@
+import uuid
+
+from flask import current_app, url_for
+from flask.views import MethodView
+
+from citizencenter import db
+from citizencenter.api import Blueprint
+from citizencenter.auth import current_principal, require_scope
+from citizencenter.pagination import PageArgsSchema
+from citizencenter.sla import calendars, policies, queries
+from citizencenter.sla.schemas import (
+    CalendarBodySchema,
+    CalendarCreateSchema,
+    CalendarPageSchema,
+    CalendarSchema,
+    CaseSlaSchema,
+    PolicyChangeSchema,
+    PolicyCreateSchema,
+    PolicyPageSchema,
+    PolicyQueryArgsSchema,
+    PolicySchema,
+)
+
+blp = Blueprint("sla", __name__, url_prefix="/api/v1",
+                description="Service-level targets: business calendars, policies and the "
+                            "timers of each case")
+
+
+def _paginator():
+    return current_app.extensions["paginator"]
+
+
+@blp.route("/sla/calendars")
+class Calendars(MethodView):
+    @require_scope("reports:read")
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CalendarPageSchema)
+    def get(self, args):
+        """List business calendars"""
+        items, next_cursor = calendars.list_calendars(db.session, _paginator(), **args)
+        return {"items": items, "next_cursor": next_cursor}
+
+    @require_scope("reports:read")
+    @blp.arguments(CalendarCreateSchema)
+    @blp.response(201, CalendarSchema)
+    def post(self, data):
+        """Create a business calendar (supervisors and admins)"""
+        calendar = calendars.create_calendar(db.session, current_principal(), data)
+        return calendar, {"Location": url_for("sla.CalendarBySlug", slug=calendar.slug)}
+
+
+@blp.route("/sla/calendars/<string:slug>")
+class CalendarBySlug(MethodView):
+    @require_scope("reports:read")
+    @blp.response(200, CalendarSchema)
+    def get(self, slug: str):
+        """Read a calendar's current hours and its versions"""
+        return calendars.get_calendar(db.session, slug)
+
+    @require_scope("reports:read")
+    @blp.arguments(CalendarBodySchema)
+    @blp.response(200, CalendarSchema)
+    def put(self, data, slug: str):
+        """Replace a calendar's hours; changed hours become a new version"""
+        return calendars.replace_calendar(db.session, current_principal(), slug, data)
+
+
+@blp.route("/sla/policies")
+class Policies(MethodView):
+    @require_scope("reports:read")
+    @blp.arguments(PolicyQueryArgsSchema, location="query")
+    @blp.response(200, PolicyPageSchema)
+    def get(self, args):
+        """List SLA policies"""
+        items, next_cursor = policies.list_policies(db.session, _paginator(), **args)
+        return {"items": items, "next_cursor": next_cursor}
+
+    @require_scope("reports:read")
+    @blp.arguments(PolicyCreateSchema)
+    @blp.response(201, PolicySchema)
+    def post(self, data):
+        """Create an SLA policy (supervisors and admins)"""
+        policy = policies.create_policy(db.session, current_principal(), data)
+        return policy, {"Location": url_for("sla.PolicyBySlug", slug=policy.slug)}
+
+
+@blp.route("/sla/policies/<string:slug>")
+class PolicyBySlug(MethodView):
+    @require_scope("reports:read")
+    @blp.response(200, PolicySchema)
+    def get(self, slug: str):
+        """Read an SLA policy"""
+        return policies.get_policy(db.session, slug)
+
+    @require_scope("reports:read")
+    @blp.arguments(PolicyChangeSchema)
+    @blp.response(200, PolicySchema)
+    def patch(self, changes, slug: str):
+        """Change an SLA policy; running timers keep their target"""
+        return policies.update_policy(db.session, current_principal(), slug, changes)
+
+
+@blp.route("/cases/<uuid:case_id>/sla")
+class CaseSla(MethodView):
+    @require_scope("cases:read")
+    @blp.response(200, CaseSlaSchema)
+    def get(self, case_id: uuid.UUID):
+        """The SLA timers of a case and the ledger that explains them"""
+        return queries.case_sla(db.session, current_principal(), case_id)
