@@ -1,37 +1,21 @@
 from datetime import date, datetime
 
 import marshmallow as ma
-from flask import current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
-from citizencenter.reports import telephony
+from citizencenter.reports import export, service_measurement, settings, telephony
+from citizencenter.reports.schemas import Moment, ServiceMeasurementArgsSchema
 from citizencenter.reports.telephony import FORMULAS, TelephonyParams, local_bounds
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="Service-level figures for any period")
 
 MAX_DAYS = {"hour": 62, "day": 400, None: 400}
-
-
-class Moment(fields.Field):
-    """A date (a whole Stockholm day) or a timezone-aware date-time."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ma.ValidationError("Give a date or a date-time.")
-        try:
-            if len(value) == 10:
-                return date.fromisoformat(value)
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ma.ValidationError("Not an ISO 8601 date or date-time.") from None
-        if moment.tzinfo is None:
-            raise ma.ValidationError("A date-time needs a timezone offset.")
-        return moment
 
 
 class TelephonyArgsSchema(ma.Schema):
@@ -76,3 +60,25 @@ class Telephony(MethodView):
         return telephony.telephony_report(db.session, args["from_"], args["to"],
                                           queue=args.get("queue"),
                                           interval=args.get("interval"), params=params)
+
+
+@blp.route("/service-measurement")
+class ServiceMeasurement(MethodView):
+    @require_scope("reports:read")
+    @blp.arguments(ServiceMeasurementArgsSchema, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Every figure of the service measurement per channel and overall, against targets
+        (JSON, or CSV with format=csv or Accept: text/csv)"""
+        report = service_measurement.service_measurement(
+            db.session, args["from_"], args["to"], settings.report_settings(current_app.config),
+            channel=args.get("channel"), queue=args.get("queue"),
+            department=args.get("department"), interval=args.get("interval"))
+        wants_csv = args.get("format") == "csv" or (
+            "format" not in args and request.accept_mimetypes.best_match(
+                ["application/json", "text/csv"]) == "text/csv")
+        if wants_csv:
+            return Response(export.service_measurement_csv(report), mimetype="text/csv",
+                            headers={"Content-Disposition":
+                                     'attachment; filename="servicematning.csv"'})
+        return report

@@ -4,8 +4,8 @@ from celery import shared_task
 from flask import current_app
 
 from citizencenter import db, idempotency, outbox
-from citizencenter.integrations import service as integrations
 from citizencenter.db import utcnow
+from citizencenter.integrations import service as integrations
 
 PUBLISHED_OUTBOX_KEPT = timedelta(days=7)
 

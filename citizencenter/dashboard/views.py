@@ -1,0 +1,40 @@
+from flask import Response, current_app
+from flask.views import MethodView
+
+from citizencenter import db
+from citizencenter.api import Blueprint
+from citizencenter.auth import require_scope
+from citizencenter.dashboard import service
+from citizencenter.reports.settings import report_settings
+
+blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
+                description="Live wallboard figures")
+
+
+def _store():
+    return service.client(current_app.config["REDIS_URL"])
+
+
+@blp.route("/live")
+class Live(MethodView):
+    @require_scope("reports:read")
+    @blp.response(200)
+    def get(self):
+        """Calls waiting, longest wait, guides by presence, today's service levels, e-mail
+        backlog and breaches today"""
+        return service.current_snapshot(db.session, _store(),
+                                        report_settings(current_app.config))
+
+
+@blp.route("/stream")
+class Stream(MethodView):
+    @require_scope("reports:read")
+    @blp.response(200, content_type="text/event-stream")
+    def get(self):
+        """Server-Sent Events: the snapshot on connect, then every change; heartbeat comments"""
+        config = current_app.config
+        events = service.stream(db.session, _store(), report_settings(config),
+                                heartbeat_s=config["DASHBOARD_HEARTBEAT_S"],
+                                max_s=config["DASHBOARD_STREAM_MAX_S"])
+        return Response(events, mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

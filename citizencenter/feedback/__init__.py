@@ -1,0 +1,1 @@
+"""Citizen feedback after a case is resolved: the request, the one-time link, the answers."""

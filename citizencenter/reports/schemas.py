@@ -1,0 +1,51 @@
+from datetime import date, datetime
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from citizencenter.reports.service_measurement import CHANNELS, INTERVAL_DAYS, period_problem
+from citizencenter.reports.telephony import local_bounds
+
+
+class Moment(fields.Field):
+    """A date (a whole Stockholm day) or a timezone-aware date-time."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("Give a date or a date-time.")
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ma.ValidationError("Not an ISO 8601 date or date-time.") from None
+        if moment.tzinfo is None:
+            raise ma.ValidationError("A date-time needs a timezone offset.")
+        return moment
+
+
+def as_datetime(moment: date | datetime) -> datetime:
+    """A date means the Stockholm midnight that starts it."""
+    if isinstance(moment, datetime):
+        return moment
+    return local_bounds(moment, moment)[0]
+
+
+class ServiceMeasurementArgsSchema(ma.Schema):
+    from_ = Moment(data_key="from", required=True,
+                   metadata={"type": "string", "example": "2026-01-01"})
+    to = Moment(required=True, metadata={"type": "string", "example": "2027-01-01",
+                                         "description": "Exclusive; a date means its start"})
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    queue = fields.String(validate=validate.Length(min=1, max=64))
+    department = fields.String(validate=validate.Length(min=1, max=64))
+    interval = fields.String(validate=validate.OneOf([i for i in INTERVAL_DAYS if i]))
+    format = fields.String(validate=validate.OneOf(["json", "csv"]))
+
+    @ma.post_load
+    def to_datetimes(self, data, **kwargs):
+        data["from_"], data["to"] = as_datetime(data["from_"]), as_datetime(data["to"])
+        problem = period_problem(data["from_"], data["to"], data.get("interval"))
+        if problem:
+            raise ma.ValidationError(problem[1], problem[0])
+        return data
