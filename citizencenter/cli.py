@@ -66,6 +66,17 @@ def seed_demo():
     click.echo("demo data loaded" if demo.seed(db.session) else "demo data already present")
 
 
+@cli.command("seed-sla-defaults")
+@with_appcontext
+def seed_sla_defaults():
+    """Add the default business calendars and SLA policies when there are none."""
+    from citizencenter.sla import defaults
+
+    added = defaults.seed(db.session)
+    db.session.commit()
+    click.echo("SLA defaults added" if added else "SLA policies already present")
+
+
 @cli.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
@@ -136,6 +147,62 @@ def map_agent(agent_id, user_email):
 
     service.map_agent(db.session, agent_id, user_email)
     click.echo(f"{agent_id} is {user_email}")
+
+
+@cli.command("refresh-rollups")
+@click.option("--rebuild", is_flag=True, help="Recompute every fact and cell from scratch.")
+@with_appcontext
+def refresh_rollups(rebuild):
+    """Bring the report rollups up to date (the beat task does this every minute)."""
+    from datetime import timedelta
+
+    from citizencenter.reports import rollups, settings
+    from citizencenter.sla.calendar import office_hours_calendar
+
+    config = current_app.config
+    result = rollups.refresh_rollups(db.session, settings.definitions(config),
+                                     office_hours_calendar(),
+                                     timedelta(seconds=config["ROLLUP_OVERLAP_S"]), rebuild)
+    click.echo(", ".join(f"{k} {v}" for k, v in result.summary().items()))
+
+
+@cli.command("department-webhook")
+@click.option("--department", required=True, help="Department slug")
+@click.option("--url", help="Where forwarded cases are announced; leave out to remove it.")
+@with_appcontext
+def department_webhook(department, url):
+    """Set a department's webhook; its new signing secret is the last line."""
+    from citizencenter.routing import notifications
+
+    secret = notifications.set_webhook(db.session, department, url,
+                                       current_app.config["SECRET_KEY"])
+    click.echo(f"{department}: {url or 'no webhook'}")
+    if secret:
+        click.echo(secret)
+
+
+@cli.command("poll-mailbox")
+@click.option("--name", help="Only this mailbox (default: all configured).")
+@click.option("--once", is_flag=True, help="Poll once and stop (default: every "
+              "IMAP_POLL_INTERVAL_S seconds).")
+@with_appcontext
+def poll_mailbox(name, once):
+    """Read new mail from the IMAP mailboxes in MAILBOXES or IMAP_*."""
+    from citizencenter.channels.email import polling, settings
+
+    config = current_app.config
+    chosen = [m for m in settings.mailboxes(config) if name in (None, m.name)]
+    if not chosen:
+        raise click.UsageError("no such mailbox configured" if name else "no mailbox configured")
+    while True:
+        for mailbox in chosen:
+            r = polling.poll_mailbox(db.session, mailbox, config)
+            click.echo(f"{r.mailbox}: {r.stored} stored, {r.duplicates} duplicates, "
+                       f"{r.quarantined} quarantined" + (" (busy)" if r.skipped else "")
+                       + (f", error: {r.error}" if r.error else ""))
+        if once:
+            return
+        time.sleep(config["IMAP_POLL_INTERVAL_S"])
 
 
 @cli.command("follow-queue-log")

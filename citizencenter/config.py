@@ -43,6 +43,29 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Medborgarcenter <kontaktcenter@lund.example>")
     MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "lund.example")  # right side of Message-IDs
 
+    # The e-mail channel (channels/email/, README "E-mail"). MAILBOXES is a JSON list of
+    # {"name", "host", "port", "user", "password", "folder", "ssl", "processed_folder",
+    # "quarantine_folder"}; without it the IMAP_* variables describe one mailbox.
+    MAILBOXES = os.environ.get("MAILBOXES", "")
+    IMAP_HOST = os.environ.get("IMAP_HOST", "")
+    IMAP_PORT = _int("IMAP_PORT", 993)
+    IMAP_USER = os.environ.get("IMAP_USER", "")
+    IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
+    IMAP_FOLDER = os.environ.get("IMAP_FOLDER", "INBOX")
+    IMAP_SSL = os.environ.get("IMAP_SSL", "1") == "1"
+    IMAP_POLL_INTERVAL_S = _int("IMAP_POLL_INTERVAL_S", 60)
+    IMAP_TIMEOUT_S = _int("IMAP_TIMEOUT_S", 30)
+    EMAIL_MAX_MESSAGE_BYTES = _int("EMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+    EMAIL_MAX_ATTACHMENT_BYTES = _int("EMAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+    EMAIL_REOPEN_DAYS = _int("EMAIL_REOPEN_DAYS", 30)  # later replies open a linked case
+    EMAIL_ACK_INTERVAL_H = _int("EMAIL_ACK_INTERVAL_H", 24)  # one receipt per sender
+    EMAIL_ACK_RESPONSE_TIME = os.environ.get(
+        "EMAIL_ACK_RESPONSE_TIME", "Du får normalt svar från oss inom 24 timmar på vardagar.")
+    EMAIL_OWN_ADDRESSES = os.environ.get("EMAIL_OWN_ADDRESSES", "")  # comma-separated
+    # Signs outbound Message-IDs; the first signs, all are accepted (rotation). SECRET_KEY
+    # when empty.
+    EMAIL_SIGNING_SECRETS = os.environ.get("EMAIL_SIGNING_SECRETS", "")
+
     # Telephony figures (DESIGN.md "SLA and the survey metrics").
     PHONE_SHORT_ABANDON_S = _int("PHONE_SHORT_ABANDON_S", 5)
     PHONE_SERVICE_LEVEL_THRESHOLDS_S = tuple(
@@ -51,6 +74,45 @@ class Config:
     # offered | answered | answered_and_abandoned (see reports/telephony.py)
     PHONE_SERVICE_LEVEL_FORMULA = os.environ.get("PHONE_SERVICE_LEVEL_FORMULA", "offered")
     CALLBACK_TARGET_MINUTES = _int("CALLBACK_TARGET_MINUTES", 120)  # working time
+    # How often beat looks for SLA timers to warn about or breach (sla/service.py).
+    SLA_SCAN_INTERVAL_S = _int("SLA_SCAN_INTERVAL_S", 30)
+
+    # Routing (routing/): sticky to the citizen's last guide within this window; the beat
+    # scan escalates and hands out waiting cases; a forwarded case's department target.
+    ROUTING_STICKY_HOURS = _int("ROUTING_STICKY_HOURS", 168)
+    ROUTING_SCAN_INTERVAL_S = _int("ROUTING_SCAN_INTERVAL_S", 5)
+    DEPARTMENT_TARGET_HOURS = _int("DEPARTMENT_TARGET_HOURS", 40)  # office hours
+    DEPARTMENT_WEBHOOK_TIMEOUT_S = _int("DEPARTMENT_WEBHOOK_TIMEOUT_S", 10)
+
+    # Service measurement, rollups, feedback and the live dashboard (reports/, feedback/,
+    # dashboard/). Targets: "channel.figure=value,…" overrides REPORT_TARGETS' defaults.
+    EMAIL_ANSWER_WITHIN_HOURS = _int("EMAIL_ANSWER_WITHIN_HOURS", 24)
+    REPEAT_CONTACT_DAYS = _int("REPEAT_CONTACT_DAYS", 7)
+    COURTESY_COMPARABLE_N = _int("COURTESY_COMPARABLE_N", 100)
+    REPORT_TARGETS = os.environ.get("REPORT_TARGETS", "")
+    ROLLUP_REFRESH_S = _int("ROLLUP_REFRESH_S", 60)
+    ROLLUP_OVERLAP_S = _int("ROLLUP_OVERLAP_S", 600)  # re-read rows this much older
+    FEEDBACK_LINK_TTL_DAYS = _int("FEEDBACK_LINK_TTL_DAYS", 14)
+    FEEDBACK_SMS = os.environ.get("FEEDBACK_SMS", "none")  # none | outbox (a test fake)
+    DASHBOARD_SNAPSHOT_S = _int("DASHBOARD_SNAPSHOT_S", 5)
+    DASHBOARD_HEARTBEAT_S = _int("DASHBOARD_HEARTBEAT_S", 15)
+    DASHBOARD_STREAM_MAX_S = _int("DASHBOARD_STREAM_MAX_S", 300)
+
+    # Social media (channels/social/): the app secret checks webhook signatures and signs
+    # Graph API calls, the verify token answers Meta's subscription handshake, the page
+    # token sends replies. A closed case of a conversation reopens within SOCIAL_REOPEN_DAYS.
+    META_APP_SECRET = os.environ.get("META_APP_SECRET", "")
+    META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
+    META_PAGE_ACCESS_TOKEN = os.environ.get("META_PAGE_ACCESS_TOKEN", "")
+    META_GRAPH_URL = os.environ.get("META_GRAPH_URL", "https://graph.facebook.com")
+    META_GRAPH_VERSION = os.environ.get("META_GRAPH_VERSION", "v19.0")
+    META_SEND_TIMEOUT_S = _int("META_SEND_TIMEOUT_S", 10)
+    SOCIAL_REOPEN_DAYS = _int("SOCIAL_REOPEN_DAYS", 14)
+    # The public web form: at most this many inquiries per client address in a sliding
+    # window; walk-ins resolved at the counter last this long unless the guide says.
+    WEBFORM_RATE_LIMIT = _int("WEBFORM_RATE_LIMIT", 5)
+    WEBFORM_RATE_WINDOW_S = _int("WEBFORM_RATE_WINDOW_S", 600)
+    WALKIN_DEFAULT_MINUTES = _int("WALKIN_DEFAULT_MINUTES", 10)
 
     # flask-smorest / OpenAPI
     API_TITLE = "citizencenter"

@@ -9,6 +9,8 @@ from citizencenter.accounts.service import SYSTEM
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import Channel
 from citizencenter.organisation.models import Category, ChannelDefaultQueue, Queue, ServicePoint
+from citizencenter.routing import demo as routing_demo
+from citizencenter.sla import defaults as sla_defaults
 
 DEPARTMENTS = [
     ("stadsbyggnad", "Stadsbyggnadskontoret", "stadsbyggnad@lund.example"),
@@ -88,9 +90,12 @@ def seed(session: Session) -> bool:
     session.flush()
     session.add_all(ChannelDefaultQueue(channel=channel, queue_id=queues[slug].id)
                     for channel, slug in CHANNEL_DEFAULTS.items())
+    sla_defaults.seed(session)  # calendars and SLA policies, before the first cases
     session.commit()
     for email, name, role, department in USERS:
         accounts.create_user(session, email, name, role, department)
+    routing_demo.seed(session)  # guides' skills and capacities; they start offline
+    session.commit()
     for channel, subject, description, category, contact in CASES:
         cases.open_case(session, SYSTEM, channel=channel, subject=subject,
                         description=description, category=category, contact=contact)

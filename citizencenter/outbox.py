@@ -23,6 +23,16 @@ log = logging.getLogger(__name__)
 TOPIC_TASKS = {
     "case.created": "routing.route_case",
     "calls.events_received": "phone.apply_call_events",
+    "social.reply_added": "social.send_reply",
+    "email.acknowledge": "email.send_acknowledgement",
+    "email.send_reply": "email.send_reply",
+    "calls.applied": "routing.apply_call_presence",
+    "routing.case_waiting": "routing.assign_case",
+    "routing.guide_available": "routing.pull_for_guide",
+    "routing.capacity_freed": "routing.pull_for_guide",
+    "routing.case_forwarded": "routing.notify_department",
+    "sla.notification": "sla.send_notification",
+    "case.resolved": "feedback.request_feedback",
 }
 RELAY_TASK = "outbox.relay"
 KICK_KEY = "citizencenter:outbox:kick"

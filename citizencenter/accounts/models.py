@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.db import Base, str_enum, utcnow
@@ -23,6 +23,9 @@ class Department(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
+    # Forwarded cases are announced here too: a Standard Webhooks signed POST.
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
 
 
 class User(Base):

@@ -15,7 +15,7 @@ from citizencenter.cases.enums import (
 )
 from citizencenter.contacts.models import Contact
 from citizencenter.db import Base, str_enum, utcnow
-from citizencenter.organisation.models import Category, Queue
+from citizencenter.organisation.models import Category, Queue, ServicePoint
 
 
 class Case(Base):
@@ -46,6 +46,19 @@ class Case(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     resolved_at_first_contact: Mapped[bool] = mapped_column(default=False)
+    # The earlier case this one continues, e.g. a reply to a case closed long ago.
+    linked_case_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"))
+    # Where a walk-in visit happened; reports group visits by it.
+    service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"),
+                                                         index=True)
+    # Routing: what a guide needs to take the case, the rule version that placed it, and
+    # its place in the queue (waiting_since) and next escalation (escalate_at) while waiting.
+    language: Mapped[str | None] = mapped_column(String(8))
+    required_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    routing_rule_version_id: Mapped[int | None]
+    waiting_since: Mapped[datetime | None] = mapped_column(index=True)
+    escalate_at: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -54,6 +67,7 @@ class Case(Base):
     queue: Mapped[Queue | None] = relationship(lazy="joined")
     department: Mapped[Department | None] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(lazy="joined")
+    service_point: Mapped[ServicePoint | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -79,6 +79,7 @@ class CaseSchema(ma.Schema):
     category = _slug("category")
     queue = _slug("queue")
     department = _slug("department")
+    service_point = _slug("service_point")
     contact = fields.Nested(ContactSchema, allow_none=True)
     assignee = fields.Nested(UserRefSchema, allow_none=True)
     received_at = fields.AwareDateTime()

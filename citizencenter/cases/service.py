@@ -26,6 +26,7 @@ from citizencenter.errors import (
 )
 from citizencenter.organisation.models import Category, Queue
 from citizencenter.pagination import Paginator
+from citizencenter.sla import service as sla_service
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -83,6 +84,7 @@ def add_case(session: Session, actor: Principal, *, channel: Channel, subject: s
                             created_at=received_at))
     session.flush()
     outbox.enqueue(session, "case.created", {"case_id": str(case.id)})
+    sla_service.on_case_event(session, case, "created")
     audit.record(session, actor.actor, "case.created", "case", case.id, channel=channel.value)
     return case
 
@@ -141,6 +143,7 @@ def _apply_status(case: Case, status: CaseStatus, actor: Principal, session: Ses
     previous = case.status
     if status == CaseStatus.RESOLVED:
         case.resolved_at = now
+        outbox.enqueue(session, "case.resolved", {"case_id": str(case.id)})  # feedback
     elif status == CaseStatus.CLOSED:
         case.resolved_at = case.resolved_at or now
         case.closed_at = now
@@ -148,6 +151,11 @@ def _apply_status(case: Case, status: CaseStatus, actor: Principal, session: Ses
         case.resolved_at = case.closed_at = None
         audit.record(session, actor.actor, "case.reopened", "case", case.id)
     case.status = status
+    sla_service.on_case_event(session, case, "status_changed", previous=previous)
+    if case.assignee_id and previous in (CaseStatus.NEW, CaseStatus.OPEN) \
+            and status not in (CaseStatus.NEW, CaseStatus.OPEN):
+        # The guide has room again: routing hands them the next waiting case.
+        outbox.enqueue(session, "routing.capacity_freed", {"user_id": case.assignee_id})
     audit.record(session, actor.actor, "case.status_changed", "case", case.id,
                  **{"from": previous.value, "to": status.value})
 
@@ -212,6 +220,16 @@ def add_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
                 direction: Direction, body: str, channel_metadata: dict | None = None
                 ) -> Message:
     """Add to the conversation; the citizen writing again reopens a finished case."""
+    message = append_message(session, actor, case_id, direction=direction, body=body,
+                             channel_metadata=channel_metadata)
+    session.commit()
+    return message
+
+
+def append_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
+                   direction: Direction, body: str, channel_metadata: dict | None = None
+                   ) -> Message:
+    """Add a message to the caller's transaction (the caller commits)."""
     case = get_case(session, actor, case_id)
     now = utcnow()
     message = Message(case=case, direction=direction, channel=case.channel, body=body,
@@ -226,7 +244,12 @@ def add_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
             CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.WAITING_ON_CITIZEN):
         _apply_status(case, CaseStatus.OPEN, actor, session)
     session.flush()
+    sla_service.on_case_event(session, case, "message_added", message=message)
     audit.record(session, actor.actor, "message.added", "case", case.id,
                  message_id=message.id, direction=direction.value)
-    session.commit()
+    if direction == Direction.OUTBOUND and case.channel == Channel.SOCIAL:
+        outbox.enqueue(session, "social.reply_added", {"message_id": message.id})
+    if direction == Direction.OUTBOUND and case.channel == Channel.EMAIL:
+        # Sent over SMTP by a worker after commit (channels/email/outbound.py).
+        outbox.enqueue(session, "email.send_reply", {"message_id": message.id})
     return message

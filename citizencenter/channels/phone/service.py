@@ -149,6 +149,10 @@ def apply_events(session: Session, event_ids: list[int], short_abandon_s: float 
         fold(call, events.get(key, []))
         call.agent_user_id = agents.get(call.agent)
         callers.link_cases(session, call, short_abandon_s, callback_target)
+    if any(call.agent_user_id for call in calls.values()):  # routing follows guides' calls
+        session.flush()
+        outbox.enqueue(session, "calls.applied", {"call_ids": sorted(
+            call.id for call in calls.values() if call.agent_user_id)})
     session.execute(update(CallEvent).where(CallEvent.id.in_(event_ids))
                     .values(applied_at=utcnow()))
     session.commit()
