@@ -2,10 +2,8 @@
 
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -14,7 +12,8 @@ from citizencenter.accounts.models import Department, Role, User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
-from citizencenter.cases.models import Case, Message, ReferenceCounter
+from citizencenter.cases.models import Case, Message
+from citizencenter.cases.references import next_reference
 from citizencenter.contacts import service as contacts
 from citizencenter.db import utcnow
 from citizencenter.errors import (
@@ -27,20 +26,6 @@ from citizencenter.errors import (
 from citizencenter.organisation.models import Category, Queue
 from citizencenter.pagination import Paginator
 from citizencenter.sla import service as sla_service
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-def next_reference(session: Session, at: datetime) -> str:
-    """Hand out the next MC-YYYY-NNNNNN; one atomic upsert, numbered per Swedish year."""
-    year = at.astimezone(STOCKHOLM).year
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
-    stmt = (insert(ReferenceCounter).values(year=year, last_value=1)
-            .on_conflict_do_update(index_elements=["year"],
-                                   set_={"last_value": ReferenceCounter.last_value + 1})
-            .returning(ReferenceCounter.last_value))
-    return f"MC-{year}-{session.execute(stmt).scalar_one():06d}"
 
 
 def _by_slug(session: Session, model, slug: str | None, field: str):

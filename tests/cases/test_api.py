@@ -218,3 +218,25 @@ def test_reference_lists_use_the_same_envelope(client, tokens):
         assert expected in [i["slug"] for i in body["items"]]
     points = client.get("/api/v1/service-points", headers=bearer(tokens["guide"])).get_json()
     assert [p["slug"] for p in points["items"]] == ["kristallen", "dalby", "genarp", "veberod"]
+
+
+def test_concurrent_intakes_get_distinct_references(app, committed):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from citizencenter import db
+    from citizencenter.accounts import service as accounts
+
+    _, token = accounts.create_token(committed, "parallel intake", role="guide")
+
+    def post(_):
+        with app.test_client() as client:
+            try:
+                return create_case(client, token)["reference"]
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(8) as pool:
+        references = list(pool.map(post, range(40)))
+    assert len(set(references)) == 40
+    numbers = sorted(int(r[-6:]) for r in references)
+    assert numbers[-1] - numbers[0] == 39  # no gaps when nothing rolls back
