@@ -1,7 +1,9 @@
-"""Benchmark case creation through the real API against a bare baseline, in one run.
+"""Benchmark case creation (against a bare baseline) and call-event ingestion, in one run.
 
 Starts PostgreSQL (if needed), Redis, the app under gunicorn, a Celery worker and beat,
-and the baseline app, all on loopback; loads each with wrk; prints a table and writes
+and the baseline app, all on loopback. Cases: loads the API and the baseline with wrk.
+Calls: loads the signed ingestion endpoint with a Python client (calls.py) and times
+the worker applying the events. Prints a table per benchmark and writes
 bench/results/latest.json. Exits 0 whether or not the targets are met (it measures),
 and non-zero only when the harness itself fails. Started by bench/run.py.
 """
@@ -24,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
+import calls
 from celery import Celery
 from load import LoadResult, ensure_wrk, run_wrk, write_script
 from services import (
@@ -58,12 +61,15 @@ WARMUP_DRAIN_S = 1.0
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.py",
                                      description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=("cases", "calls"), default=None,
+                        help="run one benchmark only (default: cases, then calls)")
     parser.add_argument("--duration", type=float, default=15.0,
                         help="seconds of measured load per target and round (default 15)")
     parser.add_argument("--warmup", type=float, default=3.0,
                         help="seconds of unmeasured load before each run (default 3; 0: none)")
     parser.add_argument("--concurrency", type=int, default=16,
-                        help="open connections, each with one request at a time (default 16)")
+                        help="open connections, each with one request at a time, for both "
+                             "benchmarks (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=2,
                         help="wrk threads generating the load (default 2)")
     parser.add_argument("--workers", type=int, default=2,
@@ -79,9 +85,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="log level of the Celery worker (default WARNING)")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json",
                         help="where the JSON goes (default bench/results/latest.json)")
+    calls.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.duration < 1 or args.concurrency < 1 or args.rounds < 1 or args.workers < 1:
         parser.error("duration, concurrency, rounds and workers must be at least 1")
+    calls.check_arguments(parser, args)
     return args
 
 
@@ -215,8 +223,9 @@ def load_target(target: Target, wrk: str, args: argparse.Namespace, stack: Stack
 
 
 def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
-    """Bring up the production shape, load both targets and collect the figures."""
-    wrk = ensure_wrk()
+    """Bring up the production shape, run the chosen benchmarks and collect the figures."""
+    with_cases, with_calls = args.only in (None, "cases"), args.only in (None, "calls")
+    wrk = ensure_wrk() if with_cases else ""
     say("preparing the database …")
     database_url = prepare_database()
     engine = connect(database_url)
@@ -228,12 +237,20 @@ def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
     settings = WorkerSettings(workers=args.workers, threads=args.threads)
     start_celery(stack, env, scratch, args.worker_loglevel)
     app_child, app_port = start_gunicorn(stack, "app", "wsgi:app", env, settings)
-    base_child, base_port = start_gunicorn(stack, "baseline", "baseline_app:app", env,
-                                           settings, chdir=BENCH_DIR)
-    app_base, base_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{base_port}"
+    app_base = f"http://127.0.0.1:{app_port}"
+    baseline = api = None
+    if with_cases:
+        base_child, base_port = start_gunicorn(stack, "baseline", "baseline_app:app", env,
+                                               settings, chdir=BENCH_DIR)
+        base_base = f"http://127.0.0.1:{base_port}"
+        baseline = Target("baseline", "baseline", base_child, f"{base_base}/cases",
+                          write_script(scratch, "baseline", "/cases", None, idempotent=False))
+        api = Target("cases_api", "cases API", app_child, f"{app_base}/api/v1/cases",
+                     write_script(scratch, "app", "/api/v1/cases", token, idempotent=True))
     wait_until(http_ok(f"{app_base}/api/v1/health", lambda b: b.get("status") == "ok"),
                "the app", stack)
-    wait_until(http_ok(f"{base_base}/"), "the baseline", stack)
+    if baseline is not None:
+        wait_until(http_ok(baseline.url.removesuffix("/cases") + "/"), "the baseline", stack)
     wait_until(lambda: worker_answers(redis_url), "the Celery worker", stack)
     problems: list[str] = []
     # The demo cases went through the outbox, beat and the worker: once they are
@@ -243,12 +260,18 @@ def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
                         "see bench/results/logs/celery-worker.log (--worker-loglevel INFO "
                         "shows task retries)")
         say(f"warning: {problems[-1]}")
-    ledger = CaseLedger(seeded=count_cases(engine))
+    cases_part = None
+    if baseline is not None and api is not None:
+        cases_part = measure_cases(args, stack, engine, wrk, baseline, api, problems)
+    calls_part = (calls.run_calls(args, stack, engine, env, app_base, app_child, problems)
+                  if with_calls else None)
+    return build_report(args, engine, settings, cases_part, calls_part, problems)
 
-    baseline = Target("baseline", "baseline", base_child, f"{base_base}/cases",
-                      write_script(scratch, "baseline", "/cases", None, idempotent=False))
-    api = Target("cases_api", "cases API", app_child, f"{app_base}/api/v1/cases",
-                 write_script(scratch, "app", "/api/v1/cases", token, idempotent=True))
+
+def measure_cases(args: argparse.Namespace, stack: Stack, engine: Engine, wrk: str,
+                  baseline: Target, api: Target, problems: list[str]) -> dict:
+    """Alternate baseline and API for the rounds; check and time the routing after each."""
+    ledger = CaseLedger(seeded=count_cases(engine))
     routing: dict = {}
     for round_no in range(1, args.rounds + 1):
         for target in (baseline, api):
@@ -262,7 +285,7 @@ def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
             if target is api:
                 ledger.add(result)
                 routing = settle_api_round(engine, stack, ledger, args, problems)
-    return build_report(args, engine, settings, baseline, api, ledger, routing, problems)
+    return cases_report(baseline, api, routing, problems)
 
 
 def settle_api_round(engine: Engine, stack: Stack, ledger: CaseLedger,
@@ -310,9 +333,8 @@ def machine_info(engine: Engine, wrk_path: str | None) -> dict:
     }
 
 
-def build_report(args: argparse.Namespace, engine: Engine, settings: WorkerSettings,
-                 baseline: Target, api: Target, ledger: CaseLedger, routing: dict,
-                 problems: list[str]) -> dict:
+def cases_report(baseline: Target, api: Target, routing: dict, problems: list[str]) -> dict:
+    """The case benchmark's part of the report (the top-level keys it always had)."""
     assert baseline.best is not None and api.best is not None
     ratio = api.best.rps / baseline.best.rps if baseline.best.rps else 0.0
     if api.best.errors:
@@ -321,24 +343,36 @@ def build_report(args: argparse.Namespace, engine: Engine, settings: WorkerSetti
     if baseline.best.errors:
         problems.append(f"the baseline answered {baseline.best.errors} requests with errors")
     return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(engine, shutil.which("wrk")),
-        "settings": {"duration_s": args.duration, "warmup_s": args.warmup,
-                     "concurrency": args.concurrency, "wrk_threads": args.wrk_threads,
-                     "gunicorn_workers": settings.workers,
-                     "gunicorn_threads": settings.threads, "rounds": args.rounds,
-                     "celery_worker_concurrency": 1},
         "targets": {"baseline": baseline.summary(), "cases_api": api.summary()},
         "ratio": round(ratio, 3),
         "goals": {"ratio_min": TARGET_RATIO, "p99_max_ms": TARGET_P99_MS,
                   "ratio_met": ratio >= TARGET_RATIO,
                   "p99_met": api.best.p99_ms < TARGET_P99_MS},
         "routing": routing,
-        "problems": problems,
     }
 
 
-def render(report: dict) -> str:
+def build_report(args: argparse.Namespace, engine: Engine, settings: WorkerSettings,
+                 cases: dict | None, calls_section: dict | None, problems: list[str]) -> dict:
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(engine, shutil.which("wrk")),
+        "benchmarks": [name for name, part in (("cases", cases), ("calls", calls_section))
+                       if part is not None],
+        "settings": {"duration_s": args.duration, "warmup_s": args.warmup,
+                     "concurrency": args.concurrency, "wrk_threads": args.wrk_threads,
+                     "gunicorn_workers": settings.workers,
+                     "gunicorn_threads": settings.threads, "rounds": args.rounds,
+                     "celery_worker_concurrency": 1},
+        **(cases or {}),
+    }
+    if calls_section is not None:
+        report["calls"] = calls_section
+    report["problems"] = problems
+    return report
+
+
+def render_cases(report: dict) -> list[str]:
     rows = [f"{'target':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>9}"
             f"{'peak RSS MB':>14}"]
     for key, label in (("baseline", "baseline"), ("cases_api", "cases API")):
@@ -357,6 +391,16 @@ def render(report: dict) -> str:
                     f"{routing['seeded']} seeded"
                     + (f" + {routing['in_flight_at_cutoff']} in flight at cutoff"
                        if routing["in_flight_at_cutoff"] else "") + ")")
+    return rows
+
+
+def render(report: dict) -> str:
+    blocks = []
+    if "targets" in report:
+        blocks.append(render_cases(report))
+    if "calls" in report:
+        blocks.append(calls.render(report["calls"]))
+    rows = [line for block in blocks for line in (*block, "")][:-1] if blocks else []
     rows += [f"ERROR: {problem}" for problem in report["problems"]]
     return "\n".join(rows)
 

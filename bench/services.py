@@ -296,6 +296,16 @@ def prepare_app(env: Mapping[str, str]) -> str:
     return token
 
 
+def create_integration(env: Mapping[str, str], name: str = "bench") -> tuple[str, str]:
+    """Register the phone-system integration; returns its bearer token and signing secret."""
+    lines = _citizencenter(env, "create-integration", "--name", name,
+                           "--scopes", "calls:write").strip().splitlines()
+    token, secret = (lines[-2].strip(), lines[-1].strip()) if len(lines) >= 2 else ("", "")
+    if not token or " " in token or not secret.startswith("whsec_"):
+        raise HarnessError(f"create-integration printed no token and secret: {lines!r}")
+    return token, secret
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     """Gunicorn worker settings, the same for the app and the baseline."""
@@ -354,20 +364,65 @@ def _parents() -> dict[int, int]:
     return parents
 
 
-def tree_rss_bytes(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants."""
-    parents = _parents()
+def _tree(root_pid: int, parents: dict[int, int]) -> set[int]:
     tree, frontier = {root_pid}, [root_pid]
     while frontier:
         pid = frontier.pop()
         children = [c for c, p in parents.items() if p == pid and c not in tree]
         tree.update(children)
         frontier += children
+    return tree
+
+
+def tree_rss_bytes(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants."""
     total = 0
-    for pid in tree:
+    for pid in _tree(root_pid, _parents()):
         with contextlib.suppress(OSError, IndexError, ValueError):
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
     return total
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of one live process (0 once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all cores have spent on anything but idling since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / _TICKS
+
+
+def cpu_snapshot(roots: Mapping[str, int], database: str = BENCH_DB) -> dict[str, float]:
+    """CPU seconds used so far by each named process tree, the PostgreSQL backends
+    serving `database`, and the whole machine (`machine`).
+
+    Taken before and after a load, the differences tell where the shared cores went,
+    including to processes that are not part of the benchmark.
+    """
+    parents = _parents()
+    snapshot = {name: sum(_cpu_seconds(pid) for pid in _tree(root, parents))
+                for name, root in roots.items()}
+    marker = f" {database} ".encode()
+    postgres = 0.0
+    for pid in parents:
+        with contextlib.suppress(OSError):
+            # A backend's title reads "postgres: 15/main: user database host(port) state".
+            if marker in Path(f"/proc/{pid}/cmdline").read_bytes():
+                postgres += _cpu_seconds(pid)
+    snapshot["postgres"] = postgres
+    snapshot["machine"] = _machine_busy_seconds()
+    return snapshot
 
 
 class RssSampler:
