@@ -42,7 +42,7 @@ def deadlines(calendar: BusinessCalendar, started_at: datetime, target_value: in
 
 def record(session: Session, timer: SlaTimer, event: LedgerEvent, at: datetime,
            **details) -> None:
-    session.add(SlaLedgerEntry(timer_id=timer.id, case_id=timer.case_id, event=event,
+    session.add(SlaLedgerEntry(timer=timer, case_id=timer.case_id, event=event,
                                occurred_at=at, due_at=timer.due_at, details=details))
 
 
@@ -59,7 +59,6 @@ def start(session: Session, case: Case, policy: SlaPolicy, at: datetime) -> SlaT
                      pause_statuses=list(policy.pause_statuses or []), started_at=at,
                      due_at=due_at, warn_at=warn_at)
     session.add(timer)
-    session.flush()
     record(session, timer, LedgerEvent.STARTED, at, policy=policy.slug,
            calendar_version=version.version if version else None)
     return timer

@@ -132,6 +132,8 @@ class SlaLedgerEntry(Base):
     due_at: Mapped[datetime | None]  # the timer's due time after this event
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
+    timer: Mapped[SlaTimer] = relationship()
+
 
 class SlaNotification(Base):
     """A warning or breach to tell supervisors about; sent by a worker, at most once each."""

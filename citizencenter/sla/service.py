@@ -50,8 +50,10 @@ def open_timers(session: Session, case: Case, *metrics: Metric) -> list[SlaTimer
     return list(session.scalars(query.order_by(SlaTimer.id)))
 
 
-def _start(session: Session, case: Case, metric: Metric, at: datetime) -> list[SlaTimer]:
-    running = {t.policy_id for t in open_timers(session, case, metric)}
+def _start(session: Session, case: Case, metric: Metric, at: datetime,
+           fresh: bool = False) -> list[SlaTimer]:
+    """Start the policies' timers for `metric` that are not running yet (a new case has none)."""
+    running = set() if fresh else {t.policy_id for t in open_timers(session, case, metric)}
     return [clocks.start(session, case, policy, at)
             for policy in policies.matching_policies(session, case, metric)
             if policy.id not in running]
@@ -61,10 +63,10 @@ def _case_created(session: Session, case: Case) -> None:
     if case.status in FINISHED:
         return
     first = Metric.CALLBACK if case.kind == CaseKind.CALLBACK else Metric.FIRST_RESPONSE
-    callbacks = _start(session, case, first, case.received_at)
-    _start(session, case, Metric.RESOLUTION, case.received_at)
+    callbacks = _start(session, case, first, case.received_at, fresh=True)
+    _start(session, case, Metric.RESOLUTION, case.received_at, fresh=True)
     if case.status == CaseStatus.FORWARDED:
-        _start(session, case, Metric.DEPARTMENT_RESOLUTION, case.received_at)
+        _start(session, case, Metric.DEPARTMENT_RESOLUTION, case.received_at, fresh=True)
     if case.kind == CaseKind.CALLBACK and callbacks:
         # The callback policy is the source of the citizen-facing due time.
         case.due_at = min(timer.due_at for timer in callbacks)
