@@ -176,7 +176,7 @@ class TestMailbox:
 @pytest.fixture(scope="session")
 def dovecot():
     if not os.path.exists(DOVECOT):
-        pytest.skip("Dovecot is not installed (.ci/services installs dovecot-imapd)")
+        pytest.fail("Dovecot is not installed: `make test` installs it via .ci/services")
     server = Dovecot()
     server.start()
     yield server
