@@ -1,11 +1,13 @@
 """Fixtures: a real database (PostgreSQL by default, SQLite on request), a real Redis
 server owned by the test session, and per-test transactions rolled back at the end."""
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -223,3 +225,34 @@ def phone_integration(session, app):
     _, token, secret = service.create_integration(session, "växeln", ["calls:write"],
                                                   app.config["SECRET_KEY"])
     return token, secret
+
+
+class SmtpSink:
+    """A real SMTP server on loopback that keeps each accepted message as `record` makes it."""
+
+    def __init__(self, record):
+        self.record, self.messages, self.lock = record, [], threading.Lock()
+        self.port: int | None = None
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(self.record(envelope))
+        return "250 Message accepted for delivery"
+
+
+@contextlib.contextmanager
+def running_smtp(record):
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink(record)
+    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    sink.port = controller.port
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def recipients_and_text(envelope) -> tuple[list[str], str]:
+    return list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")

@@ -2,34 +2,17 @@
 
 import email
 import email.policy
-import threading
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.conftest import _free_port
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content,
-                                                          policy=email.policy.default))
-        return "250 Message accepted for delivery"
+from tests.conftest import running_smtp
 
 
 @pytest.fixture
 def smtp_inbox():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    with running_smtp(lambda envelope: email.message_from_bytes(
+            envelope.content, policy=email.policy.default)) as inbox:
+        yield inbox
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from citizencenter.accounts import service as accounts
 from citizencenter.db import utcnow
 from citizencenter.routing import presence as presence_service
 from citizencenter.routing.models import GuideProfile, Presence
+from tests.conftest import recipients_and_text, running_smtp
 
 TEST_DOMAIN = "routing.test"
 _names = itertools.count(1)
@@ -72,29 +73,10 @@ def routing_committed(committed, engine, redis_server):
         _scrub(conn)
 
 
-class Inbox:
-    """Every message a real SMTP server accepted."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8")))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
 def smtp_inbox():
-    from aiosmtpd.controller import Controller
-
-    from tests.conftest import _free_port
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    with running_smtp(recipients_and_text) as inbox:
+        yield inbox
 
 
 class WebhookReceiver:

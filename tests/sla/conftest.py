@@ -1,40 +1,14 @@
 """SLA fixtures: a real SMTP server for supervisor mail, and workers that scan often."""
 
-import socket
-import threading
-
 import pytest
-from aiosmtpd.controller import Controller
 
-
-class Inbox:
-    """Keeps every message the SMTP server accepted."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], str]] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append((list(envelope.rcpt_tos),
-                                  envelope.content.decode("utf-8", "replace")))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import recipients_and_text, running_smtp
 
 
 @pytest.fixture
 def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    with running_smtp(recipients_and_text) as inbox:
+        yield inbox
 
 
 @pytest.fixture
