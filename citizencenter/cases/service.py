@@ -27,6 +27,9 @@ from citizencenter.organisation.models import Category, Queue
 from citizencenter.pagination import Paginator
 from citizencenter.sla import service as sla_service
 
+# A guide's reply on these channels is sent by a worker after commit.
+REPLY_TOPICS = {Channel.EMAIL: "email.send_reply", Channel.SOCIAL: "social.reply_added"}
+
 
 def _by_slug(session: Session, model, slug: str | None, field: str):
     if slug is None:
@@ -59,7 +62,6 @@ def add_case(session: Session, actor: Principal, *, channel: Channel, subject: s
     case = Case(
         channel=channel, subject=subject, priority=priority, category=category_row,
         contact=contact_row, received_at=received_at, **extra,
-        # Taken after the look-ups: the counter row stays locked until commit.
         reference=next_reference(session, received_at),
     )
     session.add(case)
@@ -232,9 +234,6 @@ def append_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
     sla_service.on_case_event(session, case, "message_added", message=message)
     audit.record(session, actor.actor, "message.added", "case", case.id,
                  message_id=message.id, direction=direction.value)
-    if direction == Direction.OUTBOUND and case.channel == Channel.SOCIAL:
-        outbox.enqueue(session, "social.reply_added", {"message_id": message.id})
-    if direction == Direction.OUTBOUND and case.channel == Channel.EMAIL:
-        # Sent over SMTP by a worker after commit (channels/email/outbound.py).
-        outbox.enqueue(session, "email.send_reply", {"message_id": message.id})
+    if direction == Direction.OUTBOUND and case.channel in REPLY_TOPICS:
+        outbox.enqueue(session, REPLY_TOPICS[case.channel], {"message_id": message.id})
     return message
