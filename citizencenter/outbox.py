@@ -27,6 +27,7 @@ TOPIC_TASKS = {
     "email.acknowledge": "email.send_acknowledgement",
     "email.send_reply": "email.send_reply",
     "calls.applied": "routing.apply_call_presence",
+    "calls.need_cases": "phone.link_call_cases",
     "routing.case_waiting": "routing.assign_case",
     "routing.guide_available": "routing.pull_for_guide",
     "routing.capacity_freed": "routing.pull_for_guide",
@@ -34,6 +35,10 @@ TOPIC_TASKS = {
     "sla.notification": "sla.send_notification",
     "case.resolved": "feedback.request_feedback",
 }
+# Call events have a queue of their own, so call state never waits behind a burst of
+# case intake and routing. A worker started without -Q consumes every queue, in turn.
+TASK_QUEUES = {"phone.apply_call_events": "calls"}
+QUEUES = ("celery", "calls")  # "celery" is Celery's default queue
 RELAY_TASK = "outbox.relay"
 KICK_KEY = "citizencenter:outbox:kick"
 
@@ -81,7 +86,8 @@ class Publisher:
             # Fail at once when the broker is down; kombu would otherwise retry for seconds.
             producer.connection.ensure_connection(max_retries=1, interval_start=0,
                                                   interval_step=0)
-            self.celery.send_task(task_name, args=args, retry=False, producer=producer)
+            self.celery.send_task(task_name, args=args, retry=False, producer=producer,
+                                  queue=TASK_QUEUES.get(task_name, QUEUES[0]))
 
     def kick(self) -> None:
         """Ask a worker to run the relay now; at most one kick waits at a time."""

@@ -110,6 +110,15 @@ def test_call_events_are_applied_by_real_workers(app, committed, start_celery):
             db.session.remove()
 
     _wait_until(applied, 60, "all call events to be applied")
+
+    def linked() -> bool:  # cases follow the call state in their own task
+        try:
+            return committed.scalar(select(func.count()).select_from(Call).where(
+                Call.case_id.is_(None), Call.callback_case_id.is_(None))) == 0
+        finally:
+            db.session.remove()
+
+    _wait_until(linked, 60, "every call to have its case")
     calls = {c.call_id: c for c in committed.scalars(select(Call))}
     assert len(calls) == 60
     for spec in specs:

@@ -3,8 +3,10 @@
 import pkgutil
 
 from celery import Celery, Task
+from kombu import Queue
 
 from citizencenter import create_app
+from citizencenter.outbox import QUEUES, TASK_QUEUES
 from workers import tasks
 from workers.schedule import beat_schedule
 
@@ -31,6 +33,8 @@ def make_celery(flask_app=None) -> Celery:
         # Longer than any task runs; ETAs are never used (due times live in the database).
         broker_transport_options={"visibility_timeout": 3600},
         beat_schedule=beat_schedule,
+        task_queues=[Queue(name) for name in QUEUES],
+        task_routes={task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
         imports=[f"workers.tasks.{m.name}" for m in pkgutil.iter_modules(tasks.__path__)],
     )
     celery.set_default()

@@ -11,10 +11,11 @@ from citizencenter import outbox
 from citizencenter.accounts.models import Department, Role, User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
-from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
+from citizencenter.cases.enums import CaseKind, CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.cases.references import next_reference
 from citizencenter.contacts import service as contacts
+from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
 from citizencenter.errors import (
     InvalidInput,
@@ -47,21 +48,33 @@ def open_case(session: Session, actor: Principal, **fields) -> Case:
     return case
 
 
-def add_case(session: Session, actor: Principal, *, channel: Channel, subject: str,
-             description: str, category: str | None = None,
-             priority: Priority = Priority.NORMAL, contact: dict | None = None,
-             received_at: datetime | None = None, channel_metadata: dict | None = None,
-             **extra) -> Case:
+def add_case(session: Session, actor: Principal, **fields) -> Case:
     """Add a new case to the caller's transaction (the caller commits)."""
+    case = stage_case(session, actor, **fields)
+    session.flush()
+    return case
+
+
+def stage_case(session: Session, actor: Principal, *, channel: Channel, subject: str,
+               description: str, category: str | None = None,
+               priority: Priority = Priority.NORMAL, contact: dict | Contact | None = None,
+               received_at: datetime | None = None, channel_metadata: dict | None = None,
+               **extra) -> Case:
+    """Add a new case to the session without writing it yet, so that a batch of intakes
+    is written in one flush. `contact` is a known contact, or what the citizen told us
+    to find or register one."""
     now = utcnow()
     if received_at is not None and received_at > now:
         raise InvalidInput("received_at", "Lies in the future.")
     received_at = received_at or now
     category_row = _by_slug(session, Category, category, "category")
-    contact_row = contacts.find_or_create(session, **(contact or {}))
+    contact_row = contact if isinstance(contact, Contact) \
+        else contacts.find_or_create(session, **(contact or {}))
     case = Case(
-        channel=channel, subject=subject, priority=priority, category=category_row,
-        contact=contact_row, received_at=received_at, **extra,
+        id=uuid.uuid4(), channel=channel, subject=subject, priority=priority,
+        category=category_row, category_id=category_row.id if category_row else None,
+        contact=contact_row, received_at=received_at,
+        **{"kind": CaseKind.INQUIRY, "status": CaseStatus.NEW, **extra},
         reference=next_reference(session, received_at),
     )
     session.add(case)
@@ -69,7 +82,6 @@ def add_case(session: Session, actor: Principal, *, channel: Channel, subject: s
         session.add(Message(case=case, direction=Direction.INBOUND, channel=channel,
                             body=description, channel_metadata=channel_metadata or {},
                             created_at=received_at))
-    session.flush()
     outbox.enqueue(session, "case.created", {"case_id": str(case.id)})
     sla_service.on_case_event(session, case, "created")
     audit.record(session, actor.actor, "case.created", "case", case.id, channel=channel.value)

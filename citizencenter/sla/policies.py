@@ -1,6 +1,6 @@
 """SLA policies: which target applies to which case, and changing them."""
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
@@ -31,6 +31,7 @@ def _by_slug(session: Session, model, slug: str | None, field: str):
 
 
 def _apply(session: Session, policy: SlaPolicy, data: dict) -> None:
+    session.info.pop(_MATCHES, None)
     for name in SIMPLE_FIELDS:
         if name in data:
             setattr(policy, name, data[name])
@@ -100,15 +101,34 @@ def matching_policies(session: Session, case: Case, metric: Metric) -> list[SlaP
 
     A policy names a channel, priority, category or department, or leaves it open; the
     ones naming the most win, so a policy for urgent e-mail overrides the e-mail one.
+    Read once per transaction for each kind of case, so a batch of intakes asks once.
     """
+    key = (metric, case.channel, case.priority, case.category_id, case.department_id)
+    known = session.info.setdefault(_MATCHES, {})
+    if key not in known:
+        known[key] = _matching(session, *key)
+    return known[key]
+
+
+def _matching(session: Session, metric, channel, priority, category_id, department_id
+              ) -> list[SlaPolicy]:
     candidates = session.scalars(select(SlaPolicy).where(
         SlaPolicy.active.is_(True), SlaPolicy.metric == metric,
-        or_(SlaPolicy.channel.is_(None), SlaPolicy.channel == case.channel),
-        or_(SlaPolicy.priority.is_(None), SlaPolicy.priority == case.priority),
-        or_(SlaPolicy.category_id.is_(None), SlaPolicy.category_id == case.category_id),
-        or_(SlaPolicy.department_id.is_(None), SlaPolicy.department_id == case.department_id),
+        or_(SlaPolicy.channel.is_(None), SlaPolicy.channel == channel),
+        or_(SlaPolicy.priority.is_(None), SlaPolicy.priority == priority),
+        or_(SlaPolicy.category_id.is_(None), SlaPolicy.category_id == category_id),
+        or_(SlaPolicy.department_id.is_(None), SlaPolicy.department_id == department_id),
     ).order_by(SlaPolicy.id)).all()
     if not candidates:
         return []
     best = max(_specificity(p) for p in candidates)
     return [p for p in candidates if _specificity(p) == best]
+
+
+_MATCHES = "sla_policy_matches"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_matches(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: policies may change now
+        session.info.pop(_MATCHES, None)

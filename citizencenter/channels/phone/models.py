@@ -4,7 +4,16 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citizencenter.db import Base, str_enum, utcnow
@@ -37,6 +46,9 @@ class CallEvent(Base):
     __table_args__ = (
         UniqueConstraint("source", "event_id"),
         Index("ix_call_events_call", "source", "call_id"),
+        # The worker's backlog: events stored but not yet applied to their call.
+        Index("ix_call_events_unapplied", "id", postgresql_where=text("applied_at IS NULL"),
+              sqlite_where=text("applied_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

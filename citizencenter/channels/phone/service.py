@@ -5,11 +5,13 @@ worker. Applying recomputes each touched call from all of its events in
 (occurred_at, sequence) order, so duplicates and any arrival order converge.
 """
 
+import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,19 +51,46 @@ def ingest(session: Session, events: list[dict], *, integration_id: int | None =
     if replayed or not events:
         session.commit()
         return IngestResult(0, len(events), rejected, replayed)
-    rows = [{**event, "integration_id": integration_id, "received_at": utcnow()}
-            for event in events]
-    stmt = (_insert(session)(CallEvent).on_conflict_do_nothing(
-        index_elements=["source", "event_id"]).returning(CallEvent.id))
-    new_ids = list(session.scalars(stmt, rows))
-    if new_ids:
-        outbox.enqueue(session, "calls.events_received", {"event_ids": new_ids})
+    new_ids = _store(session, events, integration_id)
+    if new_ids:  # wakes a worker, which takes whatever is waiting (apply_pending)
+        outbox.enqueue(session, "calls.events_received", {"accepted": len(new_ids)})
     session.commit()
     return IngestResult(len(new_ids), len(events) - len(new_ids), rejected)
 
 
-def fold(call: Call, events: list[CallEvent]) -> None:
-    """Set the call's state from all its events, oldest first."""
+# One short statement with one parameter, however long the batch: PostgreSQL reads the
+# rows from JSON, and the driver never has to take apart thousands of placeholders.
+_PG_STORE = text("""
+    INSERT INTO call_events (source, event_id, type, occurred_at, sequence, call_id, queue,
+                             agent, caller, metrics, raw, integration_id, received_at)
+    SELECT source, event_id, type, occurred_at, sequence, call_id, queue, agent, caller,
+           coalesce(metrics, '{}'), raw, CAST(:integration_id AS integer), :received_at
+    FROM json_to_recordset(CAST(:events AS json)) AS e(
+        source text, event_id text, type text, occurred_at timestamptz, sequence integer,
+        call_id text, queue text, agent text, caller text, metrics json, raw json)
+    ON CONFLICT (source, event_id) DO NOTHING
+    RETURNING id""")
+
+
+def _store(session: Session, events: list[dict], integration_id: int | None) -> list[int]:
+    """Insert the events not stored before; return the new rows' ids."""
+    if is_postgresql(session):
+        return list(session.scalars(_PG_STORE, {
+            "events": json.dumps(events, default=_iso), "integration_id": integration_id,
+            "received_at": utcnow()}))
+    table = CallEvent.__table__
+    rows = [{**event, "integration_id": integration_id, "received_at": utcnow()}
+            for event in events]
+    return list(session.scalars(sqlite.insert(table).on_conflict_do_nothing(
+        index_elements=["source", "event_id"]).returning(table.c.id), rows))
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def fold(call: Call | SimpleNamespace, events: list) -> None:
+    """Set the call's state (the FOLDED fields) from all its events, oldest first."""
     for name in ("answered_at", "finished_at", "wait_s", "ring_s", "talk_s", "hold_s",
                  "acw_s", "exit_reason", "transfer_target", "agent", "caller", "queue"):
         setattr(call, name, None)
@@ -121,9 +150,34 @@ def _derive_times(call: Call) -> None:
     call.local_date, call.local_hour = local.date(), local.hour
 
 
-def apply_events(session: Session, event_ids: list[int], short_abandon_s: float = 5,
-                 callback_target: timedelta = timedelta(hours=2)) -> int:
-    """Recompute the calls these events belong to; safe to run again."""
+def apply_pending(session: Session, batch: int = 500, short_abandon_s: float = 5) -> int:
+    """Apply stored events until none wait; return how many were applied.
+
+    Events are taken oldest first in batches, however they arrived, so many small
+    deliveries are applied as few large batches. On PostgreSQL several workers drain
+    at once, each skipping the events another has taken.
+    """
+    applied = 0
+    while True:
+        query = (select(CallEvent.id).where(CallEvent.applied_at.is_(None))
+                 .order_by(CallEvent.id).limit(batch))
+        if is_postgresql(session):
+            query = query.with_for_update(skip_locked=True)
+        event_ids = list(session.scalars(query))
+        if not event_ids:
+            session.rollback()
+            return applied
+        apply_events(session, event_ids, short_abandon_s)
+        applied += len(event_ids)
+
+
+def apply_events(session: Session, event_ids: list[int], short_abandon_s: float = 5) -> int:
+    """Recompute the calls these events belong to; safe to run again.
+
+    Only call state is written here, in one transaction per batch. Calls that now need
+    a case (answered, missed, callback requested) are handed to `callers.link_calls`
+    through the outbox, so the telephony figures never wait for case intake.
+    """
     keys = session.execute(select(CallEvent.source, CallEvent.call_id)
                            .where(CallEvent.id.in_(event_ids)).distinct()).all()
     if not keys:
@@ -132,31 +186,46 @@ def apply_events(session: Session, event_ids: list[int], short_abandon_s: float 
     session.execute(_insert(session)(Call).on_conflict_do_nothing(
         index_elements=["source", "call_id"]),
         [{"source": s, "call_id": c, "outcome": CallOutcome.WAITING} for s, c in keys])
-    calls = {}
+    calls, events = {}, {}
     for source, call_ids in _group(keys).items():
-        query = (select(Call).where(Call.source == source, Call.call_id.in_(call_ids))
-                 .order_by(Call.id))
+        query = (select(Call.id, Call.source, Call.call_id, Call.case_id,
+                        Call.callback_case_id, *(getattr(Call, name) for name in FOLDED))
+                 .where(Call.source == source, Call.call_id.in_(call_ids)).order_by(Call.id))
         if is_postgresql(session):
             query = query.with_for_update()  # two batches of one call take turns
-        calls.update({(c.source, c.call_id): c for c in session.scalars(query)})
-    events: dict[tuple, list[CallEvent]] = {}
-    for source, call_ids in _group(keys).items():
-        for event in session.scalars(select(CallEvent).where(
+        # Plain rows and namespaces, not entities: one UPDATE writes the whole batch.
+        calls.update({(row.source, row.call_id): SimpleNamespace(**row._asdict())
+                      for row in session.execute(query)})
+        for event in session.execute(select(*_EVENT_COLUMNS).where(
                 CallEvent.source == source, CallEvent.call_id.in_(call_ids))):
             events.setdefault((event.source, event.call_id), []).append(event)
     agents = dict(session.execute(select(PbxAgent.agent_id, PbxAgent.user_id)).all())
+    now = utcnow()
     for key, call in calls.items():
         fold(call, events.get(key, []))
         call.agent_user_id = agents.get(call.agent)
-        callers.link_cases(session, call, short_abandon_s, callback_target)
-    if any(call.agent_user_id for call in calls.values()):  # routing follows guides' calls
-        session.flush()
-        outbox.enqueue(session, "calls.applied", {"call_ids": sorted(
-            call.id for call in calls.values() if call.agent_user_id)})
-    session.execute(update(CallEvent).where(CallEvent.id.in_(event_ids))
-                    .values(applied_at=utcnow()))
+    session.execute(update(Call), [
+        {"id": call.id, "agent_user_id": call.agent_user_id, "updated_at": now,
+         **{name: getattr(call, name) for name in FOLDED}} for call in calls.values()])
+    to_link = sorted(c.id for c in calls.values() if callers.needs_case(c, short_abandon_s))
+    if to_link:
+        outbox.enqueue(session, "calls.need_cases", {"call_ids": to_link})
+    on_agents = sorted(c.id for c in calls.values() if c.agent_user_id)
+    if on_agents:  # routing follows guides' calls
+        outbox.enqueue(session, "calls.applied", {"call_ids": on_agents})
+    session.execute(update(CallEvent).where(CallEvent.id.in_(event_ids)).values(applied_at=now))
     session.commit()
     return len(calls)
+
+
+# What fold() sets on a call.
+FOLDED = ("outcome", "entered_at", "answered_at", "finished_at", "wait_s", "ring_s", "talk_s",
+          "hold_s", "acw_s", "exit_reason", "transfer_target", "agent", "caller", "queue",
+          "transferred", "callback_requested", "ring_no_answer_count", "last_event_at",
+          "local_date", "local_hour")
+_EVENT_COLUMNS = (CallEvent.id, CallEvent.source, CallEvent.call_id, CallEvent.type,
+                  CallEvent.occurred_at, CallEvent.sequence, CallEvent.queue, CallEvent.agent,
+                  CallEvent.caller, CallEvent.metrics)
 
 
 def _group(keys) -> dict[str, list[str]]:

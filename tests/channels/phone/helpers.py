@@ -80,3 +80,19 @@ def post_queue_log(client, integration, lines, **kwargs):
 def at(hour: int, minute: int = 0, second: int = 0, day: int = 18) -> datetime:
     """A moment on Wednesday 18 November 2026, Stockholm time (UTC+1)."""
     return datetime(2026, 11, day, hour - 1, minute, second, tzinfo=UTC)
+
+
+def apply_and_link(session, event_ids) -> None:
+    """What the workers do with stored events: call state first, then the callers' cases."""
+    from sqlalchemy import select
+
+    from citizencenter.channels.phone import callers, service
+    from citizencenter.db import utcnow
+    from citizencenter.outbox import OutboxMessage
+
+    service.apply_events(session, event_ids)
+    for message in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.topic == "calls.need_cases", OutboxMessage.published_at.is_(None))
+            .order_by(OutboxMessage.id)).all():
+        message.published_at = utcnow()
+        callers.link_calls(session, message.payload["call_ids"])

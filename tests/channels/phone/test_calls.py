@@ -12,7 +12,7 @@ from citizencenter.cases.enums import CaseKind
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.phone import asterisk, service
 from citizencenter.channels.phone.models import Call, CallEvent, CallOutcome
-from tests.channels.phone.helpers import CallSpec, at, post_queue_log
+from tests.channels.phone.helpers import CallSpec, apply_and_link, at, post_queue_log
 
 
 def _ingest_lines(session, lines):
@@ -20,7 +20,7 @@ def _ingest_lines(session, lines):
     assert rejected == []
     result = service.ingest(session, events)
     ids = session.scalars(select(CallEvent.id)).all()
-    service.apply_events(session, ids)
+    apply_and_link(session, ids)
     return result
 
 
@@ -49,7 +49,7 @@ def test_every_arrival_order_gives_the_same_call(session):
         for line in list(order) + list(order[:2]):
             events, _ = asterisk.parse_lines(line)
             service.ingest(session, events)
-            service.apply_events(session, session.scalars(select(CallEvent.id)).all())
+            apply_and_link(session, session.scalars(select(CallEvent.id)).all())
         states.add(_state(_call(session, spec.call_id)))
     assert len(states) == 1
     outcome, entered, answered, finished, wait, talk, agent, transferred, rna, caller = \
@@ -133,7 +133,7 @@ def test_answered_call_opens_then_joins_the_callers_case(session):
         Message.case_id == case.id)).all()
     assert [b["call_id"] for b in bodies] == ["j.1", "j.2"]
     # Applying the same events again creates nothing new.
-    service.apply_events(session, session.scalars(select(CallEvent.id)).all())
+    apply_and_link(session, session.scalars(select(CallEvent.id)).all())
     assert session.scalars(select(Message).where(Message.case_id == case.id)).all().__len__() == 2
 
 
@@ -163,7 +163,7 @@ def test_callback_requested_event(client, session, phone_integration):
         event(3, call_id="cb", type="call.exited", metrics={"reason": "key", "wait_s": 60},
               occurred_at="2026-11-18T09:01:00+01:00"),
     ])
-    service.apply_events(session, session.scalars(select(CallEvent.id)).all())
+    apply_and_link(session, session.scalars(select(CallEvent.id)).all())
     call = _call(session, "cb")
     assert call.callback_requested and call.outcome == CallOutcome.EXITED
     assert session.get(Case, call.callback_case_id).kind == CaseKind.CALLBACK
@@ -178,3 +178,20 @@ def test_random_interleaving_of_many_calls_converges(session):
         _ingest_lines(session, lines[chunk:chunk + 9])
     for spec in specs:
         assert _call(session, spec.call_id).wait_s == spec.wait
+
+
+def test_pending_events_are_applied_in_batches_whatever_the_deliveries(session):
+    specs = [CallSpec(f"p.{n}", at(10, n), "answered", wait=20 + n, talk=90,
+                      caller=f"07011100{n:02d}") for n in range(12)]
+    lines = [line for spec in specs for line in spec.lines()]
+    random.Random(3).shuffle(lines)
+    for line in lines:  # one delivery per line, as a slow follower would send them
+        events, _ = asterisk.parse_lines(line)
+        service.ingest(session, events)
+    assert service.apply_pending(session, batch=7) == len(lines)
+    assert service.apply_pending(session, batch=7) == 0  # nothing is taken twice
+    assert session.scalar(select(CallEvent.id).where(CallEvent.applied_at.is_(None))) is None
+    for spec in specs:
+        call = _call(session, spec.call_id)
+        assert call.outcome == CallOutcome.ANSWERED and call.wait_s == spec.wait
+        assert call.talk_s == spec.talk

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone import asterisk, service
 from citizencenter.channels.phone.models import Call, CallEvent
-from tests.channels.phone.helpers import CallSpec, at
+from tests.channels.phone.helpers import CallSpec, apply_and_link, at
 from tests.factories import bearer
 
 S, T = 5, 120
@@ -74,7 +74,7 @@ def load_day(session, lines):
     assert not rejected
     for start in range(0, len(events), 17):
         service.ingest(session, events[start:start + 17])
-    service.apply_events(session, session.scalars(select(CallEvent.id)).all())
+    apply_and_link(session, session.scalars(select(CallEvent.id)).all())
     for call in session.scalars(select(Call).where(Call.call_id.in_(RESOLVED_AT_FIRST_CONTACT))):
         session.get(Case, call.case_id).resolved_at_first_contact = True
     session.commit()
