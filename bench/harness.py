@@ -61,8 +61,8 @@ WARMUP_DRAIN_S = 1.0
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.py",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("cases", "calls"), default=None,
-                        help="run one benchmark only (default: cases, then calls)")
+    parser.add_argument("--only", choices=("cases", "calls", "routing"), default=None,
+                        help="run one benchmark only (default: cases, calls, routing)")
     parser.add_argument("--duration", type=float, default=15.0,
                         help="seconds of measured load per target and round (default 15)")
     parser.add_argument("--warmup", type=float, default=3.0,
@@ -81,10 +81,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "each counts (default 1)")
     parser.add_argument("--route-timeout", type=float, default=300.0,
                         help="seconds to wait for the worker to route every case (default 300)")
+    parser.add_argument("--celery-concurrency", type=int, default=2,
+                        help="Celery worker processes (default 2, one per core here)")
     parser.add_argument("--worker-loglevel", default="WARNING",
                         help="log level of the Celery worker (default WARNING)")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json",
                         help="where the JSON goes (default bench/results/latest.json)")
+    parser.add_argument("--routing-cases", type=int, default=1000,
+                        help="cases in the routing burst (default 1000)")
     calls.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.duration < 1 or args.concurrency < 1 or args.rounds < 1 or args.workers < 1:
@@ -225,6 +229,7 @@ def load_target(target: Target, wrk: str, args: argparse.Namespace, stack: Stack
 def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
     """Bring up the production shape, run the chosen benchmarks and collect the figures."""
     with_cases, with_calls = args.only in (None, "cases"), args.only in (None, "calls")
+    with_routing = args.only in (None, "routing")
     wrk = ensure_wrk() if with_cases else ""
     say("preparing the database …")
     database_url = prepare_database()
@@ -235,7 +240,7 @@ def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
     token = prepare_app(env)
 
     settings = WorkerSettings(workers=args.workers, threads=args.threads)
-    start_celery(stack, env, scratch, args.worker_loglevel)
+    start_celery(stack, env, scratch, args.celery_concurrency, args.worker_loglevel)
     app_child, app_port = start_gunicorn(stack, "app", "wsgi:app", env, settings)
     app_base = f"http://127.0.0.1:{app_port}"
     baseline = api = None
@@ -265,7 +270,35 @@ def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
         cases_part = measure_cases(args, stack, engine, wrk, baseline, api, problems)
     calls_part = (calls.run_calls(args, stack, engine, env, app_base, app_child, problems)
                   if with_calls else None)
-    return build_report(args, engine, settings, cases_part, calls_part, problems)
+    routing_part = (run_routing(args, stack, engine, env, app_base, token, scratch, problems)
+                    if with_routing else None)
+    return build_report(args, engine, settings, cases_part, calls_part, routing_part,
+                        problems)
+
+
+DECIDE_P99_TARGET_MS = 20.0
+
+
+def run_routing(args: argparse.Namespace, stack: Stack, engine: Engine, env: dict[str, str],
+                app_base: str, token: str, scratch: Path, problems: list[str]) -> dict | None:
+    """routing_bench.py against this stack, once the earlier benchmarks' cases are routed."""
+    left = wait_routed(engine, stack, args.route_timeout)
+    if left:
+        problems.append(f"routing: {left} earlier cases still unrouted; measuring anyway")
+    say(f"routing: a burst of {args.routing_cases} cases, then routing/decide …")
+    output = scratch / "routing.json"
+    result = subprocess.run(
+        [sys.executable, str(BENCH_DIR / "routing_bench.py"), "--base-url", app_base,
+         "--token", token, "--cases", str(args.routing_cases), "--output", str(output)],
+        env=env, capture_output=True, text=True, cwd=BENCH_DIR.parent)
+    if result.returncode != 0:
+        problems.append("routing: routing_bench.py failed: "
+                        + (result.stderr or result.stdout).strip()[-1500:])
+        return None
+    figures = json.loads(output.read_text())
+    figures["decide_p99_target_ms"] = DECIDE_P99_TARGET_MS
+    figures["decide_p99_met"] = figures["decide_ms"]["p99"] < DECIDE_P99_TARGET_MS
+    return figures
 
 
 def measure_cases(args: argparse.Namespace, stack: Stack, engine: Engine, wrk: str,
@@ -353,21 +386,24 @@ def cases_report(baseline: Target, api: Target, routing: dict, problems: list[st
 
 
 def build_report(args: argparse.Namespace, engine: Engine, settings: WorkerSettings,
-                 cases: dict | None, calls_section: dict | None, problems: list[str]) -> dict:
+                 cases: dict | None, calls_section: dict | None, routing: dict | None,
+                 problems: list[str]) -> dict:
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_info(engine, shutil.which("wrk")),
-        "benchmarks": [name for name, part in (("cases", cases), ("calls", calls_section))
-                       if part is not None],
+        "benchmarks": [name for name, part in (("cases", cases), ("calls", calls_section),
+                                               ("routing", routing)) if part is not None],
         "settings": {"duration_s": args.duration, "warmup_s": args.warmup,
                      "concurrency": args.concurrency, "wrk_threads": args.wrk_threads,
                      "gunicorn_workers": settings.workers,
                      "gunicorn_threads": settings.threads, "rounds": args.rounds,
-                     "celery_worker_concurrency": 1},
+                     "celery_worker_concurrency": args.celery_concurrency},
         **(cases or {}),
     }
     if calls_section is not None:
         report["calls"] = calls_section
+    if routing is not None:
+        report["routing_bench"] = routing
     report["problems"] = problems
     return report
 
@@ -394,12 +430,27 @@ def render_cases(report: dict) -> list[str]:
     return rows
 
 
+def render_routing(figures: dict) -> list[str]:
+    rows = [f"routing: {'figure':<30}{'p50':>10}{'p99':>10}{'max':>10}"]
+    for name, key in (("intake → assignment (ms)", "intake_to_assignment_ms"),
+                      ("routing/decide (ms)", "decide_ms")):
+        row = figures[key]
+        rows.append(f"         {name:<30}{row['p50']:>10}{row['p99']:>10}{row['max']:>10}")
+    rows.append(f"{figures['cases']} cases posted in {figures['post_seconds']} s; "
+                f"{figures['decide_requests']} decisions; decide p99 target < "
+                f"{figures['decide_p99_target_ms']:g} ms "
+                f"({'met' if figures['decide_p99_met'] else 'missed'})")
+    return rows
+
+
 def render(report: dict) -> str:
     blocks = []
     if "targets" in report:
         blocks.append(render_cases(report))
     if "calls" in report:
         blocks.append(calls.render(report["calls"]))
+    if "routing_bench" in report:
+        blocks.append(render_routing(report["routing_bench"]))
     rows = [line for block in blocks for line in (*block, "")][:-1] if blocks else []
     rows += [f"ERROR: {problem}" for problem in report["problems"]]
     return "\n".join(rows)

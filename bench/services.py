@@ -333,11 +333,12 @@ def start_gunicorn(stack: Stack, name: str, app_spec: str, env: Mapping[str, str
     return stack.start(name, argv, env), port
 
 
-def start_celery(stack: Stack, env: Mapping[str, str], scratch: Path,
+def start_celery(stack: Stack, env: Mapping[str, str], scratch: Path, concurrency: int = 2,
                  loglevel: str = "WARNING") -> None:
-    """One worker (it routes the created cases) and beat (it relays the outbox)."""
+    """A worker on every queue (it applies call events and routes the created cases) and
+    beat (it relays the outbox)."""
     celery = [sys.executable, "-m", "celery", "-A", "workers.celery_app"]
-    stack.start("celery-worker", [*celery, "worker", "--concurrency", "1",
+    stack.start("celery-worker", [*celery, "worker", "--concurrency", str(concurrency),
                                   "--loglevel", loglevel, "--hostname", "bench@%h"], env)
     stack.start("celery-beat", [*celery, "beat", "--loglevel", "WARNING",
                                 "--schedule", str(scratch / "celerybeat-schedule")], env)
