@@ -67,31 +67,38 @@ def _count(engine: Engine, sql: str) -> int:
 
 
 UNAPPLIED_SQL = "SELECT count(*) FROM call_events WHERE applied_at IS NULL"
-# Answered and missed calls open cases, which the same worker then routes.
-UNROUTED_SQL = "SELECT count(*) FROM cases WHERE routed_at IS NULL"
+APPLIED_SQL = "SELECT count(*) FROM call_events WHERE applied_at IS NOT NULL"
+# Answered and missed calls open cases (a task after the call state), which the same
+# worker then routes: the backlog is the cases not routed plus the ones not opened yet.
+UNROUTED_SQL = """
+    SELECT (SELECT count(*) FROM cases WHERE routed_at IS NULL)
+         + (SELECT count(*) FROM calls WHERE outcome = 'answered' AND case_id IS NULL)"""
+ROUTED_SQL = "SELECT count(*) FROM cases WHERE routed_at IS NOT NULL"
 
 
 def unapplied(engine: Engine) -> int:
     return _count(engine, UNAPPLIED_SQL)
 
 
-def wait_drained(engine: Engine, stack: Stack, sql: str, timeout_s: float
+def wait_drained(engine: Engine, stack: Stack, sql: str, done_sql: str, timeout_s: float
                  ) -> tuple[int, float]:
     """Wait until the count `sql` selects is 0; return (left, monotonic time it happened).
 
-    Gives up early when the backlog has not shrunk for STALL_S: failing tasks would
-    otherwise hold the run for the whole timeout.
+    Gives up early when nothing got done (the count `done_sql` selects did not grow)
+    for STALL_S: failing tasks would otherwise hold the run for the whole timeout. The
+    backlog itself may grow meanwhile, as cases are opened while others are routed.
     """
     started = time.monotonic()
-    best, progressed = _count(engine, sql), started
-    while best and time.monotonic() - started < timeout_s \
+    left, done = _count(engine, sql), _count(engine, done_sql)
+    progressed = started
+    while left and time.monotonic() - started < timeout_s \
             and time.monotonic() - progressed < STALL_S:
         stack.check_alive()
         time.sleep(POLL_S)
-        left = _count(engine, sql)
-        if left < best:
-            best, progressed = left, time.monotonic()
-    return best, time.monotonic()
+        left, now_done = _count(engine, sql), _count(engine, done_sql)
+        if now_done > done:
+            done, progressed = now_done, time.monotonic()
+    return left, time.monotonic()
 
 
 class CallsBench:
@@ -135,7 +142,7 @@ class CallsBench:
         result = self.load(self.args.batch_size, seconds, None)
         if result.errors:
             self.problem(f"the warm-up saw {result.errors} errors: {result.error_samples}")
-        left, _ = wait_drained(self.engine, self.stack, UNAPPLIED_SQL,
+        left, _ = wait_drained(self.engine, self.stack, UNAPPLIED_SQL, APPLIED_SQL,
                                self.args.apply_timeout)
         if left:
             self.problem(f"{left} warm-up events were never applied; see "
@@ -145,10 +152,10 @@ class CallsBench:
     def settle_routing(self, mode: str) -> float | None:
         """Wait until the cases the calls opened are routed, so the next load starts on
         an idle worker; returns when that happened (time.monotonic), None if never."""
-        left, done_at = wait_drained(self.engine, self.stack, UNROUTED_SQL,
+        left, done_at = wait_drained(self.engine, self.stack, UNROUTED_SQL, ROUTED_SQL,
                                      self.args.apply_timeout)
         if left:
-            self.problem(f"{mode}: {left} cases opened by calls were never routed; see "
+            self.problem(f"{mode}: {left} cases for calls were never opened or routed; see "
                          "bench/results/logs/celery-worker.log")
             return None
         return done_at
@@ -186,7 +193,7 @@ class CallsBench:
         _say(f"  {result.accepted_per_s:.0f} events/s accepted, {result.rps:.1f} req/s, "
              f"p99 {result.p99_ms:.1f} ms, {result.errors} errors; "
              f"{backlog_at_end} events waiting to be applied …")
-        left, done_at = wait_drained(self.engine, self.stack, UNAPPLIED_SQL,
+        left, done_at = wait_drained(self.engine, self.stack, UNAPPLIED_SQL, APPLIED_SQL,
                                      args.apply_timeout)
         routed_at = self.settle_routing(mode)
         stored = _count(self.engine, "SELECT count(*) FROM call_events") - events_before
