@@ -178,8 +178,9 @@ def apply_events(session: Session, event_ids: list[int], short_abandon_s: float 
     a case (answered, missed, callback requested) are handed to `callers.link_calls`
     through the outbox, so the telephony figures never wait for case intake.
     """
-    keys = session.execute(select(CallEvent.source, CallEvent.call_id)
-                           .where(CallEvent.id.in_(event_ids)).distinct()).all()
+    # Sorted: concurrent batches insert and lock the calls they share in the same order.
+    keys = sorted(session.execute(select(CallEvent.source, CallEvent.call_id)
+                                  .where(CallEvent.id.in_(event_ids)).distinct()).all())
     if not keys:
         session.rollback()
         return 0
