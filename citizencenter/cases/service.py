@@ -70,6 +70,7 @@ def stage_case(session: Session, actor: Principal, *, channel: Channel, subject:
     category_row = _by_slug(session, Category, category, "category")
     contact_row = contact if isinstance(contact, Contact) \
         else contacts.find_or_create(session, **(contact or {}))
+    # Id and category id set now: SLA policies are matched before anything is flushed.
     case = Case(
         id=uuid.uuid4(), channel=channel, subject=subject, priority=priority,
         category=category_row, category_id=category_row.id if category_row else None,

@@ -68,8 +68,8 @@ class _Callers:
         if not phones:
             return
         for contact in session.scalars(select(Contact).where(Contact.phone.in_(phones))
-                                       .order_by(Contact.id.desc())):
-            self.contacts[contact.phone] = contact  # the oldest wins, as find_or_create
+                                       .order_by(Contact.id)):
+            self.contacts.setdefault(contact.phone, contact)  # the oldest, as find_or_create
         for case, phone in session.execute(
                 select(Case, Contact.phone).join(Contact, Case.contact_id == Contact.id)
                 .where(Contact.phone.in_(phones), Case.status.in_(ACTIVE),

@@ -74,19 +74,27 @@ _PG_STORE = text("""
 
 def _store(session: Session, events: list[dict], integration_id: int | None) -> list[int]:
     """Insert the events not stored before; return the new rows' ids."""
+    received_at = utcnow()
     if is_postgresql(session):
         return list(session.scalars(_PG_STORE, {
             "events": json.dumps(events, default=_iso), "integration_id": integration_id,
-            "received_at": utcnow()}))
+            "received_at": received_at}))
     table = CallEvent.__table__
-    rows = [{**event, "integration_id": integration_id, "received_at": utcnow()}
+    rows = [{**event, "integration_id": integration_id, "received_at": received_at}
             for event in events]
-    return list(session.scalars(sqlite.insert(table).on_conflict_do_nothing(
+    return list(session.scalars(_insert(session)(table).on_conflict_do_nothing(
         index_elements=["source", "event_id"]).returning(table.c.id), rows))
 
 
 def _iso(value: datetime) -> str:
     return value.isoformat()
+
+
+# What fold() sets on a call.
+FOLDED = ("outcome", "entered_at", "answered_at", "finished_at", "wait_s", "ring_s", "talk_s",
+          "hold_s", "acw_s", "exit_reason", "transfer_target", "agent", "caller", "queue",
+          "transferred", "callback_requested", "ring_no_answer_count", "last_event_at",
+          "local_date", "local_hour")
 
 
 def fold(call: Call | SimpleNamespace, events: list) -> None:
@@ -219,11 +227,6 @@ def apply_events(session: Session, event_ids: list[int], short_abandon_s: float 
     return len(calls)
 
 
-# What fold() sets on a call.
-FOLDED = ("outcome", "entered_at", "answered_at", "finished_at", "wait_s", "ring_s", "talk_s",
-          "hold_s", "acw_s", "exit_reason", "transfer_target", "agent", "caller", "queue",
-          "transferred", "callback_requested", "ring_no_answer_count", "last_event_at",
-          "local_date", "local_hour")
 _EVENT_COLUMNS = (CallEvent.id, CallEvent.source, CallEvent.call_id, CallEvent.type,
                   CallEvent.occurred_at, CallEvent.sequence, CallEvent.queue, CallEvent.agent,
                   CallEvent.caller, CallEvent.metrics)

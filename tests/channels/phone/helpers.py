@@ -5,7 +5,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
+from citizencenter.channels.phone import callers, service
+from citizencenter.db import utcnow
 from citizencenter.integrations.signatures import sign
+from citizencenter.outbox import OutboxMessage
 from tests.factories import bearer
 
 CALLS_URL = "/api/v1/integrations/calls"
@@ -84,12 +89,6 @@ def at(hour: int, minute: int = 0, second: int = 0, day: int = 18) -> datetime:
 
 def apply_and_link(session, event_ids) -> None:
     """What the workers do with stored events: call state first, then the callers' cases."""
-    from sqlalchemy import select
-
-    from citizencenter.channels.phone import callers, service
-    from citizencenter.db import utcnow
-    from citizencenter.outbox import OutboxMessage
-
     service.apply_events(session, event_ids)
     for message in session.scalars(select(OutboxMessage).where(
             OutboxMessage.topic == "calls.need_cases", OutboxMessage.published_at.is_(None))
