@@ -6,6 +6,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
+from citizencenter import openapi
 from citizencenter.errors import AppError, handle_http_exception
 
 
@@ -33,6 +34,17 @@ class Blueprint(SmorestBlueprint):
 
 
 class Api(SmorestApi):
+    ERROR_SCHEMA = openapi.ProblemSchema
+
+    def __init__(self, app=None, *, spec_kwargs=None, **kwargs):
+        spec_kwargs = dict(spec_kwargs or {})
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()),
+                                        openapi.ProblemResponsesPlugin()]
+        super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
+
+    def _register_responses(self):
+        openapi.register_error_responses(self)
+
     def handle_http_exception(self, error):
         return handle_http_exception(error)
 

@@ -63,6 +63,9 @@ class CaseUpdateSchema(ma.Schema):
     assignee = fields.Integer(allow_none=True)
     resolved_at_first_contact = fields.Boolean()
 
+    class Meta:
+        json_schema = {"minProperties": 1}  # not_empty below
+
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
         if not data:

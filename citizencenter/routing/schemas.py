@@ -60,6 +60,11 @@ class RuleActionsSchema(ma.Schema):
     priority = fields.Enum(Priority, by_value=True)
     required_skills = fields.Nested(RequiredSkillsSchema)
 
+    class Meta:
+        # rules.py checks it against the known queues and departments too.
+        json_schema = {"oneOf": [{"required": ["queue"]}, {"required": ["department"]}],
+                       "description": "Exactly one of queue and department."}
+
 
 class RuleInSchema(ma.Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -92,6 +97,9 @@ class GuideUpdateSchema(ma.Schema):
                              values=fields.Integer(validate=validate.Range(min=0, max=50)))
     queues = fields.List(slug_field(), validate=validate.Length(max=50))
     service_point = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+
+    class Meta:
+        json_schema = {"minProperties": 1}  # not_empty below
 
     @ma.validates_schema
     def not_empty(self, data, **kwargs):

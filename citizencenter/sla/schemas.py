@@ -108,6 +108,9 @@ class PolicyUpdateSchema(ma.Schema):
 
 
 class PolicyChangeSchema(PolicyUpdateSchema):
+    class Meta:
+        json_schema = {"minProperties": 1}  # not_empty below
+
     @ma.validates_schema
     def not_empty(self, data, **kwargs):
         if not data:

@@ -8,7 +8,12 @@ from citizencenter import db
 from citizencenter.api import Blueprint, UnsupportedMediaType
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.channels.phone import asterisk, service, twilio
-from citizencenter.channels.phone.schemas import IngestResultSchema, load_events
+from citizencenter.channels.phone.schemas import (
+    MAX_BATCH,
+    CallEventSchema,
+    IngestResultSchema,
+    load_events,
+)
 from citizencenter.errors import AppError, NotFound, ValidationFailed
 from citizencenter.integrations import service as integrations
 
@@ -45,9 +50,9 @@ def _answer(result):
 class CallEvents(MethodView):
     @require_scope("calls:write")
     @blp.doc(**SIGNED, requestBody={"required": True, "content": {"application/json": {
-        "schema": {"oneOf": [{"$ref": "#/components/schemas/CallEvent"},
-                             {"type": "array", "maxItems": 500,
-                              "items": {"$ref": "#/components/schemas/CallEvent"}}]}}}})
+        "schema": {"oneOf": [CallEventSchema,
+                             {"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+                              "items": CallEventSchema}]}}}})
     @blp.response(202, IngestResultSchema)
     @blp.alt_response(200, schema=IngestResultSchema, description="Nothing new: duplicates")
     def post(self):
