@@ -105,8 +105,11 @@ def create_token(name, role, scopes, user_email):
     if not (role or scopes or user_email):
         raise click.UsageError("give --role, --scopes or --user")
     scope_list = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else None
-    token, secret = service.create_token(db.session, name, role=role, scopes=scope_list,
-                                         user_email=user_email)
+    try:
+        token, secret = service.create_token(db.session, name, role=role, scopes=scope_list,
+                                             user_email=user_email, actor=CLI_ACTOR)
+    except service.InvalidAccount as exc:
+        raise click.ClickException(exc.detail) from None
     click.echo(f"token {token.id} ({token.prefix}…) created; it is shown only once:")
     click.echo(secret)
 

@@ -104,6 +104,13 @@ def create_token(session: Session, name: str, *, role: str | None = None,
         raise InvalidAccount(f"Unknown scopes: {', '.join(sorted(unknown))}.")
     if not (user or role or scopes):
         raise InvalidAccount("A token needs a user, a role or scopes.")
+    if user is not None and role is not None and role != user.role:
+        raise InvalidAccount(f"The user is {user.role}; a token acts with its user's role.")
+    if (user.role if user else role) == Role.DEPARTMENT and (user is None or user.department_id
+                                                              is None):
+        # Department staff see their department's cases: without one there is nothing to see.
+        raise InvalidAccount("A department token must act as a department staff user "
+                             "(give the user's e-mail), not as the role alone.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(name=name, prefix=secret[:10], token_hash=hash_token(secret),
                      user=user, role=role or (user.role if user else None), scopes=scopes)
@@ -131,6 +138,9 @@ def authenticate(session: Session, secret: str | None) -> Principal:
         raise Unauthorized("The token is not valid.")
     user = token.user
     role = user.role if user else token.role
+    if role == Role.DEPARTMENT and (user is None or user.department_id is None):
+        # Issued before create_token refused such tokens: it can see no department.
+        raise Unauthorized("The token is not valid: department staff need a department.")
     scopes = set(token.scopes or [])
     if role:
         scopes |= ROLE_SCOPES[Role(role)]

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,6 +18,7 @@ from citizencenter.contacts import service as contacts
 from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
 from citizencenter.errors import (
+    Forbidden,
     InvalidInput,
     InvalidTransition,
     NotFound,
@@ -30,6 +31,10 @@ from citizencenter.sla import service as sla_service
 
 # A guide's reply on these channels is sent by a worker after commit.
 REPLY_TOPICS = {Channel.EMAIL: "email.send_reply", Channel.SOCIAL: "social.reply_added"}
+# What department staff may change on a case forwarded to them. Moving a case between
+# departments or back to the centre is forwarding's work (forward / send-back endpoints).
+DEPARTMENT_FIELDS = frozenset({"status", "priority", "assignee"})
+DEPARTMENT_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
 
 
 def _by_slug(session: Session, model, slug: str | None, field: str):
@@ -90,10 +95,12 @@ def stage_case(session: Session, actor: Principal, *, channel: Channel, subject:
 
 
 def visible_cases(actor: Principal) -> Select:
-    """Department staff see only their department's cases."""
+    """Department staff see only their department's cases; without one, none."""
     query = select(Case)
     if actor.is_department_staff:
-        query = query.where(Case.department_id == actor.department_id)
+        # Never `department_id == None`: that would match every case not forwarded.
+        query = query.where(Case.department_id == actor.department_id
+                            if actor.department_id is not None else false())
     return query
 
 
@@ -169,6 +176,32 @@ def _assignee(session: Session, user_id: int | None) -> User | None:
     return user
 
 
+def _of_department(user: User | None, department_id: int | None) -> bool:
+    return user is not None and user.role == Role.DEPARTMENT \
+        and user.department_id == department_id
+
+
+def _department_may_change(session: Session, case: Case, changes: dict) -> None:
+    """Refuse, before anything changes, what department staff may not change on a case."""
+    refused = {name: "Department staff cannot change this; send the case back instead."
+               for name in changes if name not in DEPARTMENT_FIELDS}
+    status = changes.get("status")
+    if status is not None and status != case.status and status not in DEPARTMENT_STATUSES:
+        refused["status"] = "Department staff resolve or close a case; send-back returns it."
+    if "assignee" in changes:
+        wanted = changes["assignee"]
+        user = session.get(User, wanted) if wanted is not None else None
+        if user is not None and not _of_department(user, case.department_id):
+            refused["assignee"] = "Only staff of the case's department can be assigned."
+        elif wanted is None and case.assignee_id is not None \
+                and not _of_department(case.assignee, case.department_id):
+            refused["assignee"] = "The case is assigned outside the department."
+    if refused:
+        names = sorted(refused)
+        raise Forbidden(f"Department staff may not change {', '.join(names)}.",
+                        errors=[{"field": n, "message": refused[n]} for n in names])
+
+
 def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
                 expected_version: int | None, changes: dict) -> Case:
     """Change a case the caller has seen at `expected_version` (optimistic locking)."""
@@ -177,6 +210,8 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
     case = get_case(session, actor, case_id)
     if case.version != expected_version:
         raise PreconditionFailed("The case changed since you read it; fetch it again.")
+    if actor.is_department_staff:
+        _department_may_change(session, case, changes)
     if "category" in changes:
         case.category = _by_slug(session, Category, changes["category"], "category")
     if "queue" in changes:

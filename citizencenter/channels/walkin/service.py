@@ -3,6 +3,10 @@
 A visit settled at the counter becomes a closed case at once, resolved when the visit
 ended (visited_at + its duration, never later than now) and closed when registered, so
 that it counts in the figures like any other contact. Other visits stay new for routing.
+
+Visits are registered by the centre's guides at the service points. Department staff do
+not register them: the case would belong to the centre, out of their sight, so they are
+refused before anything is stored.
 """
 
 from datetime import datetime, timedelta
@@ -15,7 +19,7 @@ from citizencenter.cases import service as cases
 from citizencenter.cases.enums import CaseStatus, Channel
 from citizencenter.cases.models import Case
 from citizencenter.db import utcnow
-from citizencenter.errors import InvalidInput
+from citizencenter.errors import Forbidden, InvalidInput
 from citizencenter.organisation.models import ServicePoint
 
 CLOCK_SKEW = timedelta(minutes=2)  # a counter tablet's clock may run a little fast
@@ -27,6 +31,9 @@ def register_visit(session: Session, actor: Principal, *, service_point: str,
                    contact: dict | None = None, duration_minutes: int | None = None,
                    default_minutes: int = 10) -> Case:
     """Register a walk-in visit as a case of the service point."""
+    if actor.is_department_staff:
+        raise Forbidden("Visits at a service point are registered by the centre's guides, "
+                        "not by department staff.")
     now = utcnow()
     if visited_at > now + CLOCK_SKEW:
         raise InvalidInput("visited_at", "Lies in the future.")
