@@ -27,6 +27,11 @@ class Config:
     # An in-flight idempotency key older than this belongs to a crashed request.
     IDEMPOTENCY_LOCK_S = _int("IDEMPOTENCY_LOCK_S", 60)
     OUTBOX_BATCH = _int("OUTBOX_BATCH", 200)
+    # Reconciliation (reconciliation.py): outbox work whose effect is still missing this
+    # long after it was due is enqueued again; work older than the look-back is not sought.
+    RECONCILE_INTERVAL_S = _int("RECONCILE_INTERVAL_S", 60)
+    RECONCILE_GRACE_S = _int("RECONCILE_GRACE_S", 60)
+    RECONCILE_LOOKBACK_H = _int("RECONCILE_LOOKBACK_H", 24)
     # Integration deliveries (batches of call events, raw e-mail) may be larger.
     MAX_INGEST_BYTES = _int("MAX_INGEST_BYTES", 4 * 1024 * 1024)
     # Where clients reach us; Twilio signs the URL it called, so behind a proxy set this.

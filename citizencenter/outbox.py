@@ -48,6 +48,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_messages_pending", "id", postgresql_where=text("published_at IS NULL"),
               sqlite_where=text("published_at IS NULL")),
+        # Recently published work (reconciliation leaves it alone) and the purge.
+        Index("ix_outbox_messages_published_at", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +130,21 @@ def relay(session: Session, publisher: Publisher, batch: int = 200) -> int:
             row.published_at = utcnow()
         session.commit()
         published += len(rows)
+
+
+def in_flight(session: Session, topics: list[str], published_since: datetime
+              ) -> dict[str, list[dict]]:
+    """Payloads per topic still to be published, or published since the given time.
+
+    Reconciliation leaves their effects alone: the relay or a worker is still on them.
+    """
+    rows = session.execute(select(OutboxMessage.topic, OutboxMessage.payload).where(
+        OutboxMessage.topic.in_(topics),
+        OutboxMessage.published_at.is_(None) | (OutboxMessage.published_at >= published_since)))
+    found: dict[str, list[dict]] = {topic: [] for topic in topics}
+    for topic, payload in rows:
+        found[topic].append(payload)
+    return found
 
 
 def purge_published(session: Session, older_than: datetime) -> int:

@@ -5,6 +5,10 @@ from citizencenter.config import Config
 beat_schedule = {
     "relay-outbox": {"task": "outbox.relay", "schedule": 1.0, "options": {"expires": 5}},
     "purge-expired": {"task": "maintenance.purge_expired", "schedule": 3600.0},
+    # Outbox work whose effect never happened (a broker that lost its messages, say).
+    "reconcile": {"task": "maintenance.reconcile",
+                  "schedule": float(Config.RECONCILE_INTERVAL_S),
+                  "options": {"expires": Config.RECONCILE_INTERVAL_S}},
     # Escalate cases past their queue's timeout; free guides pull what still waits.
     "routing-scan": {"task": "routing.scan", "schedule": float(Config.ROUTING_SCAN_INTERVAL_S),
                      "options": {"expires": Config.ROUTING_SCAN_INTERVAL_S * 2}},

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.accounts.models import Department, User
@@ -25,6 +25,12 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_received_at_id", "received_at", "id"),
         Index("ix_cases_status_queue", "status", "queue_id"),
+        # Reconciliation looks for cases routing never saw and resolved cases owed feedback.
+        Index("ix_cases_unrouted", "received_at", postgresql_where=text("routed_at IS NULL"),
+              sqlite_where=text("routed_at IS NULL")),
+        Index("ix_cases_resolved_at", "resolved_at",
+              postgresql_where=text("status = 'resolved'"),
+              sqlite_where=text("status = 'resolved'")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -79,7 +85,13 @@ class Message(Base):
     """One entry in a case's conversation: from the citizen, to the citizen, or a note."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_case_id_created_at", "case_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_messages_case_id_created_at", "case_id", "created_at", "id"),
+        # Replies a worker sends; reconciliation finds the ones never sent.
+        Index("ix_messages_outbound_created_at", "created_at",
+              postgresql_where=text("direction = 'outbound'"),
+              sqlite_where=text("direction = 'outbound'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

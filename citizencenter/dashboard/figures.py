@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from citizencenter.cases.enums import CaseKind, CaseStatus, Channel
 from citizencenter.cases.models import Case
+from citizencenter.channels.email.models import EmailMessage
 from citizencenter.channels.phone.models import Call, CallOutcome
+from citizencenter.channels.social.models import DeliveryStatus, SocialDelivery
 from citizencenter.db import UTCDateTime
 from citizencenter.reports import cells
 from citizencenter.reports.service_measurement import CHANNELS, ReportSettings, channel_figures
@@ -67,6 +69,15 @@ def _email_backlog(session: Session, now: datetime) -> dict:
             "oldest_wait_seconds": _seconds_since(oldest, now)}
 
 
+def _failed_outgoing(session: Session, midnight: datetime) -> int:
+    """Replies and receipts given up today after their last retry: a guide must act."""
+    mail = session.scalar(select(func.count()).select_from(EmailMessage)
+                          .where(EmailMessage.failed_at >= midnight))
+    social = session.scalar(select(func.count()).select_from(SocialDelivery).where(
+        SocialDelivery.status == DeliveryStatus.FAILED, SocialDelivery.created_at >= midnight))
+    return mail + social
+
+
 def _breaches_today(session: Session, midnight: datetime) -> int | None:
     if not _has_table(session, "sla_ledger"):
         return None
@@ -98,6 +109,7 @@ def live_figures(session: Session, now: datetime, settings: ReportSettings) -> d
         **_guides(session),
         "today": _today(session, midnight, settings),
         "email_backlog": _email_backlog(session, now),
+        "failed_outgoing_today": _failed_outgoing(session, midnight),
         "breaches_today": breaches,
         "breaches_source": "sla_ledger" if breaches is not None else "unavailable",
     }

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from citizencenter import mailer
 from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import Case
+from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
 from citizencenter.errors import InvalidInput
 from citizencenter.feedback import links
@@ -25,7 +26,7 @@ QUESTIONS = ("courtesy", "ease", "clarity")
 
 @dataclass(frozen=True)
 class LinkSettings:
-    secret_key: str
+    secret_key: str | list[bytes]  # keys.serializer_keys(config, "feedback-links")
     ttl: timedelta
     base_url: str
 
@@ -78,6 +79,20 @@ def request_feedback(session: Session, case_id: uuid.UUID, settings: LinkSetting
     session.add(request)
     session.commit()
     return request
+
+
+def owed_requests(session: Session, since: datetime, before: datetime, sms_configured: bool,
+                  limit: int) -> list[uuid.UUID]:
+    """Cases resolved in [since, before) whose citizen was never invited to rate them."""
+    reachable = Contact.email.is_not(None)
+    if sms_configured:
+        reachable = reachable | Contact.phone.is_not(None)
+    return list(session.scalars(
+        select(Case.id).join(Contact, Case.contact_id == Contact.id)
+        .outerjoin(FeedbackRequest, FeedbackRequest.case_id == Case.id)
+        .where(Case.status == CaseStatus.RESOLVED, Case.resolved_at >= since,
+               Case.resolved_at < before, reachable, FeedbackRequest.sent_at.is_(None))
+        .order_by(Case.resolved_at).limit(limit)))
 
 
 def open_request(session: Session, token: str, settings: LinkSettings) -> FeedbackRequest:

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,6 +71,15 @@ def route_case(session: Session, case_id: uuid.UUID,
             outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})
     session.commit()
     return True
+
+
+def unrouted_cases(session: Session, since: datetime, before: datetime, limit: int
+                   ) -> list[uuid.UUID]:
+    """Cases received in [since, before) that routing never placed (ix_cases_unrouted)."""
+    return list(session.scalars(
+        select(Case.id).where(Case.routed_at.is_(None), Case.received_at >= since,
+                              Case.received_at < before)
+        .order_by(Case.received_at).limit(limit)))
 
 
 @dataclass

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,8 +59,15 @@ class EmailMessage(Base):
     # Sending: claimed (sending_at) before the SMTP transaction, sent_at after it.
     sending_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    attempted_at: Mapped[datetime | None]  # the last try, refused or not
+    failed_at: Mapped[datetime | None]  # given up after the last retry; never sent
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+    # The dashboard counts today's mail given up.
+    __table_args__ = (Index("ix_email_messages_failed_at", "failed_at",
+                            postgresql_where=text("failed_at IS NOT NULL"),
+                            sqlite_where=text("failed_at IS NOT NULL")),)
 
 
 class EmailAttachment(Base):

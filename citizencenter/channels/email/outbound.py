@@ -42,6 +42,9 @@ from citizencenter.channels.email.settings import centre_sender, own_addresses, 
 from citizencenter.db import is_postgresql, utcnow
 
 log = logging.getLogger(__name__)
+# The longest wait between two tries (the tasks' retry_backoff_max): a mail not tried for
+# longer than this lost its retry, e.g. with the broker's data, and reconciliation re-drives it.
+RETRY_BACKOFF_MAX_S = 900
 
 
 def send_reply(session: Session, message_id: int, config: Mapping) -> str:
@@ -164,13 +167,16 @@ def _record(session: Session, kind: EmailKind, dedupe_key: str, message: Message
 def _deliver(session: Session, email_id: int, config: Mapping) -> str:
     claimed = session.execute(update(EmailMessage).where(
         EmailMessage.id == email_id, EmailMessage.sent_at.is_(None),
-        EmailMessage.sending_at.is_(None)).values(
-        sending_at=utcnow(), attempts=EmailMessage.attempts + 1)).rowcount
+        EmailMessage.sending_at.is_(None), EmailMessage.failed_at.is_(None)).values(
+        sending_at=utcnow(), attempted_at=utcnow(),
+        attempts=EmailMessage.attempts + 1)).rowcount
     session.commit()
     email = session.get(EmailMessage, email_id, populate_existing=True)
     if not claimed:
         if email.sent_at is not None:
             return "already-sent"
+        if email.failed_at is not None:
+            return "failed"
         log.warning("e-mail %s: an earlier attempt was interrupted while sending; "
                     "not sent again", email_id)
         _set_status(_conversation_message(session, email), "uncertain", email)
@@ -188,22 +194,66 @@ def _deliver(session: Session, email_id: int, config: Mapping) -> str:
     return "sent"
 
 
+def give_up(session: Session, kind: EmailKind, key: int | uuid.UUID, reason: str,
+            config: Mapping) -> str:
+    """After the last retry: mark the reply (message id) or receipt (case id) failed, on the
+    case where a guide sees it; it is never sent, and reconciliation leaves it alone."""
+    dedupe_key = f"reply:{key}" if kind == EmailKind.REPLY else f"ack:{key}"
+    email = session.scalar(select(EmailMessage).where(EmailMessage.dedupe_key == dedupe_key))
+    if email is None:  # it failed before it could be recorded, e.g. an unusable address
+        message = session.get(Message, key) if kind == EmailKind.REPLY \
+            else _acknowledgement_message(session, key, config)
+        if message is None:
+            session.rollback()
+            return "no-message"
+        session.add(message)
+        session.flush()
+        email = EmailMessage(kind=kind, dedupe_key=dedupe_key, case_id=message.case_id,
+                             conversation_message_id=message.id)
+        session.add(email)
+    elif email.sent_at is not None or email.sending_at is not None:
+        session.rollback()  # sent, or its delivery is uncertain: not a failure to record
+        return "not-failed"
+    email.failed_at, email.last_error = utcnow(), reason[:200]
+    _set_status(_conversation_message(session, email), "failed", email, reason=reason[:200])
+    session.commit()
+    log.warning("e-mail %s (%s) given up after the last retry", email.id, kind.value)
+    return "failed"
+
+
+def _acknowledgement_message(session: Session, case_id: uuid.UUID, config: Mapping
+                             ) -> Message | None:
+    case = session.get(Case, case_id)
+    if case is None:
+        return None
+    name, _ = centre_sender(config)
+    return Message(case=case, direction=Direction.OUTBOUND, channel=case.channel,
+                   body=acknowledgement_text(case.reference, config["EMAIL_ACK_RESPONSE_TIME"],
+                                             name),
+                   channel_metadata={"auto": True, "kind": "acknowledgement"},
+                   created_at=utcnow())
+
+
 def _conversation_message(session: Session, email: EmailMessage) -> Message | None:
     if email.conversation_message_id is None:
         return None
     return session.get(Message, email.conversation_message_id)
 
 
-def _set_status(message: Message | None, status: str, email: EmailMessage | None = None
-                ) -> None:
+def _set_status(message: Message | None, status: str, email: EmailMessage | None = None,
+                reason: str | None = None) -> None:
     """Show the guide what became of the mail, in the message's channel_metadata."""
     if message is None:
         return
     details: dict = {"status": status}
+    if reason is not None:
+        details["reason"] = reason
     if email is not None:
         details["message_id"] = email.message_id
         if email.sent_at is not None:
             details["sent_at"] = email.sent_at.isoformat()
+        if email.failed_at is not None:
+            details["failed_at"] = email.failed_at.isoformat()
     message.channel_metadata = {**(message.channel_metadata or {}), "email": details}
 
 

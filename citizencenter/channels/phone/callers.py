@@ -4,7 +4,7 @@ Runs after the call state is committed (`service.apply_events` hands the calls o
 through the outbox), one batch of calls per transaction.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +30,20 @@ def wants_callback(call: Call, short_abandon_s: float) -> bool:
 def needs_case(call: Call, short_abandon_s: float) -> bool:
     return (call.outcome == CallOutcome.ANSWERED and call.case_id is None) or (
         call.callback_case_id is None and wants_callback(call, short_abandon_s))
+
+
+def calls_owed_a_case(session: Session, since: datetime, before: datetime,
+                      short_abandon_s: float, limit: int) -> list[int]:
+    """Calls last changed in [since, before) that still need a case (ix_calls_without_case)."""
+    calls = session.scalars(
+        select(Call).where(Call.case_id.is_(None), Call.callback_case_id.is_(None),
+                           Call.updated_at >= since, Call.updated_at < before,
+                           (Call.outcome == CallOutcome.ANSWERED)
+                           | ((Call.caller.is_not(None)) & (
+                               (Call.outcome == CallOutcome.ABANDONED)
+                               | Call.callback_requested.is_(True))))
+        .order_by(Call.updated_at).limit(limit))
+    return [call.id for call in calls if needs_case(call, short_abandon_s)]
 
 
 def link_calls(session: Session, call_ids: list[int], short_abandon_s: float = 5,

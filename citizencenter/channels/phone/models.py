@@ -76,6 +76,10 @@ class Call(Base):
         UniqueConstraint("source", "call_id"),
         Index("ix_calls_local_date_queue", "local_date", "queue"),
         Index("ix_calls_caller_entered_at", "caller", "entered_at"),
+        # Calls not (yet) linked to a case; reconciliation finds those owed one.
+        Index("ix_calls_without_case", "updated_at",
+              postgresql_where=text("case_id IS NULL AND callback_case_id IS NULL"),
+              sqlite_where=text("case_id IS NULL AND callback_case_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

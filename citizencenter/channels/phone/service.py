@@ -179,6 +179,12 @@ def apply_pending(session: Session, batch: int = 500, short_abandon_s: float = 5
         applied += len(event_ids)
 
 
+def unapplied_since_before(session: Session, before: datetime) -> bool:
+    """Whether an event received before the given time still waits to be applied."""
+    return session.scalar(select(CallEvent.id).where(
+        CallEvent.applied_at.is_(None), CallEvent.received_at < before).limit(1)) is not None
+
+
 def apply_events(session: Session, event_ids: list[int], short_abandon_s: float = 5) -> int:
     """Recompute the calls these events belong to; safe to run again.
 

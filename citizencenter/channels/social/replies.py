@@ -6,7 +6,9 @@ post's timeout knows a worker died mid-post and cannot know whether Meta got it,
 reply is marked `uncertain` for a guide to check instead of being sent again.
 """
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,9 @@ from citizencenter.db import is_postgresql, utcnow
 
 S = DeliveryStatus
 FINAL = (S.SENT, S.FAILED, S.UNCERTAIN)
+# The longest wait between two tries (the task's retry_backoff_max): a reply pending
+# longer than this lost its retry, and reconciliation re-drives it.
+RETRY_BACKOFF_MAX_S = 600
 
 
 class SendFailed(RuntimeError):
@@ -106,3 +111,34 @@ def send_reply(session: Session, message_id: int, sender: MetaSender) -> Deliver
         return _finish(session, delivery,
                        S.FAILED if outcome.result == "rejected" else S.UNCERTAIN, outcome.error)
     return _finish(session, delivery, S.SENT, None)
+
+
+def give_up(session: Session, message_id: int, reason: str) -> DeliveryStatus | None:
+    """After the last retry: mark the reply failed, on the case where a guide sees it."""
+    message = session.get(Message, message_id)
+    if message is None or message.channel != Channel.SOCIAL:
+        session.rollback()
+        return None
+    delivery = _claim(session, message_id)
+    if delivery.status in FINAL or delivery.status == S.SENDING:
+        session.commit()  # sent, given up, or a post in flight: nothing to record
+        return delivery.status
+    message.channel_metadata = {**(message.channel_metadata or {}),
+                                "social": {"status": "failed", "reason": reason[:200]}}
+    return _finish(session, delivery, S.FAILED, reason[:500])
+
+
+def unsent_replies(session: Session, since: datetime, before: datetime,
+                   stalled_before: datetime, limit: int) -> list[int]:
+    """Guides' replies on social cases written in [since, before) and never sent."""
+    return list(session.scalars(
+        select(Message.id)
+        .outerjoin(SocialDelivery, SocialDelivery.message_id == Message.id)
+        .where(Message.direction == Direction.OUTBOUND, Message.channel == Channel.SOCIAL,
+               Message.created_at >= since, Message.created_at < before,
+               # A post still `sending` that long ago died: the run marks it uncertain.
+               or_(SocialDelivery.id.is_(None), and_(
+                   SocialDelivery.status.in_([S.PENDING, S.SENDING]),
+                   func.coalesce(SocialDelivery.claimed_at, SocialDelivery.created_at)
+                   < stalled_before)))
+        .order_by(Message.created_at).limit(limit)))
