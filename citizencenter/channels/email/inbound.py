@@ -5,6 +5,14 @@ stored Message-ID they name (inbound or outbound), the [MC-YYYY-NNNNNN] subject 
 A reply to a case finished more than EMAIL_REOPEN_DAYS ago opens a new case linked
 to the old one; a newer one reopens it. Machine-sent mail (out-of-office, bounces)
 is kept on the case it answers but never reopens it and never gets a receipt.
+
+Threading finds a case; only the case's contact writes on it. Mail that names a case
+by any of the three but comes from another address (a stranger quoting a reference,
+a spouse the citizen forwarded our reply to) opens a new case linked to the named
+one, and the routing log says so: a case's conversation, and whether it reopens, is
+never in the hands of whoever learns its reference. One exception: machine-sent mail
+(an out-of-office, a bounce) answering our own signed Message-ID stays on the case,
+since the id proves it answers our mail and such mail never reopens a case.
 """
 
 import hashlib
@@ -26,7 +34,7 @@ from citizencenter.cases.enums import CaseStatus, Channel, Direction
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.email import quarantine as quarantine_service
 from citizencenter.channels.email.autoreply import acknowledgement_refusal
-from citizencenter.channels.email.message_ids import find_case_reference
+from citizencenter.channels.email.message_ids import SIGNED, find_case_reference
 from citizencenter.channels.email.models import EmailAttachment, EmailKind, EmailMessage
 from citizencenter.channels.email.parsing import (
     EmailError,
@@ -37,6 +45,7 @@ from citizencenter.channels.email.parsing import (
 from citizencenter.channels.email.settings import own_addresses, signing_secrets
 from citizencenter.db import utcnow
 from citizencenter.errors import AppError
+from citizencenter.routing import decisions
 
 log = logging.getLogger(__name__)
 MAIL_ACTOR = Principal(actor="system:email", scopes=frozenset({"*"}))
@@ -124,8 +133,10 @@ def store(session: Session, parsed: ParsedEmail, config: Mapping, *,
     case, threaded_by = _find_case(session, parsed, config)
     now, linked, new_case = utcnow(), None, False
     machine_sent = parsed.auto_submitted_reason is not None
-    if case is not None and not machine_sent and _finished_before(
-            case, now - timedelta(days=config["EMAIL_REOPEN_DAYS"])):
+    stranger = case is not None and not _from_contact(case, parsed) \
+        and not (machine_sent and threaded_by == SIGNED)
+    if case is not None and (stranger or not machine_sent and _finished_before(
+            case, now - timedelta(days=config["EMAIL_REOPEN_DAYS"]))):
         linked, case = case, None
     if case is None:
         case = cases.add_case(
@@ -134,6 +145,8 @@ def store(session: Session, parsed: ParsedEmail, config: Mapping, *,
             contact=_contact(parsed), received_at=now,
             linked_case_id=linked.id if linked else None)
         new_case = True
+        if stranger:
+            _record_foreign_sender(session, case, linked, threaded_by)
     email.case_id, email.threaded_by = case.id, None if new_case else threaded_by
     metadata = _metadata(session, email, case, parsed, linked)
     if new_case or machine_sent:
@@ -192,6 +205,24 @@ def _find_case(session: Session, parsed: ParsedEmail, config: Mapping
     return (case, source) if case is not None else (None, None)
 
 
+def _from_contact(case: Case, parsed: ParsedEmail) -> bool:
+    sender = (parsed.from_address or "").strip().lower()
+    known = (case.contact.email or "").strip().lower() if case.contact else ""
+    return bool(sender) and sender == known
+
+
+def _record_foreign_sender(session: Session, case: Case, named: Case, threaded_by: str | None
+                           ) -> None:
+    """Say in the routing log and the audit why a reply became a case of its own."""
+    detail = {"linked_case_id": str(named.id), "threaded_by": threaded_by}
+    decisions.record(session, case, "linked", "sender_not_contact", actor=MAIL_ACTOR.actor,
+                     **detail)
+    audit.record(session, MAIL_ACTOR.actor, "case.linked", "case", case.id,
+                 reason="sender_not_contact", **detail)
+    log.info("e-mail naming case %s came from another address than its contact: new case %s",
+             named.reference, case.reference)
+
+
 def _finished_before(case: Case, cutoff) -> bool:
     finished_at = case.closed_at or case.resolved_at
     return case.status in FINISHED and finished_at is not None and finished_at < cutoff
@@ -234,5 +265,7 @@ def _metadata(session: Session, email: EmailMessage, case: Case, parsed: ParsedE
     if email.threaded_by:
         metadata["threaded_by"] = email.threaded_by
     if linked is not None:
-        metadata["linked_case"] = {"id": str(linked.id), "reference": linked.reference}
+        metadata["linked_case"] = {
+            "id": str(linked.id), "reference": linked.reference,
+            "reason": "finished" if _from_contact(linked, parsed) else "sender_not_contact"}
     return metadata
