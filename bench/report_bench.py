@@ -12,6 +12,7 @@ it is dropped with the schema, so give it a database of its own.
 import argparse
 import json
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -216,7 +217,9 @@ def main() -> int:
     if not args.keep:
         reset_schema(args.database_url)
     upgrade_database(args.database_url)
-    app = create_app({"DATABASE_URL": args.database_url})
+    app = create_app({"DATABASE_URL": args.database_url,
+                      "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+                      "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1")})
     figures: dict = {}
     with app.app_context():
         session = db.session

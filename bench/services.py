@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -270,9 +271,13 @@ def _redis_pong(port: int) -> bool:
 # --------------------------------------------------------------------------- the app
 
 
+# A fresh key per harness run: the app refuses a short or well-known one.
+BENCH_SECRET_KEY = secrets.token_urlsafe(48)
+
+
 def app_env(database_url: str, redis_url: str, instance: Path) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-            "SECRET_KEY": "bench-secret-not-for-production",
+            "SECRET_KEY": BENCH_SECRET_KEY, "PUBLIC_BASE_URL": "http://127.0.0.1",
             "CITIZENCENTER_INSTANCE": str(instance), "PYTHONUNBUFFERED": "1"}
 
 

@@ -2,9 +2,9 @@
 
 from flask import Flask
 
-from citizencenter import db, errors, outbox
+from citizencenter import db, errors, keys, outbox
 from citizencenter.api import Api
-from citizencenter.config import Config
+from citizencenter.config import Config, validate
 from citizencenter.pagination import Paginator
 
 
@@ -16,15 +16,17 @@ def create_app(config: dict | type | None = None) -> Flask:
         app.config.update(config)
     elif config is not None:
         app.config.from_object(config)
+    validate(app.config)
 
     app.extensions["engine"] = engine = app.config.get("ENGINE") or db.make_engine(
         app.config["DATABASE_URL"])
     db.session.configure(bind=engine)
     outbox.set_publisher(outbox.Publisher(app.config["REDIS_URL"]))
     app.extensions["paginator"] = Paginator(
-        app.config["SECRET_KEY"], app.config["CURSOR_MAX_AGE_S"],
+        keys.serializer_keys(app.config, "cursors"), app.config["CURSOR_MAX_AGE_S"],
         app.config["PAGE_SIZE_DEFAULT"], app.config["PAGE_SIZE_MAX"])
     app.teardown_appcontext(lambda _exc: db.session.remove())
+    db.init_app(app)
 
     api = Api(app)
     errors.init_app(app)

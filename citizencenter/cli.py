@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from citizencenter import create_app, db
+from citizencenter import create_app, db, keys
 from citizencenter.config import INSTANCE_DIR
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -124,7 +124,7 @@ def create_integration(name, scopes):
 
     scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
     integration, token, secret = service.create_integration(
-        db.session, name, scope_list, current_app.config["SECRET_KEY"])
+        db.session, name, scope_list, keys.secret_keys(current_app.config))
     click.echo(f"integration {integration.id} ({name}) created; shown only once:")
     click.echo(token)
     click.echo(secret)
@@ -137,7 +137,21 @@ def rotate_integration_secret(name):
     """Issue a new signing secret; the previous one stays valid until the next rotation."""
     from citizencenter.integrations import service
 
-    click.echo(service.rotate_secret(db.session, name, current_app.config["SECRET_KEY"]))
+    click.echo(service.rotate_secret(db.session, name, keys.secret_keys(current_app.config)))
+
+
+@cli.command("rotate-keys")
+@with_appcontext
+def rotate_keys():
+    """Re-encrypt every stored secret under SECRET_KEY (older keys in SECRET_KEY_FALLBACKS)."""
+    from citizencenter.integrations import service as integrations
+    from citizencenter.routing import notifications
+
+    secret_keys = keys.secret_keys(current_app.config)
+    sealed = integrations.reencrypt_secrets(db.session, secret_keys)
+    webhooks = notifications.reencrypt_webhook_secrets(db.session, secret_keys)
+    click.echo(f"re-encrypted the secrets of {sealed} integrations and {webhooks} department "
+               "webhooks; SECRET_KEY_FALLBACKS may now be removed")
 
 
 @cli.command("map-agent")
@@ -178,7 +192,7 @@ def department_webhook(department, url):
     from citizencenter.routing import notifications
 
     secret = notifications.set_webhook(db.session, department, url,
-                                       current_app.config["SECRET_KEY"])
+                                       keys.secret_keys(current_app.config))
     click.echo(f"{department}: {url or 'no webhook'}")
     if secret:
         click.echo(secret)

@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from citizencenter import keys
+
 INSTANCE_DIR = Path(os.environ.get("CITIZENCENTER_INSTANCE", Path.cwd() / "instance"))
 
 
@@ -10,12 +12,42 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+class ConfigError(SystemExit):
+    """A setting that makes starting unsafe; uncaught, it exits with its one-line message."""
+
+    def __init__(self, message: str):
+        super().__init__(f"citizencenter: {message}")
+
+
+def is_embedded(config) -> bool:
+    """SQLite is the embedded single-machine run; production runs on PostgreSQL."""
+    return config["DATABASE_URL"].startswith("sqlite")
+
+
+def validate(config) -> None:
+    """Fill in the embedded run's key and refuse to start with unsafe settings."""
+    if not config.get("SECRET_KEY") and is_embedded(config):
+        config["SECRET_KEY"] = keys.embedded_secret_key(INSTANCE_DIR)
+    try:
+        keys.check_strong(config.get("SECRET_KEY", ""))
+    except keys.WeakSecretKey as exc:
+        raise ConfigError(f"{exc}; e.g. SECRET_KEY=$(python -c 'import secrets; "
+                          "print(secrets.token_urlsafe(48))')") from None
+    if not is_embedded(config) and not config.get("TESTING") \
+            and not config.get("PUBLIC_BASE_URL"):
+        raise ConfigError("PUBLIC_BASE_URL is not set; give the address citizens and "
+                          "integrations reach this service at, e.g. https://mc.lund.se")
+
+
 class Config:
     DATABASE_URL = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'citizencenter.db'}"
     )
     REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Unset in the embedded run: then read from (or made into) instance/secret_key.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    # Older keys during a rotation, comma-separated: they still decrypt and verify.
+    SECRET_KEY_FALLBACKS = os.environ.get("SECRET_KEY_FALLBACKS", "")
     TIMEZONE = os.environ.get("TIMEZONE", "Europe/Stockholm")
 
     # JSON bodies larger than this are refused with 413 before they are parsed.

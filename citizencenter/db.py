@@ -1,7 +1,10 @@
 """Declarative base, engine and the scoped session shared by web requests and tasks."""
 
+import os
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
@@ -54,9 +57,50 @@ def utcnow() -> datetime:
 session = scoped_session(sessionmaker(expire_on_commit=False))
 
 
+# Set while a request only reads (GET, HEAD): its SQLite transactions begin DEFERRED.
+_reading: ContextVar[bool] = ContextVar("citizencenter_reading", default=False)
+
+
+def init_app(app) -> None:
+    """Let read-only requests read on SQLite while a writer holds the lock."""
+    from flask import request
+
+    @app.before_request
+    def _note_reading():
+        _reading.set(request.method in ("GET", "HEAD"))
+
+    @app.teardown_request
+    def _forget_reading(_exc):
+        _reading.set(False)
+
+
+def write_from_here(sess) -> None:
+    """Call before the first write of a GET: its later statements take the write lock.
+
+    A deferred SQLite transaction that has read and then writes fails at once with
+    SQLITE_BUSY_SNAPSHOT when another writer committed meanwhile; ending the read (it
+    has written nothing) and beginning IMMEDIATE waits for the lock instead.
+    """
+    if not _reading.get():
+        return
+    _reading.set(False)
+    if sess.in_transaction() and sess.connection().info.get("sqlite_deferred"):
+        sess.rollback()
+
+
+def _private_sqlite_file(url: str) -> None:
+    # The database holds personal data: owner-only, before SQLite creates it with 0644.
+    path = url.removeprefix("sqlite:///").split("?")[0]
+    if not url.startswith("sqlite:///") or path in ("", ":memory:") or os.path.exists(path):
+        return
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and writer-exclusive transactions."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _make_sqlite_transactions_immediate(engine)
         return engine
@@ -68,7 +112,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     # SQLite ignores FOR UPDATE; taking the write lock at BEGIN makes every
-    # read-then-write atomic and avoids SQLITE_BUSY on lock upgrade.
+    # read-then-write atomic and avoids SQLITE_BUSY on lock upgrade. Reads of a GET
+    # begin DEFERRED instead, so a long writer (a rollup refresh) does not stall them.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -80,7 +125,9 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = _reading.get()
+        conn.info["sqlite_deferred"] = deferred
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def is_postgresql(sess) -> bool:

@@ -31,7 +31,8 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 
 class Paginator:
-    def __init__(self, secret_key: str, max_age_s: int, default_limit: int, max_limit: int):
+    def __init__(self, secret_key: str | list[bytes], max_age_s: int, default_limit: int,
+                 max_limit: int):
         self.serializer = URLSafeTimedSerializer(secret_key, salt="page-cursor")
         self.max_age_s = max_age_s
         self.default_limit = default_limit

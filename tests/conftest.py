@@ -20,6 +20,8 @@ from citizencenter.cli import upgrade_database
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = (
     "postgresql+psycopg://citizencenter:citizencenter@127.0.0.1:5432/citizencenter_test")
+# Strong enough for the start-up check; the same in the app and in worker processes.
+TEST_SECRET_KEY = "test-only-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def _free_port() -> int:
@@ -91,7 +93,7 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url, redis_server):
     app = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_server.url,
-                      "SECRET_KEY": "test-secret", "TESTING": True})
+                      "SECRET_KEY": TEST_SECRET_KEY, "TESTING": True})
     from citizencenter import demo
     with app.app_context():
         demo.seed(db.session)
@@ -191,7 +193,7 @@ class Process:
 @pytest.fixture
 def worker_env(database_url, redis_server) -> dict:
     return {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url,
-            "SECRET_KEY": "test-secret"}
+            "SECRET_KEY": TEST_SECRET_KEY, "PUBLIC_BASE_URL": "http://127.0.0.1:5000"}
 
 
 @pytest.fixture

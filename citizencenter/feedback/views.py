@@ -4,7 +4,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import current_app, request
 from flask.views import MethodView
 
-from citizencenter import db
+from citizencenter import db, keys
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.errors import AppError, InvalidInput
@@ -22,7 +22,8 @@ pages = FlaskBlueprint("feedback_pages", __name__, url_prefix="/feedback")
 def link_settings() -> service.LinkSettings:
     config = current_app.config
     return service.LinkSettings(
-        secret_key=config["SECRET_KEY"], ttl=timedelta(days=config["FEEDBACK_LINK_TTL_DAYS"]),
+        secret_key=keys.serializer_keys(config, "feedback-links", legacy=True),
+        ttl=timedelta(days=config["FEEDBACK_LINK_TTL_DAYS"]),
         base_url=config["PUBLIC_BASE_URL"] or request.host_url)
 
 

@@ -1,16 +1,15 @@
 """Integrations: their tokens, their webhook secrets and the check of each delivery."""
 
-import base64
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from citizencenter import keys
 from citizencenter.accounts import service as accounts
 from citizencenter.accounts.service import Principal
 from citizencenter.db import utcnow
@@ -23,45 +22,58 @@ class IntegrationError(AppError):
     status, title, slug = 422, "Invalid integration", "invalid-integration"
 
 
-def _box(secret_key: str) -> Fernet:
-    key = hashlib.sha256(b"citizencenter/integration-secrets\0" + secret_key.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+LEGACY_LABEL = b"citizencenter/integration-secrets"  # how secrets were sealed before HKDF
 
 
-def _seal(secret_key: str, secrets: list[str]) -> str:
-    return _box(secret_key).encrypt(json.dumps(secrets).encode()).decode()
+def _box(secret_keys: keys.SecretKeys):
+    return keys.box(secret_keys, legacy_label=LEGACY_LABEL)
 
 
-def signing_secrets(integration: Integration, secret_key: str) -> list[str]:
+def _seal(secret_keys: keys.SecretKeys, secrets: list[str]) -> str:
+    return _box(secret_keys).encrypt(json.dumps(secrets).encode()).decode()
+
+
+def signing_secrets(integration: Integration, secret_keys: keys.SecretKeys) -> list[str]:
     try:
-        return json.loads(_box(secret_key).decrypt(integration.secrets_encrypted.encode()))
+        return json.loads(_box(secret_keys).decrypt(integration.secrets_encrypted.encode()))
     except InvalidToken:
         raise IntegrationError("The integration's secrets cannot be read with this "
-                               "SECRET_KEY.") from None
+                               "SECRET_KEY or SECRET_KEY_FALLBACKS.") from None
 
 
-def create_integration(session: Session, name: str, scopes: list[str], secret_key: str
-                       ) -> tuple[Integration, str, str]:
+def reencrypt_secrets(session: Session, secret_keys: keys.SecretKeys) -> int:
+    """Seal every integration's secrets under the current key; returns how many."""
+    box = _box(secret_keys)
+    integrations = session.scalars(select(Integration)).all()
+    for integration in integrations:
+        integration.secrets_encrypted = box.rotate(
+            integration.secrets_encrypted.encode()).decode()
+    session.commit()
+    return len(integrations)
+
+
+def create_integration(session: Session, name: str, scopes: list[str],
+                       secret_keys: keys.SecretKeys) -> tuple[Integration, str, str]:
     """Register an integration; returns it with its bearer token and signing secret."""
     if session.scalar(select(Integration).where(Integration.name == name)):
         raise IntegrationError(f"An integration named {name!r} exists.")
     token, bearer = accounts.create_token(session, f"integration {name}", scopes=scopes)
     secret = signatures.new_secret()
     integration = Integration(name=name, token=token,
-                              secrets_encrypted=_seal(secret_key, [secret]))
+                              secrets_encrypted=_seal(secret_keys, [secret]))
     session.add(integration)
     session.commit()
     return integration, bearer, secret
 
 
-def rotate_secret(session: Session, name: str, secret_key: str) -> str:
+def rotate_secret(session: Session, name: str, secret_keys: keys.SecretKeys) -> str:
     """Issue a new signing secret; the previous one stays valid until the next rotation."""
     integration = session.scalar(select(Integration).where(Integration.name == name))
     if integration is None:
         raise IntegrationError(f"No integration named {name!r}.")
     secret = signatures.new_secret()
-    current = signing_secrets(integration, secret_key)
-    integration.secrets_encrypted = _seal(secret_key, [secret, *current[:1]])
+    current = signing_secrets(integration, secret_keys)
+    integration.secrets_encrypted = _seal(secret_keys, [secret, *current[:1]])
     integration.rotated_at = utcnow()
     session.commit()
     return secret
@@ -73,7 +85,7 @@ class Delivery:
     replayed: bool
 
 
-def accept_delivery(session: Session, principal: Principal, secret_key: str,
+def accept_delivery(session: Session, principal: Principal, secret_keys: keys.SecretKeys,
                     webhook_id: str | None, timestamp: str | None, signature: str | None,
                     body: bytes) -> Delivery:
     """Check a signed delivery from the caller's integration and note its webhook-id.
@@ -85,7 +97,7 @@ def accept_delivery(session: Session, principal: Principal, secret_key: str,
                                  .where(Integration.token_id == principal.token_id))
     if integration is None:
         raise Forbidden("This token does not belong to an integration.")
-    signatures.verify(signing_secrets(integration, secret_key), webhook_id, timestamp,
+    signatures.verify(signing_secrets(integration, secret_keys), webhook_id, timestamp,
                       signature, body)
     seen = session.scalar(select(WebhookDelivery.id).where(
         WebhookDelivery.integration_id == integration.id,

@@ -5,8 +5,6 @@ after a failure repeats only what is missing. The webhook-id is the same on ever
 attempt, so the department can discard a repeat.
 """
 
-import base64
-import hashlib
 import json
 import time
 import urllib.error
@@ -14,11 +12,10 @@ import urllib.request
 from collections.abc import Mapping
 from email.message import EmailMessage
 
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citizencenter import mailer
+from citizencenter import keys, mailer
 from citizencenter.accounts.models import Department
 from citizencenter.cases.models import Case
 from citizencenter.db import utcnow
@@ -31,12 +28,15 @@ class NotificationFailed(RuntimeError):
     pass
 
 
-def _box(secret_key: str) -> Fernet:
-    key = hashlib.sha256(b"citizencenter/department-webhooks\0" + secret_key.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+LEGACY_LABEL = b"citizencenter/department-webhooks"  # how secrets were sealed before HKDF
 
 
-def set_webhook(session: Session, slug: str, url: str | None, secret_key: str) -> str | None:
+def _box(secret_keys: keys.SecretKeys):
+    return keys.box(secret_keys, legacy_label=LEGACY_LABEL)
+
+
+def set_webhook(session: Session, slug: str, url: str | None,
+                secret_keys: keys.SecretKeys) -> str | None:
     """Point a department's webhook at `url` (None removes it); returns the new secret."""
     department = session.scalar(select(Department).where(Department.slug == slug))
     if department is None:
@@ -46,9 +46,21 @@ def set_webhook(session: Session, slug: str, url: str | None, secret_key: str) -
     secret = signatures.new_secret() if url else None
     department.webhook_url = url
     department.webhook_secret_encrypted = \
-        _box(secret_key).encrypt(secret.encode()).decode() if secret else None
+        _box(secret_keys).encrypt(secret.encode()).decode() if secret else None
     session.commit()
     return secret
+
+
+def reencrypt_webhook_secrets(session: Session, secret_keys: keys.SecretKeys) -> int:
+    """Seal every department's webhook secret under the current key; returns how many."""
+    box = _box(secret_keys)
+    departments = session.scalars(select(Department).where(
+        Department.webhook_secret_encrypted.is_not(None))).all()
+    for department in departments:
+        department.webhook_secret_encrypted = box.rotate(
+            department.webhook_secret_encrypted.encode()).decode()
+    session.commit()
+    return len(departments)
 
 
 def _payload(case: Case, forwarding: CaseForwarding, department: Department) -> bytes:
@@ -99,7 +111,7 @@ def notify_department(session: Session, forwarding_id: int, config: Mapping) -> 
         except mailer.MailNotSent as exc:
             errors.append(f"email: {exc}")
     if department.webhook_url and forwarding.webhook_delivered_at is None:
-        secret = _box(config["SECRET_KEY"]).decrypt(
+        secret = _box(keys.secret_keys(config)).decrypt(
             department.webhook_secret_encrypted.encode()).decode()
         try:
             _post(department.webhook_url, secret, f"fwd_{forwarding.id}",

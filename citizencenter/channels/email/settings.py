@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
 
+from citizencenter import keys
+
 
 class MailboxConfigError(ValueError):
     """MAILBOXES or IMAP_* do not describe usable mailboxes."""
@@ -78,4 +80,8 @@ def signing_secrets(config: Mapping) -> list[bytes]:
     """Secrets for outbound Message-IDs: the first signs, all verify."""
     secrets = [s.strip() for s in config.get("EMAIL_SIGNING_SECRETS", "").split(",")
                if s.strip()]
-    return [s.encode() for s in secrets or [config["SECRET_KEY"]]]
+    if secrets:
+        return [s.encode() for s in secrets]
+    # The raw SECRET_KEY signed Message-IDs before keys were derived; citizens still
+    # answer those mails, so it keeps verifying.
+    return [*keys.verifying_keys(config, "message-ids"), config["SECRET_KEY"].encode()]

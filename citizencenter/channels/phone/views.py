@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
 
-from citizencenter import db
+from citizencenter import db, keys
 from citizencenter.api import Blueprint, UnsupportedMediaType
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.channels.phone import asterisk, service, twilio
@@ -36,7 +36,7 @@ def _signed_body(mimetype: str):
         raise UnsupportedMediaType(f"Send the body as {mimetype}.")
     body = request.get_data(cache=True)
     delivery = integrations.accept_delivery(
-        db.session, current_principal(), current_app.config["SECRET_KEY"],
+        db.session, current_principal(), keys.secret_keys(current_app.config),
         request.headers.get("webhook-id"), request.headers.get("webhook-timestamp"),
         request.headers.get("webhook-signature"), body)
     return delivery, body

@@ -4,7 +4,7 @@ import redis
 from flask import current_app, g, request
 from flask.views import MethodView
 
-from citizencenter import db
+from citizencenter import db, keys
 from citizencenter.api import Blueprint
 from citizencenter.channels.webform import service
 from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter
@@ -26,7 +26,8 @@ def _limiter() -> SlidingWindowLimiter:
         client = redis.Redis.from_url(current_app.config["REDIS_URL"],
                                       socket_connect_timeout=0.5, socket_timeout=0.5)
         extensions["webform_limiter"] = SlidingWindowLimiter(
-            client, "citizencenter:webform:rate", current_app.config["SECRET_KEY"])
+            client, "citizencenter:webform:rate",
+            keys.for_purpose(current_app.config, "ratelimit-hash").hex())
     return extensions["webform_limiter"]
 
 

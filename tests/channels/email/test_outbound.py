@@ -14,6 +14,7 @@ from citizencenter.cases.models import Case, Message
 from citizencenter.channels.email import outbound
 from citizencenter.channels.email.message_ids import case_reference_from_message_id
 from citizencenter.channels.email.models import AcknowledgedSender, EmailKind, EmailMessage
+from citizencenter.channels.email.settings import signing_secrets
 from citizencenter.db import utcnow
 from citizencenter.mailer import MailNotSent
 from tests.channels.email.helpers import citizen_mail, pending, run_email_outbox
@@ -55,7 +56,8 @@ def test_receipt_reply_and_the_citizens_answers_thread(client, session, app, mai
     assert mail["Subject"] == ("Vi har tagit emot ditt meddelande: Plank mot gatan "
                                f"[{case.reference}]")
     assert case.reference in mail.get_content() and "24 timmar" in mail.get_content()
-    assert case_reference_from_message_id(mail["Message-ID"], b"test-secret") == case.reference
+    assert case_reference_from_message_id(mail["Message-ID"],
+                                          signing_secrets(app.config)[0]) == case.reference
     session.refresh(case)
     assert case.first_response_at is None  # a receipt is not an answer
     auto = session.scalar(select(Message).where(Message.case_id == case.id,
@@ -73,7 +75,8 @@ def test_receipt_reply_and_the_citizens_answers_thread(client, session, app, mai
     assert ids(reply["References"]) == ["q1@mail.example.se"]
     assert reply["Subject"] == f"Re: Plank mot gatan [{case.reference}]"
     assert "inte söka bygglov" in reply.get_content()
-    assert case_reference_from_message_id(reply["Message-ID"], b"test-secret") == case.reference
+    assert case_reference_from_message_id(reply["Message-ID"],
+                                          signing_secrets(app.config)[0]) == case.reference
     session.refresh(case)
     assert case.first_response_at is not None
 
