@@ -134,6 +134,9 @@ class Config:
     DASHBOARD_SNAPSHOT_S = _int("DASHBOARD_SNAPSHOT_S", 5)
     DASHBOARD_HEARTBEAT_S = _int("DASHBOARD_HEARTBEAT_S", 15)
     DASHBOARD_STREAM_MAX_S = _int("DASHBOARD_STREAM_MAX_S", 300)
+    # Live streams hold a web thread each; past this many per process they get 503, so
+    # the rest of the API keeps threads to answer with.
+    DASHBOARD_STREAM_SLOTS = _int("DASHBOARD_STREAM_SLOTS", 2)
 
     # Social media (channels/social/): the app secret checks webhook signatures and signs
     # Graph API calls, the verify token answers Meta's subscription handshake, the page

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter.dashboard.figures import live_figures
 from citizencenter.db import utcnow
+from citizencenter.errors import AppError
 from citizencenter.reports.service_measurement import ReportSettings
 
 SNAPSHOT_KEY = "citizencenter:dashboard:snapshot"
@@ -63,6 +64,15 @@ def current_snapshot(session: Session, store: redis.Redis, settings: ReportSetti
     return {**snapshot, "source": "database"}
 
 
+class LiveFeedUnavailable(AppError):
+    status, title, slug = 503, "Live feed unavailable", "live-feed-unavailable"
+
+    def __init__(self):
+        super().__init__("The live feed needs Redis, which is not reachable now; "
+                         "/api/v1/dashboard/live still answers from the database.",
+                         headers={"Retry-After": "5"})
+
+
 def _event(data: str, name: str = "snapshot") -> str:
     return f"event: {name}\ndata: {data}\n\n"
 
@@ -75,8 +85,15 @@ def stream(session: Session, store: redis.Redis, settings: ReportSettings, *,
     The stream ends after `max_s`; EventSource reconnects by itself.
     """
     pubsub = store.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(CHANGES_CHANNEL)
-    first = json.dumps(current_snapshot(session, store, settings))
+    try:
+        pubsub.subscribe(CHANGES_CHANNEL)
+        first = json.dumps(current_snapshot(session, store, settings))
+    except redis.RedisError:
+        pubsub.close()
+        raise LiveFeedUnavailable() from None
+    except BaseException:
+        pubsub.close()
+        raise
 
     def events() -> Iterator[str]:
         try:
@@ -90,6 +107,8 @@ def stream(session: Session, store: redis.Redis, settings: ReportSettings, *,
                 elif time.monotonic() - last >= heartbeat_s:
                     yield ": heartbeat\n\n"
                     last = time.monotonic()
+        except redis.RedisError:
+            return  # Redis went away: end the stream; EventSource reconnects and gets 503
         finally:
             pubsub.close()
     return events()

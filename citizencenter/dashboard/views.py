@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+
 from flask import Response, current_app
 from flask.views import MethodView
 
@@ -5,6 +7,7 @@ from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.dashboard import service
+from citizencenter.dashboard.slots import Slot, StreamSlots
 from citizencenter.reports.settings import report_settings
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
@@ -30,11 +33,35 @@ class Live(MethodView):
 class Stream(MethodView):
     @require_scope("reports:read")
     @blp.response(200, content_type="text/event-stream")
+    @blp.alt_response(503, description="Every stream slot is taken, or Redis is unreachable; "
+                      "see Retry-After")
     def get(self):
         """Server-Sent Events: the snapshot on connect, then every change; heartbeat comments"""
         config = current_app.config
-        events = service.stream(db.session, _store(), report_settings(config),
-                                heartbeat_s=config["DASHBOARD_HEARTBEAT_S"],
-                                max_s=config["DASHBOARD_STREAM_MAX_S"])
-        return Response(events, mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        slot = _stream_slots().take()
+        try:
+            events = service.stream(db.session, _store(), report_settings(config),
+                                    heartbeat_s=config["DASHBOARD_HEARTBEAT_S"],
+                                    max_s=config["DASHBOARD_STREAM_MAX_S"])
+        except BaseException:
+            slot.release()
+            raise
+        response = Response(_holding(slot, events), mimetype="text/event-stream",
+                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        response.call_on_close(slot.release)  # also when the client goes away mid-stream
+        return response
+
+
+def _stream_slots() -> StreamSlots:
+    extensions = current_app.extensions
+    if "dashboard_stream_slots" not in extensions:
+        extensions.setdefault("dashboard_stream_slots",
+                              StreamSlots(current_app.config["DASHBOARD_STREAM_SLOTS"]))
+    return extensions["dashboard_stream_slots"]
+
+
+def _holding(slot: Slot, events: Iterator[str]) -> Iterator[str]:
+    try:
+        yield from events
+    finally:
+        slot.release()
