@@ -161,6 +161,7 @@ def test_dead_worker_and_redis_come_back_while_the_api_answers(instance):
         log = (instance / "logs" / "run.log").read_text()
         assert "worker (pid" in log and "redis (pid" in log and "restarted" in log
         assert "restarting in 4 s" in runner.output()
+        assert f"links      {runner.base}" in runner.output()  # PUBLIC_BASE_URL
         assert (instance / "appendonly.aof").exists()
         assert (instance.stat().st_mode & 0o777) == 0o700
         assert (instance / "citizencenter.db").stat().st_mode & 0o777 == 0o600
