@@ -32,7 +32,13 @@ def upgrade_database(url: str) -> None:
     from alembic import command
 
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # The database holds personal data: only its owner may read it (-wal and -shm
+        # files get the database file's mode).
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.name not in ("", ":memory:"):
+            os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
+            path.chmod(0o600)
     command.upgrade(_alembic_config(url), "head")
 
 

@@ -256,3 +256,16 @@ def test_the_instance_of_a_new_run_is_private(tmp_path):
     assert instance.stat().st_mode & 0o777 == 0o700
     assert (instance / "logs").stat().st_mode & 0o777 == 0o700
     assert (instance / "citizencenter.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_new_sqlite_database_is_private(tmp_path):
+    from citizencenter.cli import upgrade_database
+
+    database = tmp_path / "instance" / "citizencenter.db"
+    umask = os.umask(0o022)
+    try:
+        upgrade_database(f"sqlite:///{database}")
+    finally:
+        os.umask(umask)
+    assert database.parent.stat().st_mode & 0o777 == 0o700
+    assert database.stat().st_mode & 0o777 == 0o600
