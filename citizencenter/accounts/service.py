@@ -15,7 +15,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.GUIDE: frozenset({"cases:read", "cases:write", "directory:read"}),
     Role.DEPARTMENT: frozenset({"cases:read", "cases:write", "directory:read"}),
     Role.SUPERVISOR: frozenset({"cases:read", "cases:write", "directory:read", "reports:read",
-                                "users:read", "routing:read", "routing:write"}),
+                                "users:read", "routing:read", "routing:write", "sla:write"}),
     Role.ADMIN: frozenset({"*"}),
 }
 # Scopes an integration token may carry.

@@ -40,7 +40,7 @@ class Calendars(MethodView):
         items, next_cursor = calendars.list_calendars(db.session, _paginator(), **args)
         return {"items": items, "next_cursor": next_cursor}
 
-    @require_scope("reports:read")
+    @require_scope("sla:write")
     @blp.arguments(CalendarCreateSchema)
     @blp.response(201, CalendarSchema)
     def post(self, data):
@@ -57,7 +57,7 @@ class CalendarBySlug(MethodView):
         """Read a calendar's current hours and its versions"""
         return calendars.get_calendar(db.session, slug)
 
-    @require_scope("reports:read")
+    @require_scope("sla:write")
     @blp.arguments(CalendarBodySchema)
     @blp.response(200, CalendarSchema)
     def put(self, data, slug: str):
@@ -75,7 +75,7 @@ class Policies(MethodView):
         items, next_cursor = policies.list_policies(db.session, _paginator(), **args)
         return {"items": items, "next_cursor": next_cursor}
 
-    @require_scope("reports:read")
+    @require_scope("sla:write")
     @blp.arguments(PolicyCreateSchema)
     @blp.response(201, PolicySchema)
     def post(self, data):
@@ -92,7 +92,7 @@ class PolicyBySlug(MethodView):
         """Read an SLA policy"""
         return policies.get_policy(db.session, slug)
 
-    @require_scope("reports:read")
+    @require_scope("sla:write")
     @blp.arguments(PolicyChangeSchema)
     @blp.response(200, PolicySchema)
     def patch(self, changes, slug: str):
