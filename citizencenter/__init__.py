@@ -31,6 +31,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     api = Api(app)
     errors.init_app(app)
     from citizencenter import health
+    from citizencenter.audit import views as audit_views
     from citizencenter.cases import views as cases_views
     from citizencenter.channels.email import views as email_views
     from citizencenter.channels.phone import views as phone_views
@@ -52,7 +53,7 @@ def create_app(config: dict | type | None = None) -> Flask:
                       case_routing_views.blp,
                       sla_views.blp, staffing_views.blp, feedback_views.blp,
                       dashboard_views.blp, social_views.blp, webform_views.blp,
-                      walkin_views.blp, email_views.blp):
+                      walkin_views.blp, email_views.blp, audit_views.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(feedback_views.pages)  # the citizen's HTML page, not the API
     return app

@@ -1,14 +1,45 @@
+"""The audit trail: who read or changed what, when; entries are only ever added."""
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter.audit.models import AuditEntry
+from citizencenter.pagination import Paginator
+
+if TYPE_CHECKING:  # accounts records its changes here: no import cycle at run time
+    from citizencenter.accounts.service import Principal
+
+AUDIT_SCOPE = "audit:read"  # no role but admin ("*") holds it
 
 
 def record(session: Session, actor: str, action: str, entity_type: str, entity_id,
            **data) -> None:
     """Add an audit entry to the caller's transaction. Keep personal data out of `data`."""
     session.add(AuditEntry(actor=actor, action=action, entity_type=entity_type,
-                           entity_id=str(entity_id), data=data))
+                           entity_id=str(entity_id), data=plain(data)))
+
+
+def plain(value):
+    """`value` as JSON keeps it: enums by value, times, dates and ids as text."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def changes(old: dict, new: dict) -> dict:
+    """The fields that differ, as {"old": {...}, "new": {...}}; empty when none did."""
+    old, new = plain(old), plain(new)
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if not changed:
+        return {}
+    return {"old": {k: old.get(k) for k in changed}, "new": {k: new.get(k) for k in changed}}
+
+
+def fingerprint(secret: str | None) -> str | None:
+    """Tells secrets apart in the trail without revealing them (they are random, not guessable)."""
+    return None if secret is None else "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 def entries_for(session: Session, entity_type: str, entity_id) -> list[AuditEntry]:
@@ -17,3 +48,25 @@ def entries_for(session: Session, entity_type: str, entity_id) -> list[AuditEntr
         .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
         .order_by(AuditEntry.id)
     ))
+
+
+def list_entries(session: Session, caller: "Principal", paginator: Paginator, *,
+                 limit: int | None = None, cursor: str | None = None, **filters) -> tuple:
+    """Page through the trail, newest first (admins only); `filters` may name an actor."""
+    caller.require(AUDIT_SCOPE)
+    query = select(AuditEntry)
+    if "case" in filters:
+        query = query.where(AuditEntry.entity_type == "case",
+                            AuditEntry.entity_id == str(filters["case"]))
+    for name, column in (("actor", AuditEntry.actor), ("action", AuditEntry.action),
+                         ("entity_type", AuditEntry.entity_type),
+                         ("entity_id", AuditEntry.entity_id)):
+        if name in filters:
+            query = query.where(column == filters[name])
+    if "from" in filters:
+        query = query.where(AuditEntry.occurred_at >= filters["from"])
+    if "to" in filters:
+        query = query.where(AuditEntry.occurred_at < filters["to"])
+    return paginator.page(session, query, (AuditEntry.id,), to_key=lambda e: [e.id],
+                          from_key=lambda k: (int(k[0]),),
+                          filters={"list": "audit", **filters}, limit=limit, cursor=cursor)
