@@ -105,15 +105,45 @@ def visible_cases(actor: Principal) -> Select:
 
 
 def get_case(session: Session, actor: Principal, case_id: uuid.UUID) -> Case:
+    """Look a case up inside the caller's work; showing it goes through `shown_case`."""
     case = session.scalar(visible_cases(actor).where(Case.id == case_id))
     if case is None:
         raise NotFound("No such case.")  # also for cases the caller may not see
     return case
 
 
+def shown_case(session: Session, actor: Principal, case_id: uuid.UUID, view: str,
+               **detail) -> Case:
+    """Audit that the caller is shown a case, then look it up (the caller commits).
+
+    Who, when, which case and which view; never what it holds. The audit row is the first
+    statement of its transaction, so on SQLite a GET's deferred transaction takes the
+    write lock through the busy timeout rather than failing to upgrade an outdated
+    snapshot. A case the caller may not see leaves no row.
+    """
+    session.commit()  # ends the read of authentication (it wrote nothing); no SQL otherwise
+    audit.record(session, actor.actor, "case.read", "case", case_id, view=view, **detail)
+    session.flush()
+    try:
+        return get_case(session, actor, case_id)
+    except NotFound:
+        session.rollback()
+        raise
+
+
+def read_case(session: Session, actor: Principal, case_id: uuid.UUID) -> Case:
+    """Show a case to the caller; the read is audited."""
+    case = shown_case(session, actor, case_id, "case")
+    session.commit()
+    return case
+
+
 def list_cases(session: Session, actor: Principal, paginator: Paginator, *,
                limit: int | None = None, cursor: str | None = None, **filters) -> tuple:
-    """Page through cases, newest first."""
+    """Page through cases, newest first.
+
+    Not audited row by row (a page is up to 100 subject lines): opening a case is.
+    """
     query = visible_cases(actor)
     for name, column in (("status", Case.status), ("channel", Case.channel),
                          ("assignee", Case.assignee_id)):
@@ -241,14 +271,16 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
 def list_messages(session: Session, actor: Principal, case_id: uuid.UUID,
                   paginator: Paginator, limit: int | None = None,
                   cursor: str | None = None) -> tuple:
-    """The conversation of a case, oldest first."""
-    case = get_case(session, actor, case_id)
+    """The conversation of a case (notes included), oldest first; the read is audited."""
+    case = shown_case(session, actor, case_id, "messages")
     query = select(Message).where(Message.case_id == case.id)
-    return paginator.page(
+    page = paginator.page(
         session, query, (Message.created_at, Message.id),
         to_key=lambda m: [m.created_at.isoformat(), m.id],
         from_key=lambda k: (datetime.fromisoformat(k[0]), int(k[1])),
         filters={"case": str(case.id)}, limit=limit, cursor=cursor, descending=False)
+    session.commit()
+    return page
 
 
 def add_message(session: Session, actor: Principal, case_id: uuid.UUID, *,

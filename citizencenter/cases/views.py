@@ -70,7 +70,7 @@ class CaseById(MethodView):
     @blp.response(200, CaseSchema)
     def get(self, case_id: uuid.UUID):
         """Read a case; its ETag goes in If-Match when you change it"""
-        case = service.get_case(db.session, current_principal(), case_id)
+        case = service.read_case(db.session, current_principal(), case_id)
         return case, _etag(case)
 
     @require_scope("cases:write")

@@ -29,10 +29,15 @@ def record(session: Session, case: Case | None, kind: str, reason: str, *,
 
 def for_case(session: Session, actor: Principal, case_id: uuid.UUID, paginator: Paginator,
              limit: int | None = None, cursor: str | None = None) -> tuple:
-    """A case's routing history, oldest first (404 for cases the caller may not see)."""
-    case = cases_service.get_case(session, actor, case_id)
+    """A case's routing history, oldest first (404 for cases the caller may not see).
+
+    The read is audited like any view of the case.
+    """
+    case = cases_service.shown_case(session, actor, case_id, "routing")
     query = select(RoutingDecision).where(RoutingDecision.case_id == case.id)
-    return paginator.page(session, query, (RoutingDecision.id,), to_key=lambda d: [d.id],
+    page = paginator.page(session, query, (RoutingDecision.id,), to_key=lambda d: [d.id],
                           from_key=lambda k: (int(k[0]),),
                           filters={"routing-of": str(case.id)}, limit=limit, cursor=cursor,
                           descending=False)
+    session.commit()
+    return page

@@ -14,13 +14,19 @@ class AttachmentRefused(AppError):
 
 
 def get_attachment(session: Session, actor: Principal, attachment_id: int) -> EmailAttachment:
-    """An attachment with content, if the caller may see its case (404 otherwise)."""
-    attachment = session.get(EmailAttachment, attachment_id)
-    if attachment is None:
+    """An attachment with content, if the caller may see its case (404 otherwise).
+
+    Downloading it is a read of the case, and audited as one.
+    """
+    case_id = session.scalar(select(EmailAttachment.case_id)
+                             .where(EmailAttachment.id == attachment_id))
+    if case_id is None:
         raise NotFound("No such attachment.")
-    cases.get_case(session, actor, attachment.case_id)  # 404 for cases the caller cannot see
+    cases.shown_case(session, actor, case_id, "attachment", attachment_id=attachment_id)
+    attachment = session.get(EmailAttachment, attachment_id)
     if attachment.content is None:
         raise AttachmentRefused(f"The attachment was not kept: {attachment.rejected_reason}.")
+    session.commit()
     return attachment
 
 
