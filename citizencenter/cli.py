@@ -16,6 +16,7 @@ from citizencenter.config import INSTANCE_DIR
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DEMO_TOKEN_NAME = "demo admin (citizencenter run)"
+CLI_ACTOR = "cli"  # who the audit trail names for changes made at the command line
 
 
 def _alembic_config(url: str | None = None):
@@ -92,7 +93,7 @@ def create_user(email, name, role, department):
     """Create a user."""
     from citizencenter.accounts import service
 
-    user = service.create_user(db.session, email, name, role, department)
+    user = service.create_user(db.session, email, name, role, department, actor=CLI_ACTOR)
     click.echo(f"created user {user.id} ({user.role})")
 
 
@@ -128,7 +129,7 @@ def create_integration(name, scopes):
 
     scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
     integration, token, secret = service.create_integration(
-        db.session, name, scope_list, keys.secret_keys(current_app.config))
+        db.session, name, scope_list, keys.secret_keys(current_app.config), actor=CLI_ACTOR)
     click.echo(f"integration {integration.id} ({name}) created; shown only once:")
     click.echo(token)
     click.echo(secret)
@@ -141,7 +142,8 @@ def rotate_integration_secret(name):
     """Issue a new signing secret; the previous one stays valid until the next rotation."""
     from citizencenter.integrations import service
 
-    click.echo(service.rotate_secret(db.session, name, keys.secret_keys(current_app.config)))
+    click.echo(service.rotate_secret(db.session, name, keys.secret_keys(current_app.config),
+                                     actor=CLI_ACTOR))
 
 
 @cli.command("rotate-keys")
@@ -196,7 +198,7 @@ def department_webhook(department, url):
     from citizencenter.routing import notifications
 
     secret = notifications.set_webhook(db.session, department, url,
-                                       keys.secret_keys(current_app.config))
+                                       keys.secret_keys(current_app.config), actor=CLI_ACTOR)
     click.echo(f"{department}: {url or 'no webhook'}")
     if secret:
         click.echo(secret)
@@ -295,8 +297,9 @@ def run(port, host):
         embedded.secure_instance(instance, database_url)
         with app.app_context():
             demo.seed(db.session)
-            accounts.revoke_tokens_named(db.session, DEMO_TOKEN_NAME)
-            _, token = accounts.create_token(db.session, DEMO_TOKEN_NAME, role="admin")
+            accounts.revoke_tokens_named(db.session, DEMO_TOKEN_NAME, actor=CLI_ACTOR)
+            _, token = accounts.create_token(db.session, DEMO_TOKEN_NAME, role="admin",
+                                             actor=CLI_ACTOR)
             db.session.remove()
         app.extensions["engine"].dispose()
         if supervisor.stopping:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import ApiToken, Department, Role, User
+from citizencenter.audit import service as audit
 from citizencenter.db import utcnow
 from citizencenter.errors import AppError, Forbidden, Unauthorized
 
@@ -62,7 +63,7 @@ class InvalidAccount(AppError):
 
 
 def create_user(session: Session, email: str, name: str, role: str,
-                department_slug: str | None = None) -> User:
+                department_slug: str | None = None, *, actor: str = "system") -> User:
     """Create a user; department staff must belong to a department."""
     try:
         role = Role(role)
@@ -80,13 +81,16 @@ def create_user(session: Session, email: str, name: str, role: str,
         raise InvalidAccount("A user with this e-mail exists.")
     user = User(email=email, name=name, role=role, department=department)
     session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.created", "user", user.id,  # no name, no e-mail
+                 new={"role": role, "department": department_slug})
     session.commit()
     return user
 
 
 def create_token(session: Session, name: str, *, role: str | None = None,
                  scopes: list[str] | None = None, user_email: str | None = None,
-                 ) -> tuple[ApiToken, str]:
+                 actor: str = "system") -> tuple[ApiToken, str]:
     """Issue a token for a user (their role), a role, or an integration (scopes)."""
     user = None
     if user_email:
@@ -115,14 +119,20 @@ def create_token(session: Session, name: str, *, role: str | None = None,
     token = ApiToken(name=name, prefix=secret[:10], token_hash=hash_token(secret),
                      user=user, role=role or (user.role if user else None), scopes=scopes)
     session.add(token)
+    session.flush()
+    audit.record(session, actor, "token.created", "token", token.id,  # never the secret
+                 new={"name": name, "role": token.role, "scopes": scopes,
+                      "user_id": user.id if user else None})
     session.commit()
     return token, secret
 
 
-def revoke_tokens_named(session: Session, name: str) -> None:
+def revoke_tokens_named(session: Session, name: str, *, actor: str = "system") -> None:
+    """Revoke every live token of this name."""
     for token in session.scalars(select(ApiToken).where(ApiToken.name == name,
                                                         ApiToken.revoked_at.is_(None))):
         token.revoked_at = utcnow()
+        audit.record(session, actor, "token.revoked", "token", token.id, old={"name": name})
     session.commit()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from citizencenter import keys
 from citizencenter.accounts import service as accounts
 from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
 from citizencenter.db import utcnow
 from citizencenter.errors import AppError, Forbidden
 from citizencenter.integrations import signatures
@@ -53,20 +54,27 @@ def reencrypt_secrets(session: Session, secret_keys: keys.SecretKeys) -> int:
 
 
 def create_integration(session: Session, name: str, scopes: list[str],
-                       secret_keys: keys.SecretKeys) -> tuple[Integration, str, str]:
+                       secret_keys: keys.SecretKeys, *, actor: str = "system"
+                       ) -> tuple[Integration, str, str]:
     """Register an integration; returns it with its bearer token and signing secret."""
     if session.scalar(select(Integration).where(Integration.name == name)):
         raise IntegrationError(f"An integration named {name!r} exists.")
-    token, bearer = accounts.create_token(session, f"integration {name}", scopes=scopes)
+    token, bearer = accounts.create_token(session, f"integration {name}", scopes=scopes,
+                                          actor=actor)
     secret = signatures.new_secret()
     integration = Integration(name=name, token=token,
                               secrets_encrypted=_seal(secret_keys, [secret]))
     session.add(integration)
+    session.flush()
+    audit.record(session, actor, "integration.created", "integration", integration.id,
+                 new={"name": name, "scopes": sorted(set(scopes)), "token_id": token.id,
+                      "secret": audit.fingerprint(secret)})
     session.commit()
     return integration, bearer, secret
 
 
-def rotate_secret(session: Session, name: str, secret_keys: keys.SecretKeys) -> str:
+def rotate_secret(session: Session, name: str, secret_keys: keys.SecretKeys, *,
+                  actor: str = "system") -> str:
     """Issue a new signing secret; the previous one stays valid until the next rotation."""
     integration = session.scalar(select(Integration).where(Integration.name == name))
     if integration is None:
@@ -75,6 +83,9 @@ def rotate_secret(session: Session, name: str, secret_keys: keys.SecretKeys) -> 
     current = signing_secrets(integration, secret_keys)
     integration.secrets_encrypted = _seal(secret_keys, [secret, *current[:1]])
     integration.rotated_at = utcnow()
+    audit.record(session, actor, "integration.secret_rotated", "integration", integration.id,
+                 old={"secrets": [audit.fingerprint(s) for s in current[:2]]},
+                 new={"secrets": [audit.fingerprint(s) for s in (secret, *current[:1])]})
     session.commit()
     return secret
 

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
 from citizencenter.cases.enums import Priority
 from citizencenter.cases.models import Case
 from citizencenter.db import is_postgresql, utcnow
@@ -40,9 +42,18 @@ def list_policies(session: Session) -> list[tuple[Queue, QueuePolicy]]:
             for q in session.scalars(select(Queue).order_by(Queue.id))]
 
 
-def set_policy(session: Session, slug: str, data: dict) -> tuple[Queue, QueuePolicy]:
+def _snapshot(session: Session, policy: QueuePolicy) -> dict:
+    """What the trail keeps of a queue's policy."""
+    overflow = session.get(Queue, policy.overflow_queue_id) if policy.overflow_queue_id else None
+    return {"timeout_s": policy.timeout_s, "overflow_queue": overflow.slug if overflow else None,
+            "raise_priority": bool(policy.raise_priority)}
+
+
+def set_policy(session: Session, actor: Principal, slug: str, data: dict
+               ) -> tuple[Queue, QueuePolicy]:
     """Set a queue's timeout and what follows it; an overflow chain must not loop."""
     queue, policy = get_policy(session, slug)
+    before = _snapshot(session, policy)
     overflow = data.get("overflow_queue")
     overflow_id = _queue(session, overflow, "overflow_queue").id if overflow else None
     if overflow_id is not None:
@@ -64,6 +75,9 @@ def set_policy(session: Session, slug: str, data: dict) -> tuple[Queue, QueuePol
     policy.overflow_queue_id = overflow_id
     policy.raise_priority = data.get("raise_priority", False)
     session.add(policy)
+    changed = audit.changes(before, _snapshot(session, policy))
+    if changed:
+        audit.record(session, actor.actor, "queue_policy.changed", "queue", slug, **changed)
     session.commit()
     return queue, policy
 

@@ -64,7 +64,7 @@ class GuideById(MethodView):
     @blp.response(200, GuideSchema)
     def patch(self, changes, user_id: int):
         """Change a guide's skills, capacities per channel, queues or service point"""
-        profile = presence.update_profile(db.session, user_id, changes)
+        profile = presence.update_profile(db.session, current_principal(), user_id, changes)
         return presence.describe(db.session, [profile])[0]
 
 

@@ -11,12 +11,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter import keys, mailer
 from citizencenter.accounts.models import Department
+from citizencenter.audit import service as audit
 from citizencenter.cases.models import Case
 from citizencenter.db import utcnow
 from citizencenter.errors import InvalidInput
@@ -35,8 +37,16 @@ def _box(secret_keys: keys.SecretKeys):
     return keys.box(secret_keys, legacy_label=LEGACY_LABEL)
 
 
+def _url_for_audit(url: str | None) -> str | None:
+    # Query strings and user info may carry credentials: the trail keeps the address only.
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
 def set_webhook(session: Session, slug: str, url: str | None,
-                secret_keys: keys.SecretKeys) -> str | None:
+                secret_keys: keys.SecretKeys, *, actor: str = "system") -> str | None:
     """Point a department's webhook at `url` (None removes it); returns the new secret."""
     department = session.scalar(select(Department).where(Department.slug == slug))
     if department is None:
@@ -44,6 +54,10 @@ def set_webhook(session: Session, slug: str, url: str | None,
     if url is not None and not url.startswith(("https://", "http://")):
         raise InvalidInput("url", "Give an http(s) URL.")
     secret = signatures.new_secret() if url else None
+    audit.record(session, actor, "department.webhook_set", "department", department.id,
+                 old={"url": _url_for_audit(department.webhook_url),
+                      "secret": "set" if department.webhook_secret_encrypted else None},
+                 new={"url": _url_for_audit(url), "secret": audit.fingerprint(secret)})
     department.webhook_url = url
     department.webhook_secret_encrypted = \
         _box(secret_keys).encrypt(secret.encode()).decode() if secret else None

@@ -67,9 +67,18 @@ def _slug_ids(session: Session, model, slugs: list[str], field: str) -> list[int
     return [rows[s] for s in slugs]
 
 
-def update_profile(session: Session, user_id: int, changes: dict) -> GuideProfile:
+def _snapshot(profile: GuideProfile) -> dict:
+    """What the trail keeps of a profile (presence is audited on its own)."""
+    return {"skills": sorted(profile.skills or []), "capacities": dict(profile.capacities or {}),
+            "queue_ids": list(profile.queue_ids or []),
+            "service_point_id": profile.service_point_id}
+
+
+def update_profile(session: Session, actor: Principal, user_id: int, changes: dict
+                   ) -> GuideProfile:
     """Change a guide's skills, capacities, queues or service point."""
     profile = ensure_profile(session, user_id, lock=True)
+    before = _snapshot(profile)
     if "skills" in changes:
         _slug_ids(session, Category, changes["skills"].get("categories", []),
                   "skills.categories")
@@ -84,6 +93,9 @@ def update_profile(session: Session, user_id: int, changes: dict) -> GuideProfil
             _slug_ids(session, ServicePoint, [slug], "service_point")[0]
     if profile.presence == Presence.AVAILABLE:  # more capacity may pull waiting cases
         outbox.enqueue(session, "routing.guide_available", {"user_id": user_id})
+    changed = audit.changes(before, _snapshot(profile))
+    if changed:
+        audit.record(session, actor.actor, "guide.profile_changed", "user", user_id, **changed)
     session.commit()
     return profile
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
 from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import Case
 from citizencenter.db import utcnow
@@ -57,6 +58,12 @@ def _add_version(session: Session, rule: RoutingRule, actor: Principal, data: di
     return version
 
 
+def _snapshot(version: RoutingRuleVersion) -> dict:
+    """What the trail keeps of a rule: the content of one version."""
+    return {"version": version.version, "name": version.name, "position": version.position,
+            "conditions": version.conditions, "actions": version.actions}
+
+
 def create_rule(session: Session, actor: Principal, data: dict) -> RoutingRuleVersion:
     """Add a rule at its position."""
     validate(session, data)
@@ -64,6 +71,8 @@ def create_rule(session: Session, actor: Principal, data: dict) -> RoutingRuleVe
     session.add(rule)
     session.flush()
     version = _add_version(session, rule, actor, data, 1)
+    audit.record(session, actor.actor, "routing_rule.created", "routing_rule", rule.id,
+                 new=_snapshot(version))
     session.commit()
     return version
 
@@ -86,14 +95,20 @@ def edit_rule(session: Session, actor: Principal, rule_id: int, data: dict
     validate(session, data)
     number = session.scalar(select(func.max(RoutingRuleVersion.version))
                             .where(RoutingRuleVersion.rule_id == rule.id))
+    before = _snapshot(rule.current)
     version = _add_version(session, rule, actor, data, number + 1)
+    audit.record(session, actor.actor, "routing_rule.changed", "routing_rule", rule.id,
+                 **audit.changes(before, _snapshot(version)))
     session.commit()
     return version
 
 
-def retire_rule(session: Session, rule_id: int) -> None:
+def retire_rule(session: Session, actor: Principal, rule_id: int) -> None:
     """Stop using a rule; its versions stay readable for the cases they routed."""
-    _live_rule(session, rule_id).retired_at = utcnow()
+    rule = _live_rule(session, rule_id)
+    rule.retired_at = utcnow()
+    audit.record(session, actor.actor, "routing_rule.retired", "routing_rule", rule.id,
+                 old=_snapshot(rule.current))
     session.commit()
 
 

@@ -62,7 +62,7 @@ class RuleById(MethodView):
     @blp.response(204)
     def delete(self, rule_id: int):
         """Retire a rule (its versions stay readable)"""
-        rules.retire_rule(db.session, rule_id)
+        rules.retire_rule(db.session, current_principal(), rule_id)
 
 
 @blp.route("/rules/<int:rule_id>/versions")
@@ -91,4 +91,4 @@ class QueuePolicyBySlug(MethodView):
     @blp.response(200, QueuePolicySchema)
     def put(self, data, slug: str):
         """Set how long a case waits in the queue and where it goes next"""
-        return _policy(*escalation.set_policy(db.session, slug, data))
+        return _policy(*escalation.set_policy(db.session, current_principal(), slug, data))

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
 from citizencenter.errors import AppError, InvalidInput, NotFound
 from citizencenter.organisation.models import ServicePoint
 from citizencenter.pagination import Paginator
@@ -83,6 +84,14 @@ def current_version(calendar: SlaCalendar) -> SlaCalendarVersion:
     return calendar.versions[-1]
 
 
+def _snapshot(calendar: SlaCalendar) -> dict:
+    """What the trail keeps of a calendar: its details and its current hours."""
+    latest = current_version(calendar)
+    return {"name": calendar.name, "channel": calendar.channel,
+            "service_point": getattr(calendar.service_point, "slug", None),
+            "version": latest.version, **{name: getattr(latest, name) for name in HOURS_FIELDS}}
+
+
 def add_calendar(session: Session, actor: str, data: dict) -> SlaCalendar:
     """Add a calendar and its first version to the caller's transaction."""
     hours = _stored_hours(data)
@@ -94,6 +103,8 @@ def add_calendar(session: Session, actor: str, data: dict) -> SlaCalendar:
     calendar.versions.append(SlaCalendarVersion(version=1, created_by=actor, **hours))
     session.add(calendar)
     session.flush()
+    audit.record(session, actor, "sla_calendar.created", "sla_calendar", calendar.slug,
+                 new=_snapshot(calendar))
     return calendar
 
 
@@ -111,6 +122,7 @@ def replace_calendar(session: Session, actor: Principal, slug: str, data: dict) 
     calendar = get_calendar(session, slug)
     hours = _stored_hours(data)
     _check(hours)
+    before = _snapshot(calendar)
     calendar.name = data["name"]
     calendar.channel = data.get("channel")
     calendar.service_point = _service_point(session, data.get("service_point"))
@@ -119,6 +131,10 @@ def replace_calendar(session: Session, actor: Principal, slug: str, data: dict) 
         calendar.current_version += 1
         calendar.versions.append(SlaCalendarVersion(
             version=calendar.current_version, created_by=actor.actor, **hours))
+    changed = audit.changes(before, _snapshot(calendar))
+    if changed:
+        audit.record(session, actor.actor, "sla_calendar.changed", "sla_calendar", slug,
+                     **changed)
     session.commit()
     return calendar
 

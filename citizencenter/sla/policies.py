@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
 from citizencenter.cases.models import Case
 from citizencenter.errors import AppError, InvalidInput, NotFound
 from citizencenter.organisation.models import Category
@@ -43,7 +44,14 @@ def _apply(session: Session, policy: SlaPolicy, data: dict) -> None:
         policy.calendar = _by_slug(session, SlaCalendar, data["calendar"], "calendar")
 
 
-def add_policy(session: Session, data: dict) -> SlaPolicy:
+def _snapshot(policy: SlaPolicy) -> dict:
+    """What the trail keeps of a policy's settings."""
+    return {**{name: getattr(policy, name) for name in SIMPLE_FIELDS},
+            **{name: getattr(getattr(policy, name), "slug", None)
+               for name in ("category", "department", "calendar")}}
+
+
+def add_policy(session: Session, data: dict, *, actor: str = "system") -> SlaPolicy:
     """Add a policy to the caller's transaction."""
     if session.scalar(select(SlaPolicy.id).where(SlaPolicy.slug == data["slug"])):
         raise PolicyExists(f"A policy {data['slug']!r} exists; change it with PATCH.")
@@ -51,13 +59,15 @@ def add_policy(session: Session, data: dict) -> SlaPolicy:
     _apply(session, policy, data)
     session.add(policy)
     session.flush()
+    audit.record(session, actor, "sla_policy.created", "sla_policy", policy.slug,
+                 new=_snapshot(policy))
     return policy
 
 
 def create_policy(session: Session, actor: Principal, data: dict) -> SlaPolicy:
     """Create a policy (supervisors and admins)."""
     require_manager(actor)
-    policy = add_policy(session, data)
+    policy = add_policy(session, data, actor=actor.actor)
     session.commit()
     return policy
 
@@ -66,7 +76,11 @@ def update_policy(session: Session, actor: Principal, slug: str, changes: dict) 
     """Change a policy; running timers keep the target they started with."""
     require_manager(actor)
     policy = get_policy(session, slug)
+    before = _snapshot(policy)
     _apply(session, policy, changes)
+    changed = audit.changes(before, _snapshot(policy))
+    if changed:
+        audit.record(session, actor.actor, "sla_policy.changed", "sla_policy", slug, **changed)
     session.commit()
     return policy
 
