@@ -58,7 +58,10 @@ class Runner:
         """The runner's direct children by role."""
         found = {}
         for child in self.process.children():
-            command = " ".join(child.cmdline())
+            try:  # a dead child stays a zombie until the runner notices it
+                command = " ".join(child.cmdline())
+            except (psutil.ZombieProcess, psutil.NoSuchProcess):
+                continue
             role = ("redis" if "redis-server" in command else "web" if "gunicorn" in command
                     else "beat" if " beat " in command else "worker")
             found[role] = child
