@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, delete, event, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -128,6 +128,28 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         deferred = _reading.get()
         conn.info["sqlite_deferred"] = deferred
         conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+PURGE_SLICE = 5000
+
+
+def delete_in_slices(sess, model, condition, slice_size: int | None = None) -> int:
+    """Delete the rows matching `condition`, committing every `slice_size` rows.
+
+    A purge of a week of rows in one statement holds SQLite's write lock (and
+    PostgreSQL's row locks) for as long as it runs; slices keep each commit short, and a
+    purge cut short is finished by the next run.
+    """
+    [key] = model.__mapper__.primary_key
+    slice_size = slice_size or PURGE_SLICE
+    total = 0
+    while True:
+        chosen = select(key).where(condition).limit(slice_size).scalar_subquery()
+        deleted = sess.execute(delete(model).where(key.in_(chosen))).rowcount
+        sess.commit()
+        total += deleted
+        if deleted < slice_size:
+            return total
 
 
 def is_postgresql(sess) -> bool:

@@ -96,9 +96,7 @@ def release(session: Session, record_id: int) -> None:
 
 def purge_expired(session: Session, ttl_s: int) -> int:
     cutoff = utcnow() - timedelta(seconds=ttl_s)
-    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
-    session.commit()
-    return result.rowcount
+    return db.delete_in_slices(session, IdempotencyKey, IdempotencyKey.created_at < cutoff)
 
 
 def request_fingerprint() -> str:

@@ -12,10 +12,10 @@ from datetime import datetime
 
 import redis
 from celery import Celery
-from sqlalchemy import JSON, Index, String, Text, delete, event, select, text
+from sqlalchemy import JSON, Index, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from citizencenter.db import Base, is_postgresql, utcnow
+from citizencenter.db import Base, delete_in_slices, is_postgresql, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +148,7 @@ def in_flight(session: Session, topics: list[str], published_since: datetime
 
 
 def purge_published(session: Session, older_than: datetime) -> int:
-    result = session.execute(delete(OutboxMessage).where(OutboxMessage.published_at < older_than))
-    session.commit()
-    return result.rowcount
+    return delete_in_slices(session, OutboxMessage, OutboxMessage.published_at < older_than)
 
 
 _publisher: Publisher | None = None

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from citizencenter import keys
 from citizencenter.accounts import service as accounts
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
-from citizencenter.db import utcnow
+from citizencenter.db import delete_in_slices, utcnow
 from citizencenter.errors import AppError, Forbidden
 from citizencenter.integrations import signatures
 from citizencenter.integrations.models import Integration, WebhookDelivery
@@ -125,7 +125,5 @@ def accept_delivery(session: Session, principal: Principal, secret_keys: keys.Se
 
 def purge_deliveries(session: Session, older_than: timedelta = timedelta(days=2)) -> int:
     """Ids older than the signature tolerance can no longer be replayed."""
-    result = session.execute(delete(WebhookDelivery)
-                             .where(WebhookDelivery.received_at < utcnow() - older_than))
-    session.commit()
-    return result.rowcount
+    return delete_in_slices(session, WebhookDelivery,
+                            WebhookDelivery.received_at < utcnow() - older_than)

@@ -5,6 +5,11 @@ Changed calls and cases are found by `updated_at` watermarks (feedback by
 timestamp are still seen. Each changed source is reduced to its fact again; only
 facts that really differ are rewritten, and only the 15-minute buckets (old and new)
 of those facts are summed again, then the Stockholm days holding those buckets.
+
+An incremental refresh commits every CHUNK sources with their buckets summed again, so
+no transaction holds the database (SQLite's write lock) for long and every commit leaves
+facts and cells agreeing. The watermarks move only at the end: a refresh cut short is
+simply read again next time, and facts found unchanged are skipped.
 """
 
 from collections.abc import Iterable, Iterator
@@ -103,11 +108,17 @@ def refresh_rollups(session: Session, definitions: Definitions, calendar: Busine
         call_ids = set(call_ids) | _calls_of_cases(session, case_ids)
     result.calls_read, result.cases_read = len(call_ids), len(case_ids)
 
-    _refresh_facts(session, "call", sorted(call_ids),
-                   lambda ids: _call_facts(session, ids, definitions), result)
-    _refresh_facts(session, "case", sorted(case_ids, key=str),
-                   lambda ids: _case_facts(session, ids, definitions, calendar), result)
-    _sum_cells(session, result)
+    sources = (("call", sorted(call_ids), lambda ids: _call_facts(session, ids, definitions)),
+               ("case", sorted(case_ids, key=str),
+                lambda ids: _case_facts(session, ids, definitions, calendar)))
+    if result.rebuilt:  # rare and explicit: one transaction, never half-empty reports
+        for kind, ids, compute in sources:
+            _refresh_facts(session, kind, ids, compute, result)
+        _sum_cells(session, result)
+    else:
+        for kind, ids, compute in sources:
+            for chunk in _chunks(ids, CHUNK):
+                state = _commit_slice(session, kind, chunk, compute, result)
 
     state.calls_seen_at = max(filter(None, (state.calls_seen_at, calls_seen)), default=None)
     state.cases_seen_at = max(filter(None, (state.cases_seen_at, cases_seen)), default=None)
@@ -116,6 +127,19 @@ def refresh_rollups(session: Session, definitions: Definitions, calendar: Busine
     state.refreshed_at = utcnow()
     session.commit()
     return result
+
+
+def _commit_slice(session: Session, kind: str, ids: list, compute,
+                  result: RefreshResult) -> RollupState:
+    """Rewrite a chunk's facts and sum their buckets again, commit, take the lock again."""
+    part = RefreshResult()
+    _refresh_facts(session, kind, ids, compute, part)
+    _sum_cells(session, part)
+    session.commit()
+    result.facts_written += part.facts_written
+    result.buckets |= part.buckets
+    result.days |= part.days
+    return _state(session)
 
 
 def _earlier_of_same_contacts(session: Session, case_ids: set, days: int) -> set:
