@@ -305,7 +305,7 @@ def run(port, host):
         if supervisor.stopping:
             return
         supervisor.env.update(REDIS_URL=redis_url, DATABASE_URL=database_url,
-                              PUBLIC_BASE_URL=public_url)
+                              PUBLIC_BASE_URL=public_url, CITIZENCENTER_INSTANCE=str(instance))
         python = sys.executable
         # Eight threads a worker, of which DASHBOARD_STREAM_SLOTS may hold live streams.
         supervisor.add(embedded.Child("web", [
