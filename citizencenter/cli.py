@@ -305,7 +305,8 @@ def run(port, host):
         if supervisor.stopping:
             return
         supervisor.env.update(REDIS_URL=redis_url, DATABASE_URL=database_url,
-                              PUBLIC_BASE_URL=public_url, CITIZENCENTER_INSTANCE=str(instance))
+                              PUBLIC_BASE_URL=public_url,
+                              CITIZENCENTER_INSTANCE=str(instance.resolve()))
         python = sys.executable
         # Eight threads a worker, of which DASHBOARD_STREAM_SLOTS may hold live streams.
         supervisor.add(embedded.Child("web", [
