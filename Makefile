@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL := postgresql+psycopg://citizencenter:citizencenter@127.0.0.1:5432/citizencenter_test
 
-.PHONY: run test test-services test-pg test-sqlite lint bench clean
+.PHONY: run test test-services test-pg test-sqlite lint fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test-pg: $(VENV)/.test-deps
 
 test-sqlite: $(VENV)/.test-deps
 	TEST_DATABASE_URL=sqlite $(BIN)/pytest
+
+# The suite's schemathesis run, longer: FUZZ_EXAMPLES per operation (FUZZ_SEED to vary it).
+fuzz: $(VENV)/.test-deps test-services
+	TEST_DATABASE_URL=$(PG_TEST_URL) FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} \
+		$(BIN)/pytest tests/test_fuzz_api.py -p no:cacheprovider
 
 bench: $(VENV)/.test-deps
 	WITH_WRK=1 .ci/services

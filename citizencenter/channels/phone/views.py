@@ -97,7 +97,11 @@ class TwilioCallback(MethodView):
     @blp.doc(security=[], parameters=[
         {"in": "header", "name": "X-Twilio-Signature", "required": True,
          "schema": {"type": "string"}},
-        {"in": "query", "name": "queue", "schema": {"type": "string"}}])
+        {"in": "query", "name": "queue", "schema": {"type": "string"}}],
+        requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "required": ["CallSid"],
+                       "properties": {"CallSid": {"type": "string"}},
+                       "additionalProperties": {"type": "string"}}}}})
     @blp.response(202, IngestResultSchema)
     @blp.alt_response(200, schema=IngestResultSchema, description="Nothing new: duplicates")
     def post(self):
