@@ -5,9 +5,11 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
-from citizencenter import openapi
+from citizencenter import json_input, openapi
 from citizencenter.errors import AppError, handle_http_exception
+from citizencenter.fields import ANY_CONTROL, INT32_MAX
 
 
 class UnsupportedMediaType(AppError):
@@ -26,7 +28,35 @@ class StrictParser(FlaskParser):
     def _raw_load_json(self, req):
         if req.get_data(cache=True) and not core.is_json(req.mimetype):
             raise UnsupportedMediaType("Send the body as application/json.")
-        return super()._raw_load_json(req)
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:
+            raise json_input.too_deep() from None
+        if data is not core.missing:
+            json_input.check(data)
+        return data
+
+    def load_querystring(self, req, schema):
+        json_input.check(req.args.to_dict(flat=False), "query")
+        return super().load_querystring(req, schema)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` paths: a positive 32-bit id, so a huge number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", INT32_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+class PlainConverter(UnicodeConverter):
+    """`<slug>` paths: no control characters (a NUL fails on PostgreSQL)."""
+
+    def to_python(self, value: str) -> str:
+        if ANY_CONTROL.search(value):
+            raise ValidationError()
+        return value
 
 
 class Blueprint(SmorestBlueprint):
@@ -45,6 +75,11 @@ class Api(SmorestApi):
     def _register_responses(self):
         openapi.register_error_responses(self)
 
+    def init_app(self, app, *args, **kwargs):
+        for name, converter in (("int", IdConverter), ("default", PlainConverter),
+                                ("string", PlainConverter)):
+            app.url_map.converters[name] = converter
+        super().init_app(app, *args, **kwargs)
+
     def handle_http_exception(self, error):
         return handle_http_exception(error)
-

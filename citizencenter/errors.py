@@ -1,10 +1,14 @@
 """Domain errors and the one handler that renders every error as RFC 9457 problem+json."""
 
+import contextlib
 import logging
 from collections.abc import Iterable
 
 from flask import Flask, Response, json
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+from citizencenter import db
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -133,13 +137,21 @@ def handle_http_exception(error: HTTPException) -> Response:
                    headers=headers)
 
 
+def _discard_changes() -> None:
+    """An error changes nothing: drop what the request flushed before it failed."""
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
+
+
 def handle_app_error(error: AppError) -> Response:
+    _discard_changes()
     return problem(error.status, error.title, error.detail, slug=error.slug,
                    errors=error.errors, headers=error.headers)
 
 
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
+    _discard_changes()
     return problem(500, "Internal server error", "The server failed to handle the request.")
 
 

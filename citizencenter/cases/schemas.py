@@ -1,14 +1,21 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as checked
 from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
 from citizencenter.contacts.service import normalise_phone
 from citizencenter.pagination import PageArgsSchema, page_schema
 
 MAX_BODY = 50_000
+# Keys the system writes into a message's channel_metadata; clients may not forge them
+# (a client-set "auto" would stop a guide's reply from counting as the first response).
+SYSTEM_METADATA_KEYS = frozenset({
+    "auto", "kind", "email", "email_id", "headers", "has_html", "attachments", "defects",
+    "auto_submitted", "threaded_by", "linked_case", "platform", "mid", "sent_at", "call_id",
+    "source", "queue", "agent", "service_point", "duration_minutes"})
 
 
-class PhoneNumber(fields.String):
+class PhoneNumber(checked.SingleLine):
     """A phone number, answered in E.164."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -20,8 +27,8 @@ class PhoneNumber(fields.String):
 
 
 class ContactInSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    email = fields.Email(validate=validate.Length(max=254))
+    name = checked.SingleLine(validate=validate.Length(min=1, max=200))
+    email = checked.Email()
     phone = PhoneNumber(validate=validate.Length(max=40))
 
 
@@ -44,23 +51,23 @@ def _slug(attr):
 
 class CaseCreateSchema(ma.Schema):
     channel = fields.Enum(Channel, by_value=True, required=True)
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    description = fields.String(required=True, validate=validate.Length(max=MAX_BODY))
-    category = fields.String(validate=validate.Length(min=1, max=64))
+    subject = checked.SingleLine(required=True, validate=validate.Length(min=1, max=300))
+    description = checked.Text(required=True, validate=validate.Length(max=MAX_BODY))
+    category = checked.slug()
     priority = fields.Enum(Priority, by_value=True)
     contact = fields.Nested(ContactInSchema)
-    received_at = fields.AwareDateTime(
+    received_at = checked.PastMoment(
         metadata={"description": "When the contact happened, if earlier than now."})
 
 
 class CaseUpdateSchema(ma.Schema):
     status = fields.Enum(CaseStatus, by_value=True)
     priority = fields.Enum(Priority, by_value=True)
-    subject = fields.String(validate=validate.Length(min=1, max=300))
-    category = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    queue = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    department = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    assignee = fields.Integer(allow_none=True)
+    subject = checked.SingleLine(validate=validate.Length(min=1, max=300))
+    category = checked.slug(allow_none=True)
+    queue = checked.slug(allow_none=True)
+    department = checked.slug(allow_none=True)
+    assignee = checked.Id(allow_none=True)
     resolved_at_first_contact = fields.Boolean()
 
     class Meta:
@@ -98,12 +105,12 @@ class CaseSchema(ma.Schema):
 class CaseQueryArgsSchema(PageArgsSchema):
     status = fields.Enum(CaseStatus, by_value=True)
     channel = fields.Enum(Channel, by_value=True)
-    queue = fields.String(validate=validate.Length(max=64))
-    department = fields.String(validate=validate.Length(max=64))
-    assignee = fields.Integer()
-    received_from = fields.AwareDateTime()
-    received_to = fields.AwareDateTime()
-    q = fields.String(validate=validate.Length(min=1, max=200),
+    queue = checked.Token(validate=validate.Length(max=64))
+    department = checked.Token(validate=validate.Length(max=64))
+    assignee = checked.Id()
+    received_from = checked.AwareDateTime()
+    received_to = checked.AwareDateTime()
+    q = checked.SingleLine(validate=validate.Length(min=1, max=200),
                       metadata={"description": "Text to find in the subject."})
 
     @ma.validates_schema
@@ -115,8 +122,10 @@ class CaseQueryArgsSchema(PageArgsSchema):
 
 class MessageCreateSchema(ma.Schema):
     direction = fields.Enum(Direction, by_value=True, required=True)
-    body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_BODY))
-    channel_metadata = fields.Dict(keys=fields.String())
+    body = checked.Text(required=True, validate=validate.Length(min=1, max=MAX_BODY))
+    channel_metadata = checked.FreeForm(reserved=SYSTEM_METADATA_KEYS, metadata={
+        "description": "The client's own notes (at most 4 levels, 8 kB); keys the system "
+                       "writes, such as auto and email, are refused."})
 
 
 class MessageSchema(ma.Schema):

@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as checked
 from citizencenter.cases.enums import Channel
 from citizencenter.pagination import PageArgsSchema, page_schema
 
@@ -19,6 +20,6 @@ FeedbackPageSchema = page_schema(FeedbackSchema, "FeedbackPage")
 
 
 class FeedbackQueryArgsSchema(PageArgsSchema):
-    received_from = fields.AwareDateTime(data_key="from")
-    received_to = fields.AwareDateTime(data_key="to")
+    received_from = checked.AwareDateTime(data_key="from")
+    received_to = checked.AwareDateTime(data_key="to")
     channel = fields.String(validate=validate.OneOf([c.value for c in Channel]))

@@ -3,6 +3,7 @@ from datetime import date, datetime
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as checked
 from citizencenter.reports.service_measurement import CHANNELS, INTERVAL_DAYS, period_problem
 from citizencenter.reports.telephony import local_bounds
 
@@ -15,11 +16,13 @@ class Moment(fields.Field):
             raise ma.ValidationError("Give a date or a date-time.")
         try:
             if len(value) == 10:
-                return date.fromisoformat(value)
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                moment = date.fromisoformat(value)
+            else:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ma.ValidationError("Not an ISO 8601 date or date-time.") from None
-        if moment.tzinfo is None:
+        checked.check_year(moment)
+        if isinstance(moment, datetime) and moment.tzinfo is None:
             raise ma.ValidationError("A date-time needs a timezone offset.")
         return moment
 
@@ -37,8 +40,8 @@ class ServiceMeasurementArgsSchema(ma.Schema):
     to = Moment(required=True, metadata={"type": "string", "example": "2027-01-01",
                                          "description": "Exclusive; a date means its start"})
     channel = fields.String(validate=validate.OneOf(CHANNELS))
-    queue = fields.String(validate=validate.Length(min=1, max=64))
-    department = fields.String(validate=validate.Length(min=1, max=64))
+    queue = checked.slug()
+    department = checked.slug()
     interval = fields.String(validate=validate.OneOf([i for i in INTERVAL_DAYS if i]))
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
 

@@ -5,7 +5,8 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from citizencenter import db
+from citizencenter import db, openapi
+from citizencenter import fields as checked
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.reports import export, service_measurement, settings, telephony
@@ -23,7 +24,7 @@ class TelephonyArgsSchema(ma.Schema):
                    metadata={"type": "string", "example": "2026-11-01"})
     to = Moment(required=True, metadata={"type": "string",
                                          "description": "Exclusive; a date means its start"})
-    queue = fields.String(validate=validate.Length(max=64))
+    queue = checked.Token(validate=validate.Length(max=64))
     interval = fields.String(validate=validate.OneOf(["hour", "day"]))
     formula = fields.String(validate=validate.OneOf(sorted(FORMULAS)))
 
@@ -48,6 +49,7 @@ class Telephony(MethodView):
     @require_scope("reports:read")
     @blp.arguments(TelephonyArgsSchema, location="query")
     @blp.response(200)
+    @blp.doc(**openapi.answers("application/json"))
     def get(self, args):
         """Offered, answered, abandoned, service level, ASA, AHT, transfer and direct-answer
         rates per queue and hour or day"""
@@ -67,6 +69,7 @@ class ServiceMeasurement(MethodView):
     @require_scope("reports:read")
     @blp.arguments(ServiceMeasurementArgsSchema, location="query")
     @blp.response(200)
+    @blp.doc(**openapi.answers("application/json", "text/csv"))
     def get(self, args):
         """Every figure of the service measurement per channel and overall, against targets
         (JSON, or CSV with format=csv or Accept: text/csv)"""

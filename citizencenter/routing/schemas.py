@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as checked
 from citizencenter.cases.enums import Channel, Priority
 from citizencenter.cases.schemas import CaseSchema
 from citizencenter.channels.phone.schemas import CallerNumber
@@ -11,11 +12,11 @@ HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use HH:MM (00:00–2
 
 
 def slug_field() -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=64))
+    return checked.slug()
 
 
 def language_field() -> fields.String:
-    return fields.String(validate=validate.Regexp(r"^[a-z]{2,3}$",
+    return checked.Token(validate=validate.Regexp(r"^[a-z]{2,3}$",
                                                   error="Use an ISO 639 code such as sv."))
 
 
@@ -24,7 +25,7 @@ def _list(field, max_items: int = 50, **kwargs):
 
 
 HoursSchema = ma.Schema.from_dict({
-    "from": fields.String(validate=HHMM), "to": fields.String(validate=HHMM),
+    "from": checked.Token(validate=HHMM), "to": checked.Token(validate=HHMM),
     "weekdays": _list(fields.Integer(validate=validate.Range(min=1, max=7)), 7,
                       metadata={"description": "1 = Monday … 7 = Sunday"}),
 }, name="RuleHours")
@@ -35,14 +36,14 @@ class ContactConditionSchema(ma.Schema):
     has_email = fields.Boolean()
     has_phone = fields.Boolean()
     min_open_cases = fields.Integer(validate=validate.Range(min=1, max=1000))
-    email_domains = _list(fields.String(validate=validate.Length(min=1, max=253)))
+    email_domains = _list(checked.Token(validate=validate.Length(min=1, max=253)))
 
 
 class RuleConditionsSchema(ma.Schema):
     channels = _list(fields.Enum(Channel, by_value=True))
     categories = _list(slug_field())
     languages = _list(language_field())
-    keywords = _list(fields.String(validate=validate.Length(min=1, max=100)), 200,
+    keywords = _list(checked.SingleLine(validate=validate.Length(min=1, max=100)), 200,
                      metadata={"description": "Words or phrases; any one matches, "
                                "case, accents and Swedish word endings aside."})
     contact = fields.Nested(ContactConditionSchema)
@@ -67,7 +68,7 @@ class RuleActionsSchema(ma.Schema):
 
 
 class RuleInSchema(ma.Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = checked.SingleLine(required=True, validate=validate.Length(min=1, max=200))
     position = fields.Integer(required=True, validate=validate.Range(min=0, max=100_000))
     conditions = fields.Nested(RuleConditionsSchema, load_default=dict)
     actions = fields.Nested(RuleActionsSchema, required=True)
@@ -96,7 +97,7 @@ class GuideUpdateSchema(ma.Schema):
     capacities = fields.Dict(keys=fields.Enum(Channel, by_value=True),
                              values=fields.Integer(validate=validate.Range(min=0, max=50)))
     queues = fields.List(slug_field(), validate=validate.Length(max=50))
-    service_point = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    service_point = checked.slug(allow_none=True)
 
     class Meta:
         json_schema = {"minProperties": 1}  # not_empty below
@@ -127,7 +128,7 @@ class PresenceSchema(ma.Schema):
 
 class QueuePolicyInSchema(ma.Schema):
     timeout_s = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=30 * 86400))
-    overflow_queue = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    overflow_queue = checked.slug(allow_none=True)
     raise_priority = fields.Boolean(load_default=False)
 
 
@@ -136,12 +137,12 @@ class QueuePolicySchema(QueuePolicyInSchema):
 
 
 class ForwardSchema(ma.Schema):
-    department = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    note = fields.String(validate=validate.Length(min=1, max=10_000))
+    department = checked.slug(required=True)
+    note = checked.Text(validate=validate.Length(min=1, max=10_000))
 
 
 class SendBackSchema(ma.Schema):
-    note = fields.String(validate=validate.Length(min=1, max=10_000))
+    note = checked.Text(validate=validate.Length(min=1, max=10_000))
 
 
 class ForwardingSchema(ma.Schema):
@@ -168,7 +169,7 @@ class DecisionSchema(ma.Schema):
 
 class DecideInSchema(ma.Schema):
     caller = CallerNumber(allow_none=True, load_default=None)
-    queue = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    queue = checked.slug(required=True)
 
 
 class DecideSchema(ma.Schema):

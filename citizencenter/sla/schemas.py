@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as checked
 from citizencenter.cases.enums import CaseStatus, Channel, Priority
 from citizencenter.pagination import PageArgsSchema, page_schema
 from citizencenter.sla.enums import WEEKDAYS, LedgerEvent, Metric, TargetUnit, TimerStatus
@@ -17,7 +18,7 @@ class DayHours(fields.List):
     """One day's opening intervals, e.g. ["08:00-12:00", "13:00-17:00"]."""
 
     def __init__(self, **kwargs):
-        super().__init__(fields.String(validate=validate.Length(max=20)),
+        super().__init__(checked.Token(validate=validate.Length(max=20)),
                          validate=validate.Length(max=12), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -38,20 +39,20 @@ WeeklyHoursSchema = ma.Schema.from_dict({day: DayHours() for day in WEEKDAYS},
 
 
 class CalendarBodySchema(ma.Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = checked.SingleLine(required=True, validate=validate.Length(min=1, max=200))
     channel = fields.Enum(Channel, by_value=True, allow_none=True)
-    service_point = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    timezone = fields.String(load_default="Europe/Stockholm", validate=check_timezone)
+    service_point = checked.slug(allow_none=True)
+    timezone = checked.Token(load_default="Europe/Stockholm", validate=check_timezone)
     swedish_holidays = fields.Boolean(load_default=True)
     weekly_hours = fields.Nested(WeeklyHoursSchema, required=True)
-    closed_dates = fields.List(fields.Date(), load_default=list,
+    closed_dates = fields.List(checked.Date(), load_default=list,
                                validate=validate.Length(max=1000))
-    shortened_days = fields.Dict(keys=fields.Date(), values=DayHours(), load_default=dict,
+    shortened_days = fields.Dict(keys=checked.Date(), values=DayHours(), load_default=dict,
                                  validate=validate.Length(max=1000))
 
 
 class CalendarCreateSchema(CalendarBodySchema):
-    slug = fields.String(required=True, validate=SLUG)
+    slug = checked.Token(required=True, validate=SLUG)
 
 
 class CalendarVersionSchema(ma.Schema):
@@ -85,14 +86,14 @@ class CalendarSchema(ma.Schema):
 
 
 class PolicyUpdateSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = checked.SingleLine(validate=validate.Length(min=1, max=200))
     metric = fields.Enum(Metric, by_value=True)
     channel = fields.Enum(Channel, by_value=True, allow_none=True)
     priority = fields.Enum(Priority, by_value=True, allow_none=True)
-    category = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    department = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
-    calendar = fields.String(allow_none=True, validate=validate.Length(min=1, max=64),
-                             metadata={"description": "A calendar slug; null counts 24/7."})
+    category = checked.slug(allow_none=True)
+    department = checked.slug(allow_none=True)
+    calendar = checked.slug(allow_none=True,
+                            metadata={"description": "A calendar slug; null counts 24/7."})
     target_value = fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000))
     target_unit = fields.Enum(TargetUnit, by_value=True)
     pause_statuses = fields.List(fields.Enum(CaseStatus, by_value=True,
@@ -118,8 +119,8 @@ class PolicyChangeSchema(PolicyUpdateSchema):
 
 
 class PolicyCreateSchema(PolicyUpdateSchema):
-    slug = fields.String(required=True, validate=SLUG)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    slug = checked.Token(required=True, validate=SLUG)
+    name = checked.SingleLine(required=True, validate=validate.Length(min=1, max=200))
     metric = fields.Enum(Metric, by_value=True, required=True)
     target_value = fields.Integer(strict=True, required=True,
                                   validate=validate.Range(min=1, max=100_000))

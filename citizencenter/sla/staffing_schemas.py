@@ -1,6 +1,8 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as checked
+
 OPEN_FRACTION = validate.Range(min=0, max=1, min_inclusive=False, max_inclusive=False)
 
 
@@ -31,7 +33,7 @@ class ErlangCSchema(ma.Schema):
 
 class ForecastArgsSchema(ma.Schema):
     weeks = fields.Integer(load_default=4, validate=validate.Range(min=1, max=26))
-    queue = fields.String(validate=validate.Length(min=1, max=64))
+    queue = checked.slug()
     aht_s = fields.Float(validate=validate.Range(min=1, max=86_400),
                          metadata={"description": "Give it to get guides needed per hour."})
     target_service_level = fields.Float(load_default=0.8, validate=OPEN_FRACTION)

@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as checked
 from citizencenter.channels.phone.models import CallEventType
 from citizencenter.contacts.service import normalise_phone
 
@@ -15,7 +16,7 @@ def caller_number(raw: str | None) -> str | None:
     return normalise_phone(raw)
 
 
-class CallerNumber(fields.String):
+class CallerNumber(checked.SingleLine):
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             return caller_number(super()._deserialize(value, attr, data, **kwargs))
@@ -31,19 +32,19 @@ class CallMetricsSchema(ma.Schema):
     acw_s = fields.Float(validate=validate.Range(min=0, max=86400))
     reason = fields.String(validate=validate.OneOf(["timeout", "empty", "key", "full",
                                                     "error"]))
-    target = fields.String(validate=validate.Length(max=100))
+    target = checked.SingleLine(validate=validate.Length(max=100))
     ended_by = fields.String(validate=validate.OneOf(["agent", "caller"]))
 
 
 class CallEventSchema(ma.Schema):
-    event_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    source = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    event_id = checked.Token(required=True, validate=validate.Length(min=1, max=200))
+    source = checked.Token(required=True, validate=validate.Length(min=1, max=64))
     type = fields.Enum(CallEventType, by_value=True, required=True)
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = checked.AwareDateTime(required=True)
     sequence = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
-    call_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    queue = fields.String(allow_none=True, validate=validate.Length(max=64))
-    agent = fields.String(allow_none=True, validate=validate.Length(max=100))
+    call_id = checked.Token(required=True, validate=validate.Length(min=1, max=200))
+    queue = checked.Token(allow_none=True, validate=validate.Length(max=64))
+    agent = checked.Token(allow_none=True, validate=validate.Length(max=100))
     caller = CallerNumber(allow_none=True)
     metrics = fields.Nested(CallMetricsSchema, load_default=dict)
     raw = fields.Raw(allow_none=True)

@@ -1,10 +1,8 @@
-import json
-
 import marshmallow as ma
 from flask import current_app, request
 from flask.views import MethodView
 
-from citizencenter import db, keys
+from citizencenter import db, json_input, keys
 from citizencenter.api import Blueprint, UnsupportedMediaType
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.channels.phone import asterisk, service, twilio
@@ -59,7 +57,7 @@ class CallEvents(MethodView):
         """Receive one normalised call event or an array of up to 500"""
         delivery, body = _signed_body("application/json")
         try:
-            payload = json.loads(body)
+            payload = json_input.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise InvalidBody("The body is not valid JSON.") from None
         try:

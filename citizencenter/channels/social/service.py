@@ -6,7 +6,6 @@ conversation's case in the same transaction: the open case gets it, a case close
 within the reopen window reopens, an older one leaves room for a new case.
 """
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from citizencenter import json_input
 from citizencenter.accounts.service import Principal
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import CaseStatus, Channel, Direction
@@ -78,7 +78,7 @@ def receive_webhook(session: Session, raw_body: bytes, signature: str | None, mi
     if mimetype != "application/json":
         raise MediaTypeInvalid("Meta posts application/json.")
     try:
-        payload = json.loads(raw_body)
+        payload = json_input.loads(raw_body)
         batch = meta.parse_webhook_batch(payload)
     except (ValueError, UnicodeDecodeError):
         raise PayloadInvalid("The body is not valid JSON.") from None

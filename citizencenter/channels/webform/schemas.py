@@ -1,28 +1,19 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as checked
 from citizencenter.cases.schemas import PhoneNumber
 from citizencenter.pagination import page_schema
 
 
-class Text(fields.String):
-    """Text with surrounding white space removed; blank counts as missing."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not text:
-            raise ma.ValidationError("Must not be blank.")
-        return text
-
-
 class InquirySchema(ma.Schema):
-    category = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                             metadata={"description": "A slug from /webform/categories"})
-    subject = Text(required=True, validate=validate.Length(max=200))
-    message = Text(required=True, validate=validate.Length(max=10_000))
-    name = Text(validate=validate.Length(max=200))
-    email = fields.Email(validate=validate.Length(max=254), metadata={
-        "description": "Where the acknowledgement and the answer go"})
+    # Surrounding white space is removed; blank counts as missing.
+    category = checked.slug(required=True,
+                            metadata={"description": "A slug from /webform/categories"})
+    subject = checked.SingleLine(required=True, strip=True, validate=validate.Length(max=200))
+    message = checked.Text(required=True, strip=True, validate=validate.Length(max=10_000))
+    name = checked.SingleLine(strip=True, validate=validate.Length(max=200))
+    email = checked.Email(metadata={"description": "Where the acknowledgement and the answer go"})
     phone = PhoneNumber(validate=validate.Length(max=40))
     website = fields.String(load_default="", validate=validate.Length(max=500), metadata={
         "description": "Leave empty. The form hides this field from people; robots fill it."})

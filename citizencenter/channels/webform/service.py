@@ -32,7 +32,8 @@ def submit_inquiry(session: Session, *, category: str, subject: str, message: st
                    phone: str | None = None, website: str = "") -> Case | None:
     """Open a case for an inquiry; a filled honeypot stores nothing and returns None."""
     if website.strip():
-        session.rollback()
+        # Nothing of this inquiry was added; a rollback here would also drop the caller's
+        # Idempotency-Key record, which the decorator completes after we return.
         log.info("web form: honeypot filled, inquiry dropped")
         return None
     if session.scalar(select(Category.id).where(Category.slug == category,

@@ -79,6 +79,18 @@ def test_a_filled_honeypot_looks_accepted_and_stores_nothing(form_client, sessio
     assert (_cases(session), len(_topics(session))) == before
 
 
+def test_a_filled_honeypot_with_an_idempotency_key_is_answered_the_same_twice(form_client,
+                                                                             session):
+    before = _cases(session), len(_topics(session))
+    data = inquiry(website="http://cheap-pills.example")
+    first = post(form_client, data, **{"Idempotency-Key": "form-honeypot-1"})
+    again = post(form_client, data, **{"Idempotency-Key": "form-honeypot-1"})
+    assert first.status_code == again.status_code == 202, first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json() == {"status": "received"}
+    assert (_cases(session), len(_topics(session))) == before
+
+
 @pytest.mark.parametrize(("data", "field"), [
     (inquiry(email="not-an-address"), "email"),
     (inquiry(phone="ring mig"), "phone"),
