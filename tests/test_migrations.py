@@ -15,10 +15,13 @@ def test_one_head():
 
 
 def test_migrated_schema_matches_the_models(engine):
-    """The session's database was built by the migrations alone (see conftest)."""
+    """The session's database was built by the migrations alone (see conftest).
+
+    Column types are compared too, so a migration that drifts from its model fails here.
+    """
     load_all()
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}),
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
                                 Base.metadata)
     assert diff == []
 
