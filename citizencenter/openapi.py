@@ -89,3 +89,22 @@ def register_error_responses(api) -> None:
     response = {"description": "Any other error", "schema": ProblemSchema}
     prepare_response(response, api.spec, PROBLEM_JSON)
     api.spec.components.response(api.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+# One Server-Sent Event (the fields of the WHATWG event stream), as OpenAPI 3.2's itemSchema.
+SSE_EVENT = {"type": "object", "properties": {
+    "event": {"type": "string"}, "data": {"type": "string", "description": "JSON"},
+    "id": {"type": "string"}, "retry": {"type": "integer"}}}
+
+
+def _body_schema(media_type: str) -> dict:
+    if media_type.endswith("json"):
+        return {"type": "object"}
+    return SSE_EVENT if media_type == "text/event-stream" else {"type": "string"}
+
+
+def answers(*media_types: str, status: int = 200) -> dict:
+    """`blp.doc` for a view whose body has no schema: which media types it answers with."""
+    content = {media_type: {"schema": _body_schema(media_type)} for media_type in media_types}
+    return {"responses": {str(status): {"description": http.HTTPStatus(status).phrase,
+                                        "content": content}}}

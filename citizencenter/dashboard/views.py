@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from flask import Response, current_app
 from flask.views import MethodView
 
-from citizencenter import db
+from citizencenter import db, openapi
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.dashboard import service
@@ -22,6 +22,7 @@ def _store():
 class Live(MethodView):
     @require_scope("reports:read")
     @blp.response(200)
+    @blp.doc(**openapi.answers("application/json"))
     def get(self):
         """Calls waiting, longest wait, guides by presence, today's service levels, e-mail
         backlog and breaches today"""
@@ -33,6 +34,7 @@ class Live(MethodView):
 class Stream(MethodView):
     @require_scope("reports:read")
     @blp.response(200, content_type="text/event-stream")
+    @blp.doc(**openapi.answers("text/event-stream"))
     @blp.alt_response(503, description="Every stream slot is taken, or Redis is unreachable; "
                       "see Retry-After")
     def get(self):

@@ -121,6 +121,11 @@ def test_a_body_signed_with_another_secret_is_refused(client, session, meta_app)
                           "timestamp": 1, "message": {"text": "no mid"}})).encode(),
      "application/json", 400),
     (b'{"object": "page", "entry": []}', "text/plain", 415),
+    # Text no column can store, and nesting the parser cannot follow: 422, never a 500.
+    (json.dumps(delivery(text_event(PSID, "Hej\x00då"))).encode(), "application/json", 422),
+    (json.dumps(delivery(text_event(PSID, "Hej \ud800"))).encode(), "application/json", 422),
+    (b'{"object": "page", "entry": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+     "application/json", 422),
 ])
 def test_signed_but_malformed_deliveries(client, session, meta_app, body, content_type, status):
     response = post_signed(client, None, body=body, content_type=content_type)
