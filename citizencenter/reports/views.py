@@ -50,7 +50,6 @@ class Telephony(MethodView):
     @blp.arguments(TelephonyArgsSchema, location="query")
     @blp.response(200)
     @blp.doc(**openapi.answers("application/json"))
-    @blp.doc(**openapi.answers("application/json"))
     def get(self, args):
         """Offered, answered, abandoned, service level, ASA, AHT, transfer and direct-answer
         rates per queue and hour or day"""
@@ -70,7 +69,6 @@ class ServiceMeasurement(MethodView):
     @require_scope("reports:read")
     @blp.arguments(ServiceMeasurementArgsSchema, location="query")
     @blp.response(200)
-    @blp.doc(**openapi.answers("application/json", "text/csv"))
     @blp.doc(**openapi.answers("application/json", "text/csv"))
     def get(self, args):
         """Every figure of the service measurement per channel and overall, against targets
