@@ -177,6 +177,8 @@ def _deliver(session: Session, email_id: int, config: Mapping) -> str:
             return "already-sent"
         if email.failed_at is not None:
             return "failed"
+        if email.sending_at > utcnow() - _sending_lease(config):
+            return "in-progress"  # a second delivery of the task: the first one decides
         log.warning("e-mail %s: an earlier attempt was interrupted while sending; "
                     "not sent again", email_id)
         _set_status(_conversation_message(session, email), "uncertain", email)
@@ -192,6 +194,11 @@ def _deliver(session: Session, email_id: int, config: Mapping) -> str:
     _set_status(_conversation_message(session, email), "sent", email)
     session.commit()
     return "sent"
+
+
+def _sending_lease(config: Mapping) -> timedelta:
+    # Longer than one SMTP conversation can last; a claim older than this was interrupted.
+    return timedelta(seconds=3 * config["SMTP_TIMEOUT_S"])
 
 
 def give_up(session: Session, kind: EmailKind, key: int | uuid.UUID, reason: str,

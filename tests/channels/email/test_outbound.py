@@ -123,6 +123,14 @@ def test_a_reply_is_never_sent_twice(client, session, app, mail_token, tokens, s
         with pytest.raises(SystemExit):
             outbound.send_reply(session, second, app.config)
     session.rollback()
+    # A second delivery while the claim is young may still be the first attempt at work.
+    assert outbound.send_reply(session, second, app.config) == "in-progress"
+    assert session.get(Message, second).channel_metadata["email"]["status"] == "queued"
+    # Redelivered after the worker's death (Celery waits for the visibility timeout).
+    record = session.scalar(select(EmailMessage).where(
+        EmailMessage.dedupe_key == f"reply:{second}"))
+    record.sending_at -= timedelta(seconds=3 * app.config["SMTP_TIMEOUT_S"] + 1)
+    session.commit()
     assert outbound.send_reply(session, second, app.config) == "uncertain"
     assert len(smtp.messages) == 1
     message = session.get(Message, second)
