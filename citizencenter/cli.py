@@ -32,14 +32,6 @@ def _alembic_config(url: str | None = None):
 def upgrade_database(url: str) -> None:
     from alembic import command
 
-    if url.startswith("sqlite:///"):
-        # The database holds personal data: only its owner may read it (-wal and -shm
-        # files get the database file's mode).
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if path.name not in ("", ":memory:"):
-            os.close(os.open(path, os.O_CREAT | os.O_RDONLY, 0o600))
-            path.chmod(0o600)
     command.upgrade(_alembic_config(url), "head")
 
 

@@ -74,20 +74,6 @@ def init_app(app) -> None:
         _reading.set(False)
 
 
-def write_from_here(sess) -> None:
-    """Call before the first write of a GET: its later statements take the write lock.
-
-    A deferred SQLite transaction that has read and then writes fails at once with
-    SQLITE_BUSY_SNAPSHOT when another writer committed meanwhile; ending the read (it
-    has written nothing) and beginning IMMEDIATE waits for the lock instead.
-    """
-    if not _reading.get():
-        return
-    _reading.set(False)
-    if sess.in_transaction() and sess.connection().info.get("sqlite_deferred"):
-        sess.rollback()
-
-
 def _private_sqlite_file(url: str) -> None:
     # The database holds personal data: owner-only, before SQLite creates it with 0644.
     path = url.removeprefix("sqlite:///").split("?")[0]
@@ -125,9 +111,7 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        deferred = _reading.get()
-        conn.info["sqlite_deferred"] = deferred
-        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")
 
 
 PURGE_SLICE = 5000
