@@ -92,6 +92,15 @@ class Id(fields.Integer):
         super().__init__(*args, **kwargs)
 
 
+class Flag(fields.Boolean):
+    """A JSON true or false only; marshmallow's Boolean would also take 0, 1, "yes"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 def check_year(moment: date) -> None:
     """Refuse years where a time-zone conversion could leave datetime's range."""
     if not FIRST_YEAR <= moment.year <= LAST_YEAR:

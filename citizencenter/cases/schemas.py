@@ -68,7 +68,7 @@ class CaseUpdateSchema(ma.Schema):
     queue = checked.slug(allow_none=True)
     department = checked.slug(allow_none=True)
     assignee = checked.Id(allow_none=True)
-    resolved_at_first_contact = fields.Boolean()
+    resolved_at_first_contact = checked.Flag()
 
     class Meta:
         json_schema = {"minProperties": 1}  # not_empty below

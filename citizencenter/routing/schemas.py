@@ -32,9 +32,9 @@ HoursSchema = ma.Schema.from_dict({
 
 
 class ContactConditionSchema(ma.Schema):
-    known = fields.Boolean()
-    has_email = fields.Boolean()
-    has_phone = fields.Boolean()
+    known = checked.Flag()
+    has_email = checked.Flag()
+    has_phone = checked.Flag()
     min_open_cases = fields.Integer(validate=validate.Range(min=1, max=1000))
     email_domains = _list(checked.Token(validate=validate.Length(min=1, max=253)))
 
@@ -129,7 +129,7 @@ class PresenceSchema(ma.Schema):
 class QueuePolicyInSchema(ma.Schema):
     timeout_s = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=30 * 86400))
     overflow_queue = checked.slug(allow_none=True)
-    raise_priority = fields.Boolean(load_default=False)
+    raise_priority = checked.Flag(load_default=False)
 
 
 class QueuePolicySchema(QueuePolicyInSchema):

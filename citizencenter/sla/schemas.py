@@ -43,7 +43,7 @@ class CalendarBodySchema(ma.Schema):
     channel = fields.Enum(Channel, by_value=True, allow_none=True)
     service_point = checked.slug(allow_none=True)
     timezone = checked.Token(load_default="Europe/Stockholm", validate=check_timezone)
-    swedish_holidays = fields.Boolean(load_default=True)
+    swedish_holidays = checked.Flag(load_default=True)
     weekly_hours = fields.Nested(WeeklyHoursSchema, required=True)
     closed_dates = fields.List(checked.Date(), load_default=list,
                                validate=validate.Length(max=1000))
@@ -99,7 +99,7 @@ class PolicyUpdateSchema(ma.Schema):
     pause_statuses = fields.List(fields.Enum(CaseStatus, by_value=True,
                                              validate=validate.OneOf(PAUSABLE)))
     warn_at_percent = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
-    active = fields.Boolean()
+    active = checked.Flag()
 
     @ma.post_load
     def statuses_as_values(self, data, **kwargs):

@@ -13,7 +13,7 @@ class WalkInCreateSchema(ma.Schema):
     subject = checked.SingleLine(required=True, validate=validate.Length(min=1, max=300))
     category = checked.slug()
     description = checked.Text(load_default="", validate=validate.Length(max=MAX_BODY))
-    resolved_at_first_contact = fields.Boolean(required=True, metadata={
+    resolved_at_first_contact = checked.Flag(required=True, metadata={
         "description": "Settled at the counter: the case is closed at once"})
     duration_minutes = fields.Integer(validate=validate.Range(min=1, max=480), metadata={
         "description": "How long the visit took (default WALKIN_DEFAULT_MINUTES)"})
