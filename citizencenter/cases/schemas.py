@@ -66,7 +66,6 @@ class CaseUpdateSchema(ma.Schema):
     subject = checked.SingleLine(validate=validate.Length(min=1, max=300))
     category = checked.slug(allow_none=True)
     queue = checked.slug(allow_none=True)
-    department = checked.slug(allow_none=True)
     assignee = checked.Id(allow_none=True)
     resolved_at_first_contact = checked.Flag()
 

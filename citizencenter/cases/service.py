@@ -174,8 +174,6 @@ def _apply_status(case: Case, status: CaseStatus, actor: Principal, session: Ses
         return
     if not case.can_transition_to(status):
         raise InvalidTransition(f"A case cannot go from {case.status} to {status}.")
-    if status == CaseStatus.FORWARDED and case.department is None:
-        raise InvalidInput("department", "Forwarding needs a department.")
     now = utcnow()
     previous = case.status
     if status == CaseStatus.RESOLVED:
@@ -240,14 +238,15 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
     case = get_case(session, actor, case_id)
     if case.version != expected_version:
         raise PreconditionFailed("The case changed since you read it; fetch it again.")
+    if changes.get("status") == CaseStatus.FORWARDED != case.status:
+        raise InvalidInput("status", "Forward a case with POST /api/v1/cases/{id}/forward: it "
+                           "records the note, starts the department's clock and tells it.")
     if actor.is_department_staff:
         _department_may_change(session, case, changes)
     if "category" in changes:
         case.category = _by_slug(session, Category, changes["category"], "category")
     if "queue" in changes:
         case.queue = _by_slug(session, Queue, changes["queue"], "queue")
-    if "department" in changes:
-        case.department = _by_slug(session, Department, changes["department"], "department")
     if "assignee" in changes:
         user = _assignee(session, changes["assignee"])
         if user and user.role == Role.DEPARTMENT and user.department != case.department:

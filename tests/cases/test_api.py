@@ -99,14 +99,21 @@ def test_status_follows_the_state_machine(client, tokens, session):
     assert "case.reopened" in actions
 
 
-def test_forwarding_needs_a_department(client, tokens):
+def _forward(client, token, case, department):
+    response = client.post(f"/api/v1/cases/{case['id']}/forward", headers=bearer(token),
+                           json={"department": department, "note": "Till er."})
+    assert response.status_code == 201, response.get_json()
+
+
+def test_cases_are_forwarded_through_forward_not_patch(client, tokens):
     case = create_case(client, tokens["guide"])
     refused = _patch(client, tokens["guide"], case, status="forwarded")
     assert refused.status_code == 422
-    assert refused.get_json()["errors"][0]["field"] == "department"
-    forwarded = _patch(client, tokens["guide"], case, status="forwarded",
-                       department="stadsbyggnad")
-    assert forwarded.status_code == 200
+    assert refused.get_json()["errors"][0]["field"] == "status"
+    assert "/forward" in refused.get_json()["detail"]
+    _forward(client, tokens["guide"], case, "stadsbyggnad")
+    forwarded = client.get(f"/api/v1/cases/{case['id']}", headers=bearer(tokens["guide"]))
+    assert forwarded.get_json()["status"] == "forwarded"
     assert forwarded.get_json()["department"] == "stadsbyggnad"
 
 
@@ -197,8 +204,8 @@ def test_paging_through_250_cases(client, tokens, session):
 def test_department_staff_see_only_their_department(client, tokens):
     ours = create_case(client, tokens["guide"])
     theirs = create_case(client, tokens["guide"])
-    _patch(client, tokens["guide"], ours, department="stadsbyggnad", status="forwarded")
-    _patch(client, tokens["guide"], theirs, department="utbildning", status="forwarded")
+    _forward(client, tokens["guide"], ours, "stadsbyggnad")
+    _forward(client, tokens["guide"], theirs, "utbildning")
     auth = bearer(tokens["department"])
     assert client.get(f"/api/v1/cases/{ours['id']}", headers=auth).status_code == 200
     # Not 403: the case's existence is not revealed.

@@ -163,7 +163,9 @@ def test_forwarding_starts_the_department_clock_and_scopes_visibility(client, to
     case = create_case(client, tokens["guide"], channel="email")
     url = f"/api/v1/cases/{case['id']}/sla"
     assert client.get(url, headers=bearer(tokens["department"])).status_code == 404
-    _patch(client, tokens["guide"], case["id"], department="stadsbyggnad", status="forwarded")
+    forwarded = client.post(f"{url.removesuffix('/sla')}/forward", headers=bearer(tokens["guide"]),
+                            json={"department": "stadsbyggnad", "note": "Till er."})
+    assert forwarded.status_code == 201, forwarded.get_json()
     sla = sla_of(client, tokens["department"], case["id"])
     department = timers_by_policy(sla)["forvaltning-avslut"][0]
     assert department["metric"] == "department_resolution"
