@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, delete, event, select
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -138,3 +139,13 @@ def delete_in_slices(sess, model, condition, slice_size: int | None = None) -> i
 
 def is_postgresql(sess) -> bool:
     return sess.get_bind().dialect.name == "postgresql"
+
+
+def insert_if_absent(sess, target, *key: str):
+    """INSERT ... ON CONFLICT (key) DO NOTHING on PostgreSQL and SQLite alike.
+
+    Add `.values(...)` and `.returning(...)` as usual: a row that exists already is left
+    as it is and returns nothing.
+    """
+    insert = postgresql.insert if is_postgresql(sess) else sqlite.insert
+    return insert(target).on_conflict_do_nothing(index_elements=list(key))

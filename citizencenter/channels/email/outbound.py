@@ -23,7 +23,6 @@ from datetime import timedelta
 from email import message_from_bytes
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +38,7 @@ from citizencenter.channels.email.autoreply import (
 from citizencenter.channels.email.models import AcknowledgedSender, EmailKind, EmailMessage
 from citizencenter.channels.email.parsing import normalise_message_id
 from citizencenter.channels.email.settings import centre_sender, own_addresses, signing_secrets
-from citizencenter.db import is_postgresql, utcnow
+from citizencenter.db import insert_if_absent, utcnow
 
 log = logging.getLogger(__name__)
 # The longest wait between two tries (the tasks' retry_backoff_max): a mail not tried for
@@ -130,10 +129,8 @@ def _ack_refusal(session: Session, case: Case | None, config: Mapping) -> str | 
 def _claim_sender(session: Session, address: str, interval: timedelta) -> bool:
     """Take this address's one receipt per interval; atomic on both engines."""
     now = utcnow()
-    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    created = session.scalar(insert(AcknowledgedSender).values(
-        address=address.lower(), last_sent_at=now).on_conflict_do_nothing(
-        index_elements=["address"]).returning(AcknowledgedSender.address))
+    created = session.scalar(insert_if_absent(session, AcknowledgedSender, "address").values(
+        address=address.lower(), last_sent_at=now).returning(AcknowledgedSender.address))
     if created is not None:
         return True
     renewed = session.execute(update(AcknowledgedSender).where(

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from citizencenter.channels.email import inbound
@@ -23,7 +22,7 @@ from citizencenter.channels.email.imap import ImapError, ImapFolder
 from citizencenter.channels.email.models import MailboxState
 from citizencenter.channels.email.parsing import EmailError, MessageTooLarge
 from citizencenter.channels.email.settings import Mailbox, mailboxes
-from citizencenter.db import is_postgresql, utcnow
+from citizencenter.db import insert_if_absent, utcnow
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -119,9 +118,8 @@ def _quarantine(session: Session, raw: bytes | None, size: int, reason: str, det
 def _take_lease(session: Session, name: str) -> bool:
     """Only one poll per mailbox at a time, on both engines (conditional UPDATE)."""
     now = utcnow()
-    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    session.execute(insert(MailboxState).values(name=name, last_uid=0)
-                    .on_conflict_do_nothing(index_elements=["name"]))
+    session.execute(insert_if_absent(session, MailboxState, "name").values(name=name,
+                                                                          last_uid=0))
     taken = session.execute(update(MailboxState).where(
         MailboxState.name == name,
         or_(MailboxState.locked_until.is_(None), MailboxState.locked_until < now))

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import marshmallow as ma
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from citizencenter import outbox
+from citizencenter import json_input, keys, outbox
 from citizencenter.accounts.models import User
-from citizencenter.channels.phone import callers
+from citizencenter.accounts.service import Principal
+from citizencenter.channels.phone import asterisk, callers, twilio
 from citizencenter.channels.phone.models import (
     Call,
     CallEvent,
@@ -25,15 +26,19 @@ from citizencenter.channels.phone.models import (
     CallOutcome,
     PbxAgent,
 )
-from citizencenter.db import is_postgresql, utcnow
-from citizencenter.errors import InvalidInput
+from citizencenter.channels.phone.schemas import load_events
+from citizencenter.db import insert_if_absent, is_postgresql, utcnow
+from citizencenter.errors import (
+    AppError,
+    InvalidInput,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from citizencenter.integrations import service as integrations
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 T = CallEventType
-
-
-def _insert(session: Session):
-    return postgresql.insert if is_postgresql(session) else sqlite.insert
 
 
 @dataclass
@@ -56,6 +61,80 @@ def ingest(session: Session, events: list[dict], *, integration_id: int | None =
         outbox.enqueue(session, "calls.events_received", {"accepted": len(new_ids)})
     session.commit()
     return IngestResult(len(new_ids), len(events) - len(new_ids), rejected)
+
+
+class InvalidBody(AppError):
+    status, title, slug = 400, "Invalid body", "invalid-body"
+
+
+@dataclass(frozen=True)
+class SignedDelivery:
+    """A signed integration request as it came in: the raw body and its signature headers."""
+
+    mimetype: str
+    body: bytes
+    webhook_id: str | None
+    timestamp: str | None
+    signature: str | None
+
+
+def _accept(session: Session, principal: Principal, secret_keys: keys.SecretKeys,
+            delivery: SignedDelivery, mimetype: str) -> integrations.Delivery:
+    """Check the media type and the signature before anything in the body is parsed."""
+    if delivery.mimetype != mimetype:
+        raise UnsupportedMediaType(f"Send the body as {mimetype}.")
+    return integrations.accept_delivery(session, principal, secret_keys, delivery.webhook_id,
+                                        delivery.timestamp, delivery.signature, delivery.body)
+
+
+def receive_events(session: Session, principal: Principal, secret_keys: keys.SecretKeys,
+                   delivery: SignedDelivery) -> IngestResult:
+    """Check a signed delivery of one normalised call event or a batch, then ingest it."""
+    accepted = _accept(session, principal, secret_keys, delivery, "application/json")
+    try:
+        payload = json_input.loads(delivery.body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidBody("The body is not valid JSON.") from None
+    try:
+        events = load_events(payload)
+    except ma.ValidationError as exc:
+        raise ValidationFailed(exc.messages) from None
+    return ingest(session, events, integration_id=accepted.integration.id,
+                  replayed=accepted.replayed)
+
+
+def receive_queue_log(session: Session, principal: Principal, secret_keys: keys.SecretKeys,
+                      delivery: SignedDelivery) -> IngestResult:
+    """Check a signed delivery of Asterisk queue_log lines, then ingest their events."""
+    accepted = _accept(session, principal, secret_keys, delivery, "text/plain")
+    try:
+        lines = delivery.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidBody("The body is not UTF-8 text.") from None
+    events, rejected = asterisk.parse_lines(lines)
+    if rejected and not events:
+        raise ValidationFailed({str(r["line"]): [r["reason"]] for r in rejected}, "body")
+    return ingest(session, events, integration_id=accepted.integration.id, rejected=rejected,
+                  replayed=accepted.replayed)
+
+
+def receive_twilio(session: Session, auth_token: str, url: str, mimetype: str,
+                   form: list[tuple[str, str]], signature: str | None,
+                   queue: str | None) -> IngestResult:
+    """Check a Twilio status or Enqueue callback's signature, then ingest its call event."""
+    if not auth_token:
+        raise NotFound("Twilio is not configured.")
+    if mimetype != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType("Twilio posts application/x-www-form-urlencoded.")
+    twilio.verify(auth_token, url, form, signature)  # over every parameter, repeats included
+    fields: dict[str, str] = {}
+    for name, value in form:  # a repeated parameter counts with its first value
+        fields.setdefault(name, value)
+    try:
+        event = twilio.to_event(fields, queue)
+    except ValueError as exc:
+        raise ValidationFailed({"_schema": [str(exc)]}, "form") from None
+    return ingest(session, [event] if event else [])
 
 
 # One short statement with one parameter, however long the batch: PostgreSQL reads the
@@ -82,8 +161,8 @@ def _store(session: Session, events: list[dict], integration_id: int | None) -> 
     table = CallEvent.__table__
     rows = [{**event, "integration_id": integration_id, "received_at": received_at}
             for event in events]
-    return list(session.scalars(_insert(session)(table).on_conflict_do_nothing(
-        index_elements=["source", "event_id"]).returning(table.c.id), rows))
+    return list(session.scalars(insert_if_absent(session, table, "source", "event_id")
+                                .returning(table.c.id), rows))
 
 
 def _iso(value: datetime) -> str:
@@ -198,8 +277,7 @@ def apply_events(session: Session, event_ids: list[int], short_abandon_s: float 
     if not keys:
         session.rollback()
         return 0
-    session.execute(_insert(session)(Call).on_conflict_do_nothing(
-        index_elements=["source", "call_id"]),
+    session.execute(insert_if_absent(session, Call, "source", "call_id"),
         [{"source": s, "call_id": c, "outcome": CallOutcome.WAITING} for s, c in keys])
     calls, events = {}, {}
     for source, call_ids in _group(keys).items():

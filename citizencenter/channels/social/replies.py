@@ -9,7 +9,6 @@ reply is marked `uncertain` for a guide to check instead of being sent again.
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from citizencenter.cases.enums import Channel, Direction
@@ -21,7 +20,7 @@ from citizencenter.channels.social.models import (
     SocialMessage,
 )
 from citizencenter.channels.social.sender import MetaSender
-from citizencenter.db import is_postgresql, utcnow
+from citizencenter.db import insert_if_absent, is_postgresql, utcnow
 
 S = DeliveryStatus
 FINAL = (S.SENT, S.FAILED, S.UNCERTAIN)
@@ -39,10 +38,9 @@ class DeliveryInFlight(RuntimeError):
 
 
 def _claim(session: Session, message_id: int) -> SocialDelivery:
-    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    session.execute(insert(SocialDelivery).values(
+    session.execute(insert_if_absent(session, SocialDelivery, "message_id").values(
         message_id=message_id, status=S.PENDING, parts_sent=0, meta_message_ids=[],
-        attempts=0, created_at=utcnow()).on_conflict_do_nothing(index_elements=["message_id"]))
+        attempts=0, created_at=utcnow()))
     query = select(SocialDelivery).where(SocialDelivery.message_id == message_id)
     if is_postgresql(session):
         query = query.with_for_update()

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from citizencenter import json_input
@@ -22,7 +21,7 @@ from citizencenter.cases.models import Case, Message
 from citizencenter.channels.social import meta
 from citizencenter.channels.social.models import SocialConversation, SocialMessage
 from citizencenter.contacts.models import Contact, ContactIdentity
-from citizencenter.db import is_postgresql, utcnow
+from citizencenter.db import insert_if_absent, is_postgresql, utcnow
 from citizencenter.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -115,16 +114,12 @@ def _raw_events(payload: dict) -> dict[str, dict]:
             if isinstance(event.get("message"), dict) and "mid" in event["message"]}
 
 
-def _insert(session: Session):
-    return postgresql.insert if is_postgresql(session) else sqlite.insert
-
-
 def _conversation(session: Session, message: meta.MetaMessage) -> SocialConversation:
     """The conversation's row, locked: its messages are filed one at a time."""
     platform, page_id, citizen_id = message.conversation_key
-    session.execute(_insert(session)(SocialConversation).values(
-        platform=platform, page_id=page_id, citizen_id=citizen_id, created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["platform", "page_id", "citizen_id"]))
+    session.execute(insert_if_absent(
+        session, SocialConversation, "platform", "page_id", "citizen_id").values(
+        platform=platform, page_id=page_id, citizen_id=citizen_id, created_at=utcnow()))
     query = select(SocialConversation).where(
         SocialConversation.platform == platform, SocialConversation.page_id == page_id,
         SocialConversation.citizen_id == citizen_id)
@@ -135,10 +130,9 @@ def _conversation(session: Session, message: meta.MetaMessage) -> SocialConversa
 
 def _store(session: Session, conversation: SocialConversation, message: meta.MetaMessage,
            raw: dict) -> SocialMessage | None:
-    new_id = session.scalar(_insert(session)(SocialMessage).values(
+    new_id = session.scalar(insert_if_absent(session, SocialMessage, "mid").values(
         mid=message.mid, conversation_id=conversation.id, sent_at=message.timestamp,
-        received_at=utcnow(), raw=raw,
-    ).on_conflict_do_nothing(index_elements=["mid"]).returning(SocialMessage.id))
+        received_at=utcnow(), raw=raw).returning(SocialMessage.id))
     return session.get(SocialMessage, new_id) if new_id is not None else None
 
 
