@@ -74,6 +74,26 @@ def seed_sla_defaults():
     click.echo("SLA defaults added" if added else "SLA policies already present")
 
 
+@cli.group("sla")
+def sla_group():
+    """Service-level timers and their ledger."""
+
+
+@sla_group.command("verify")
+@with_appcontext
+def sla_verify():
+    """Recompute every timer from its ledger; exit 1 when any differs."""
+    from citizencenter.sla import verification
+
+    mismatches = verification.verify_timers(db.session)
+    for mismatch in mismatches:
+        click.echo(str(mismatch))
+    timers = len({m.timer_id for m in mismatches})
+    click.echo(f"{timers} timer(s) differ from their ledger" if mismatches
+               else "every timer agrees with its ledger")
+    sys.exit(1 if mismatches else 0)
+
+
 @cli.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)

@@ -135,6 +135,9 @@ def committed(app, engine):
         yield db.session
     db.session.remove()
     with engine.begin() as conn:
+        # The SLA ledger refuses DELETE and keeps cases from being deleted under it.
+        conn.execute(text("TRUNCATE sla_ledger" if conn.dialect.name == "postgresql"
+                          else "DELETE FROM sla_ledger"))
         for table in ("calls", "call_events", "webhook_deliveries", "integrations", "messages",
                       "cases", "outbox_messages", "idempotency_keys", "api_tokens"):
             conn.execute(text(f"DELETE FROM {table}"))

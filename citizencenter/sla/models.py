@@ -3,8 +3,8 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from citizencenter.accounts.models import Department
 from citizencenter.cases.enums import Channel, Priority
@@ -116,6 +116,10 @@ class SlaTimer(Base):
     calendar_version: Mapped[SlaCalendarVersion | None] = relationship()
 
 
+class SlaLedgerEntryImmutable(RuntimeError):
+    """The SLA ledger is append-only: no code path may change or remove an entry."""
+
+
 class SlaLedgerEntry(Base):
     """Append-only: every start, pause, resume, warning, breach and fulfilment of a timer."""
 
@@ -123,9 +127,10 @@ class SlaLedgerEntry(Base):
     __table_args__ = (Index("ix_sla_ledger_case_id_id", "case_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    timer_id: Mapped[int] = mapped_column(ForeignKey("sla_timers.id", ondelete="CASCADE"),
+    # RESTRICT: deleting a case or a timer must not silently take its ledger with it.
+    timer_id: Mapped[int] = mapped_column(ForeignKey("sla_timers.id", ondelete="RESTRICT"),
                                           index=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"))
     event: Mapped[LedgerEvent] = mapped_column(str_enum(LedgerEvent, 16))
     occurred_at: Mapped[datetime]  # when it happened on the clock
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -133,6 +138,20 @@ class SlaLedgerEntry(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     timer: Mapped[SlaTimer] = relationship()
+
+
+@event.listens_for(SlaLedgerEntry, "before_update")
+@event.listens_for(SlaLedgerEntry, "before_delete")
+def _refuse_change(_mapper, _connection, entry: SlaLedgerEntry) -> None:
+    raise SlaLedgerEntryImmutable(f"SLA ledger entry {entry.id} cannot be changed or deleted.")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state) -> None:
+    # Bulk UPDATE/DELETE statements skip the mapper events above.
+    if (state.is_update or state.is_delete) \
+            and getattr(state.statement.table, "name", None) == SlaLedgerEntry.__tablename__:
+        raise SlaLedgerEntryImmutable("SLA ledger entries cannot be changed or deleted.")
 
 
 class SlaNotification(Base):
