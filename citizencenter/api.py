@@ -8,12 +8,8 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from citizencenter import json_input, openapi
-from citizencenter.errors import AppError, handle_http_exception
+from citizencenter.errors import UnsupportedMediaType, handle_http_exception
 from citizencenter.fields import ANY_CONTROL, INT32_MAX
-
-
-class UnsupportedMediaType(AppError):
-    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
 class StrictParser(FlaskParser):

@@ -51,6 +51,10 @@ class InvalidTransition(Conflict):
     title, slug = "Invalid status transition", "invalid-transition"
 
 
+class UnsupportedMediaType(AppError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
 class PreconditionFailed(AppError):
     status, title, slug = 412, "Precondition failed", "precondition-failed"
 
