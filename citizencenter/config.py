@@ -49,6 +49,8 @@ class Config:
     # Older keys during a rotation, comma-separated: they still decrypt and verify.
     SECRET_KEY_FALLBACKS = os.environ.get("SECRET_KEY_FALLBACKS", "")
     TIMEZONE = os.environ.get("TIMEZONE", "Europe/Stockholm")
+    # National numbers ("046-35 50 00") are read as numbers of this region (ISO 3166).
+    PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "SE")
 
     # JSON bodies larger than this are refused with 413 before they are parsed.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)

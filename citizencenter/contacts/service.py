@@ -1,26 +1,37 @@
 """Finding and registering the citizens who contact the centre."""
 
-import re
-
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizencenter.config import Config, ConfigError
 from citizencenter.contacts.models import Contact
 
-_PHONE_NOISE = re.compile(r"[\s\-().]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_default_region = Config.PHONE_DEFAULT_REGION
 
 
-def normalise_phone(raw: str, default_country_code: str = "46") -> str:
-    """Return the number in E.164; Swedish national numbers (0…) get +46."""
-    number = _PHONE_NOISE.sub("", raw.strip())
-    if number.startswith("00"):
-        number = "+" + number[2:]
-    elif number.startswith("0"):
-        number = f"+{default_country_code}{number[1:]}"
-    if not _E164.match(number):
+def set_default_region(region: str) -> None:
+    """Read national numbers (without +country code) as numbers of ``region``, e.g. "SE"."""
+    global _default_region
+    region = region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(f"PHONE_DEFAULT_REGION {region!r} is not a known region, e.g. SE")
+    _default_region = region
+
+
+def normalise_phone(raw: str, region: str | None = None) -> str:
+    """Return the number in E.164; national numbers are read as the default region's.
+
+    "046-35 50 00", "+46 (0)46 35 50 00" and "+46 46 35 50 00" are one number. A
+    number that cannot be dialled (wrong length, unknown range) is a ValueError.
+    """
+    try:
+        number = phonenumbers.parse(raw, region or _default_region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("Not a valid phone number.") from None
+    if not phonenumbers.is_valid_number(number):
         raise ValueError("Not a valid phone number.")
-    return number
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def find_or_create(session: Session, *, name: str | None = None, email: str | None = None,
