@@ -1,16 +1,13 @@
 """Guides as routing sees them: profiles, presence, claiming work; the phone system's question."""
 
 from datetime import timedelta
-from functools import wraps
 
-from flask import current_app, g
+from flask import current_app
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.accounts import service as accounts_service
 from citizencenter.api import Blueprint
-from citizencenter.auth import bearer_token, current_principal, require_scope
-from citizencenter.errors import Forbidden
+from citizencenter.auth import current_principal, require_any_scope, require_scope
 from citizencenter.routing import assignment, presence, service
 from citizencenter.routing.schemas import (
     ClaimSchema,
@@ -26,23 +23,6 @@ blp = Blueprint("routing_guides", __name__, url_prefix="/api/v1/routing",
                 description="Guides' skills, capacity and presence; claiming and deciding")
 
 
-def require_any_scope(*scopes: str):
-    """Like require_scope, for operations open to more than one kind of caller."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            principal = accounts_service.authenticate(db.session, bearer_token())
-            if not any(principal.has_scope(s) for s in scopes):
-                raise Forbidden(f"This token lacks one of the scopes {', '.join(scopes)}.")
-            g.principal = principal
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
 def _sticky() -> timedelta:
     return timedelta(hours=current_app.config["ROUTING_STICKY_HOURS"])
 
@@ -54,7 +34,7 @@ class Guides(MethodView):
     def get(self):
         """Guides with presence, skills, capacity and current load"""
         profiles = presence.list_profiles(db.session)
-        return {"items": presence.describe(db.session, profiles), "next_cursor": None}
+        return {"items": service.describe_profiles(db.session, profiles), "next_cursor": None}
 
 
 @blp.route("/guides/<int:user_id>")
@@ -65,7 +45,7 @@ class GuideById(MethodView):
     def patch(self, changes, user_id: int):
         """Change a guide's skills, capacities per channel, queues or service point"""
         profile = presence.update_profile(db.session, current_principal(), user_id, changes)
-        return presence.describe(db.session, [profile])[0]
+        return service.describe_profiles(db.session, [profile])[0]
 
 
 @blp.route("/guides/<int:user_id>/presence")
@@ -77,7 +57,7 @@ class GuidePresence(MethodView):
         """Set presence (your own, or anyone's as a supervisor); available pulls work"""
         profile = presence.set_presence(db.session, current_principal(), user_id,
                                         data["presence"])
-        return presence.describe(db.session, [profile])[0]
+        return service.describe_profiles(db.session, [profile])[0]
 
 
 @blp.route("/claim")
