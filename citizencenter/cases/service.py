@@ -26,6 +26,7 @@ from citizencenter.errors import (
     PreconditionRequired,
 )
 from citizencenter.organisation.models import Category, Queue
+from citizencenter.organisation.service import by_slug
 from citizencenter.pagination import Paginator
 from citizencenter.sla import service as sla_service
 
@@ -35,15 +36,6 @@ REPLY_TOPICS = {Channel.EMAIL: "email.send_reply", Channel.SOCIAL: "social.reply
 # departments or back to the centre is forwarding's work (forward / send-back endpoints).
 DEPARTMENT_FIELDS = frozenset({"status", "priority", "assignee"})
 DEPARTMENT_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
-
-
-def _by_slug(session: Session, model, slug: str | None, field: str):
-    if slug is None:
-        return None
-    row = session.scalar(select(model).where(model.slug == slug))
-    if row is None:
-        raise InvalidInput(field, f"Unknown {field} {slug!r}.")
-    return row
 
 
 def open_case(session: Session, actor: Principal, **fields) -> Case:
@@ -72,7 +64,7 @@ def stage_case(session: Session, actor: Principal, *, channel: Channel, subject:
     if received_at is not None and received_at > now:
         raise InvalidInput("received_at", "Lies in the future.")
     received_at = received_at or now
-    category_row = _by_slug(session, Category, category, "category")
+    category_row = by_slug(session, Category, category, "category")
     contact_row = contact if isinstance(contact, Contact) \
         else contacts.find_or_create(session, **(contact or {}))
     # Id and category id set now: SLA policies are matched before anything is flushed.
@@ -244,9 +236,9 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
     if actor.is_department_staff:
         _department_may_change(session, case, changes)
     if "category" in changes:
-        case.category = _by_slug(session, Category, changes["category"], "category")
+        case.category = by_slug(session, Category, changes["category"], "category")
     if "queue" in changes:
-        case.queue = _by_slug(session, Queue, changes["queue"], "queue")
+        case.queue = by_slug(session, Queue, changes["queue"], "queue")
     if "assignee" in changes:
         user = _assignee(session, changes["assignee"])
         if user and user.role == Role.DEPARTMENT and user.department != case.department:

@@ -3,7 +3,18 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizencenter.errors import InvalidInput
 from citizencenter.pagination import Paginator
+
+
+def by_slug(session: Session, model, slug: str | None, field: str, noun: str | None = None):
+    """The row of `model` with this slug (None for None); an unknown slug is invalid `field`."""
+    if slug is None:
+        return None
+    row = session.scalar(select(model).where(model.slug == slug))
+    if row is None:
+        raise InvalidInput(field, f"Unknown {noun or field} {slug!r}.")
+    return row
 
 
 def page_of(session: Session, model, paginator: Paginator, limit: int | None = None,

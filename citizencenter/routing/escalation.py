@@ -16,6 +16,7 @@ from citizencenter.cases.models import Case
 from citizencenter.db import is_postgresql, utcnow
 from citizencenter.errors import InvalidInput, NotFound
 from citizencenter.organisation.models import Queue
+from citizencenter.organisation.service import by_slug
 from citizencenter.routing import assignment, decisions
 from citizencenter.routing.models import QueuePolicy
 
@@ -23,10 +24,7 @@ PRIORITIES = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 
 
 def _queue(session: Session, slug: str, field: str) -> Queue:
-    queue = session.scalar(select(Queue).where(Queue.slug == slug))
-    if queue is None:
-        raise InvalidInput(field, f"Unknown queue {slug!r}.")
-    return queue
+    return by_slug(session, Queue, slug, field, "queue")
 
 
 def get_policy(session: Session, slug: str) -> tuple[Queue, QueuePolicy]:

@@ -7,8 +7,9 @@ from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.cases.models import Case
-from citizencenter.errors import AppError, InvalidInput, NotFound
+from citizencenter.errors import AppError, NotFound
 from citizencenter.organisation.models import Category
+from citizencenter.organisation.service import by_slug
 from citizencenter.pagination import Paginator
 from citizencenter.sla.enums import Metric
 from citizencenter.sla.models import SlaCalendar, SlaPolicy
@@ -22,26 +23,17 @@ class PolicyExists(AppError):
     status, title, slug = 409, "Policy exists", "policy-exists"
 
 
-def _by_slug(session: Session, model, slug: str | None, field: str):
-    if slug is None:
-        return None
-    row = session.scalar(select(model).where(model.slug == slug))
-    if row is None:
-        raise InvalidInput(field, f"Unknown {field} {slug!r}.")
-    return row
-
-
 def _apply(session: Session, policy: SlaPolicy, data: dict) -> None:
     session.info.pop(_MATCHES, None)
     for name in SIMPLE_FIELDS:
         if name in data:
             setattr(policy, name, data[name])
     if "category" in data:
-        policy.category = _by_slug(session, Category, data["category"], "category")
+        policy.category = by_slug(session, Category, data["category"], "category")
     if "department" in data:
-        policy.department = _by_slug(session, Department, data["department"], "department")
+        policy.department = by_slug(session, Department, data["department"], "department")
     if "calendar" in data:
-        policy.calendar = _by_slug(session, SlaCalendar, data["calendar"], "calendar")
+        policy.calendar = by_slug(session, SlaCalendar, data["calendar"], "calendar")
 
 
 def _snapshot(policy: SlaPolicy) -> dict:

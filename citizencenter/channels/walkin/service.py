@@ -11,7 +11,6 @@ refused before anything is stored.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.service import Principal
@@ -21,6 +20,7 @@ from citizencenter.cases.models import Case
 from citizencenter.db import utcnow
 from citizencenter.errors import Forbidden, InvalidInput
 from citizencenter.organisation.models import ServicePoint
+from citizencenter.organisation.service import by_slug
 
 CLOCK_SKEW = timedelta(minutes=2)  # a counter tablet's clock may run a little fast
 
@@ -38,9 +38,7 @@ def register_visit(session: Session, actor: Principal, *, service_point: str,
     if visited_at > now + CLOCK_SKEW:
         raise InvalidInput("visited_at", "Lies in the future.")
     visited_at = min(visited_at, now)
-    point = session.scalar(select(ServicePoint).where(ServicePoint.slug == service_point))
-    if point is None:
-        raise InvalidInput("service_point", f"Unknown service point {service_point!r}.")
+    point = by_slug(session, ServicePoint, service_point, "service_point", "service point")
     minutes = duration_minutes or default_minutes
     case = cases.add_case(
         session, actor, channel=Channel.WALK_IN, subject=subject, description=description,
