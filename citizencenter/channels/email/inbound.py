@@ -72,6 +72,7 @@ class Outcome:
     threaded_by: str | None = None
     acknowledgement: str | None = None  # "queued", or why none is sent
     quarantine_id: int | None = None
+    quarantine_reason: str | None = None
 
     @property
     def case_id(self) -> uuid.UUID | None:
@@ -106,9 +107,9 @@ def receive(session: Session, raw: bytes, config: Mapping) -> Outcome:
         session.rollback()
         row = quarantine_service.quarantine(session, raw, size=len(raw),
                                             reason=quarantine_service.PROCESSING_ERROR,
-                                            detail=type(exc).__name__)
+                                            detail=type(exc).__name__, error=exc)
         session.commit()
-        return Outcome("quarantined", quarantine_id=row.id)
+        return Outcome("quarantined", quarantine_id=row.id, quarantine_reason=row.reason)
     return outcome
 
 

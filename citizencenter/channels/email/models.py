@@ -111,6 +111,13 @@ class QuarantinedEmail(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # None when too large to keep
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What went wrong, for the administrator who fixes it: kept here, never in a log line,
+    # since an exception's message may quote the mail (as `raw` does).
+    error_type: Mapped[str | None] = mapped_column(String(200))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    traceback: Mapped[str | None] = mapped_column(Text)
+    retried_at: Mapped[datetime | None]  # the last time an administrator re-processed it
+    stored_at: Mapped[datetime | None]  # when a re-processing stored it on a case
 
 
 class MailboxState(Base):

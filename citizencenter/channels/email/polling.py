@@ -99,7 +99,7 @@ def _one(session: Session, folder: ImapFolder, state: MailboxState, uid: int, si
         except Exception as exc:  # one broken message must not block the ones after it
             outcome = _quarantine(session, raw, len(raw),
                                   quarantine_service.PROCESSING_ERROR, type(exc).__name__,
-                                  position)
+                                  position, error=exc)
     state.last_uid = max(state.last_uid, uid)
     state.locked_until = utcnow() + LEASE
     session.commit()
@@ -108,10 +108,10 @@ def _one(session: Session, folder: ImapFolder, state: MailboxState, uid: int, si
 
 
 def _quarantine(session: Session, raw: bytes | None, size: int, reason: str, detail: str,
-                position: dict) -> str:
+                position: dict, error: BaseException | None = None) -> str:
     session.rollback()
     quarantine_service.quarantine(session, raw, size=size, reason=reason, detail=detail,
-                                  **position)
+                                  error=error, **position)
     return "quarantined"
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import traceback
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,15 +17,20 @@ log = logging.getLogger(__name__)
 TOO_LARGE = "too-large"
 UNPARSEABLE = "unparseable"
 PROCESSING_ERROR = "processing-error"
+MAX_ERROR_MESSAGE = 4000
+MAX_TRACEBACK = 20000  # the innermost frames, where the cause is, are kept
 
 
 def quarantine(session: Session, raw: bytes | None, *, size: int, reason: str,
-               detail: str | None = None, mailbox: str | None = None,
-               uidvalidity: int | None = None, uid: int | None = None) -> QuarantinedEmail:
+               detail: str | None = None, error: BaseException | None = None,
+               mailbox: str | None = None, uidvalidity: int | None = None,
+               uid: int | None = None) -> QuarantinedEmail:
     """Keep a message that could not be stored (the caller commits).
 
     `detail` must name the problem only (an exception class, a parser remark), never
-    an address or a line of the message. The same IMAP position is kept once.
+    an address or a line of the message. `error`, the exception that stopped it, is kept
+    whole on the row and logged with its traceback but without its message. The same
+    IMAP position is kept once.
     """
     if uid is not None:
         existing = session.scalar(select(QuarantinedEmail).where(
@@ -33,14 +39,41 @@ def quarantine(session: Session, raw: bytes | None, *, size: int, reason: str,
         if existing is not None:
             return existing
     row = QuarantinedEmail(
-        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, reason=reason,
-        detail=(detail or "")[:300] or None, size=size, raw=raw,
+        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, size=size, raw=raw,
         sha256=hashlib.sha256(raw).hexdigest() if raw is not None else None)
+    record_failure(row, reason, detail, error)
     session.add(row)
     session.flush()
-    log.warning("e-mail quarantined: id=%s reason=%s mailbox=%s uid=%s", row.id, reason,
-                mailbox, uid)
+    log_failure(row, error)
     return row
+
+
+def record_failure(row: QuarantinedEmail, reason: str, detail: str | None,
+                   error: BaseException | None) -> None:
+    """Put why the message could not be stored on its row (type, message, traceback)."""
+    row.reason, row.detail = reason, (detail or "")[:300] or None
+    row.error_type = row.error_message = row.traceback = None
+    if error is not None:
+        row.error_type = _type_name(error)[:200]
+        row.error_message = str(error)[:MAX_ERROR_MESSAGE]
+        row.traceback = "".join(traceback.format_exception(error))[-MAX_TRACEBACK:]
+
+
+def _type_name(error: BaseException) -> str:
+    return f"{type(error).__module__}.{type(error).__qualname__}"
+
+
+def log_failure(row: QuarantinedEmail, error: BaseException | None) -> None:
+    """Log a quarantined message: its position, reason and the error's frames."""
+    if error is None:
+        log.warning("e-mail quarantined: id=%s reason=%s mailbox=%s uid=%s", row.id,
+                    row.reason, row.mailbox, row.uid)
+        return
+    # The frames only: an exception's message may quote an address or a line of the mail.
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("e-mail quarantined: id=%s reason=%s mailbox=%s uid=%s error=%s\n"
+              "Traceback (most recent call last):\n%s", row.id, row.reason, row.mailbox,
+              row.uid, _type_name(error), frames.rstrip("\n"))
 
 
 def list_quarantined(session: Session, paginator: Paginator, *, limit: int | None = None,

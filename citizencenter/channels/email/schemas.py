@@ -19,6 +19,11 @@ class MimeIngestResultSchema(ma.Schema):
     quarantine_id = fields.Integer(allow_none=True)
 
 
+class QuarantineRetryResultSchema(MimeIngestResultSchema):
+    quarantine_reason = fields.String(allow_none=True, metadata={
+        "description": "Why it is still in quarantine, when status is quarantined"})
+
+
 class QuarantinedEmailSchema(ma.Schema):
     id = fields.Integer()
     mailbox = fields.String(allow_none=True)
@@ -31,6 +36,13 @@ class QuarantinedEmailSchema(ma.Schema):
     sha256 = fields.String(allow_none=True)
     raw_kept = fields.Function(lambda q: q.raw is not None, metadata={"type": "boolean"})
     received_at = fields.AwareDateTime()
+    error_type = fields.String(allow_none=True, metadata={
+        "description": "The exception that stopped it (processing errors)"})
+    error_message = fields.String(allow_none=True)
+    traceback = fields.String(allow_none=True)
+    retried_at = fields.AwareDateTime(allow_none=True)
+    stored_at = fields.AwareDateTime(allow_none=True,
+                                     metadata={"description": "When a retry stored it"})
 
 
 class MailboxStateSchema(ma.Schema):

@@ -6,12 +6,13 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint, UnsupportedMediaType
 from citizencenter.auth import current_principal, require_scope
-from citizencenter.channels.email import access, inbound, quarantine
+from citizencenter.channels.email import access, inbound, quarantine, reprocessing
 from citizencenter.channels.email.schemas import (
     MailboxStateSchema,
     MimeIngestResultSchema,
     QuarantinedEmailSchema,
     QuarantinePageSchema,
+    QuarantineRetryResultSchema,
 )
 from citizencenter.errors import NotFound
 from citizencenter.pagination import PageArgsSchema
@@ -73,6 +74,16 @@ class QuarantinedById(MethodView):
     def get(self, quarantine_id: int):
         """One quarantined message's record"""
         return quarantine.get_quarantined(db.session, quarantine_id)
+
+
+@blp.route("/email/quarantine/<int:quarantine_id>/retry")
+class QuarantinedRetry(MethodView):
+    @require_scope("mail:admin")
+    @blp.response(200, QuarantineRetryResultSchema)
+    def post(self, quarantine_id: int):
+        """Process a quarantined message again: stored, already stored, or still quarantined"""
+        return reprocessing.retry(db.session, current_principal(), quarantine_id,
+                                  current_app.config)
 
 
 @blp.route("/email/quarantine/<int:quarantine_id>/raw")

@@ -156,7 +156,7 @@ def test_a_failure_while_storing_quarantines_instead_of_500(client, session, mai
     from citizencenter.channels.email import inbound
 
     def explode(*args, **kwargs):
-        raise RuntimeError("karin.ek@example.se broke it")  # must not reach the record
+        raise RuntimeError("karin.ek@example.se broke it")  # must not reach the log
 
     monkeypatch.setattr(inbound, "_find_case", explode)
     cases_before = count(session, Case)
