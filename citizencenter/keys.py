@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select
 
 MIN_SECRET_KEY_LENGTH = 32
 # Values that shipped in code or documentation: known to anyone, so never a key.
@@ -88,6 +89,33 @@ def box(keys: SecretKeys, legacy_label: bytes | None = None) -> MultiFernet:
         fernets += [Fernet(base64.urlsafe_b64encode(
             hashlib.sha256(legacy_label + b"\0" + k.encode()).digest())) for k in keys]
     return MultiFernet(fernets)
+
+
+class SecretBox:
+    """Text kept encrypted in a column: sealed under the current key, opened under any.
+
+    Opening a value no key fits raises cryptography's InvalidToken.
+    """
+
+    def __init__(self, keys: SecretKeys, legacy_label: bytes | None = None):
+        self._fernet = box(keys, legacy_label)
+
+    def seal(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def open(self, sealed: str) -> str:
+        return self._fernet.decrypt(sealed.encode()).decode()
+
+    def reseal_column(self, session, column) -> int:
+        """Seal every value of an ORM `column` under the current key; returns how many.
+
+        The caller commits.
+        """
+        rows = session.scalars(select(column.class_).where(column.is_not(None))).all()
+        for row in rows:
+            setattr(row, column.key, self._fernet.rotate(
+                getattr(row, column.key).encode()).decode())
+        return len(rows)
 
 
 def embedded_secret_key(instance: Path) -> str:

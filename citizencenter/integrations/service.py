@@ -26,17 +26,17 @@ class IntegrationError(AppError):
 LEGACY_LABEL = b"citizencenter/integration-secrets"  # how secrets were sealed before HKDF
 
 
-def _box(secret_keys: keys.SecretKeys):
-    return keys.box(secret_keys, legacy_label=LEGACY_LABEL)
+def _box(secret_keys: keys.SecretKeys) -> keys.SecretBox:
+    return keys.SecretBox(secret_keys, legacy_label=LEGACY_LABEL)
 
 
 def _seal(secret_keys: keys.SecretKeys, secrets: list[str]) -> str:
-    return _box(secret_keys).encrypt(json.dumps(secrets).encode()).decode()
+    return _box(secret_keys).seal(json.dumps(secrets))
 
 
 def signing_secrets(integration: Integration, secret_keys: keys.SecretKeys) -> list[str]:
     try:
-        return json.loads(_box(secret_keys).decrypt(integration.secrets_encrypted.encode()))
+        return json.loads(_box(secret_keys).open(integration.secrets_encrypted))
     except InvalidToken:
         raise IntegrationError("The integration's secrets cannot be read with this "
                                "SECRET_KEY or SECRET_KEY_FALLBACKS.") from None
@@ -44,13 +44,9 @@ def signing_secrets(integration: Integration, secret_keys: keys.SecretKeys) -> l
 
 def reencrypt_secrets(session: Session, secret_keys: keys.SecretKeys) -> int:
     """Seal every integration's secrets under the current key; returns how many."""
-    box = _box(secret_keys)
-    integrations = session.scalars(select(Integration)).all()
-    for integration in integrations:
-        integration.secrets_encrypted = box.rotate(
-            integration.secrets_encrypted.encode()).decode()
+    sealed = _box(secret_keys).reseal_column(session, Integration.secrets_encrypted)
     session.commit()
-    return len(integrations)
+    return sealed
 
 
 def create_integration(session: Session, name: str, scopes: list[str],

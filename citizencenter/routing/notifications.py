@@ -33,8 +33,8 @@ class NotificationFailed(RuntimeError):
 LEGACY_LABEL = b"citizencenter/department-webhooks"  # how secrets were sealed before HKDF
 
 
-def _box(secret_keys: keys.SecretKeys):
-    return keys.box(secret_keys, legacy_label=LEGACY_LABEL)
+def _box(secret_keys: keys.SecretKeys) -> keys.SecretBox:
+    return keys.SecretBox(secret_keys, legacy_label=LEGACY_LABEL)
 
 
 def _url_for_audit(url: str | None) -> str | None:
@@ -60,21 +60,16 @@ def set_webhook(session: Session, slug: str, url: str | None,
                  new={"url": _url_for_audit(url), "secret": audit.fingerprint(secret)})
     department.webhook_url = url
     department.webhook_secret_encrypted = \
-        _box(secret_keys).encrypt(secret.encode()).decode() if secret else None
+        _box(secret_keys).seal(secret) if secret else None
     session.commit()
     return secret
 
 
 def reencrypt_webhook_secrets(session: Session, secret_keys: keys.SecretKeys) -> int:
     """Seal every department's webhook secret under the current key; returns how many."""
-    box = _box(secret_keys)
-    departments = session.scalars(select(Department).where(
-        Department.webhook_secret_encrypted.is_not(None))).all()
-    for department in departments:
-        department.webhook_secret_encrypted = box.rotate(
-            department.webhook_secret_encrypted.encode()).decode()
+    sealed = _box(secret_keys).reseal_column(session, Department.webhook_secret_encrypted)
     session.commit()
-    return len(departments)
+    return sealed
 
 
 def _payload(case: Case, forwarding: CaseForwarding, department: Department) -> bytes:
@@ -125,8 +120,7 @@ def notify_department(session: Session, forwarding_id: int, config: Mapping) -> 
         except mailer.MailNotSent as exc:
             errors.append(f"email: {exc}")
     if department.webhook_url and forwarding.webhook_delivered_at is None:
-        secret = _box(keys.secret_keys(config)).decrypt(
-            department.webhook_secret_encrypted.encode()).decode()
+        secret = _box(keys.secret_keys(config)).open(department.webhook_secret_encrypted)
         try:
             _post(department.webhook_url, secret, f"fwd_{forwarding.id}",
                   _payload(case, forwarding, department), config["DEPARTMENT_WEBHOOK_TIMEOUT_S"])
