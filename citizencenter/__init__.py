@@ -58,4 +58,22 @@ def create_app(config: dict | type | None = None) -> Flask:
                       walkin_views.blp, email_views.blp, audit_views.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(feedback_views.pages)  # the citizen's HTML page, not the API
+    connect_domains()
     return app
+
+
+def connect_domains() -> None:
+    """Let lower packages hear of what happens above them, without importing upward.
+
+    Case event subscribers run in the order they subscribe, which is the order of their
+    effects: SLA clocks, then routing, then the audit trail. Subscribing twice is once.
+    """
+    from citizencenter.cases import trail
+    from citizencenter.channels.phone import history as call_history
+    from citizencenter.routing import service as routing_service
+    from citizencenter.sla import service as sla_service
+
+    sla_service.subscribe_case_events()
+    routing_service.subscribe_case_events()
+    trail.subscribe_case_events()
+    call_history.provide_call_history()

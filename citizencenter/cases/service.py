@@ -11,6 +11,7 @@ from citizencenter import outbox
 from citizencenter.accounts.models import Department, Role, User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
+from citizencenter.cases import events
 from citizencenter.cases.enums import CaseKind, CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.cases.references import next_reference
@@ -28,7 +29,6 @@ from citizencenter.errors import (
 from citizencenter.organisation.models import Category, Queue
 from citizencenter.organisation.service import by_slug
 from citizencenter.pagination import Paginator
-from citizencenter.sla import service as sla_service
 
 # A guide's reply on these channels is sent by a worker after commit.
 REPLY_TOPICS = {Channel.EMAIL: "email.send_reply", Channel.SOCIAL: "social.reply_added"}
@@ -81,8 +81,7 @@ def stage_case(session: Session, actor: Principal, *, channel: Channel, subject:
                             body=description, channel_metadata=channel_metadata or {},
                             created_at=received_at))
     outbox.enqueue(session, "case.created", {"case_id": str(case.id)})
-    sla_service.on_case_event(session, case, "created")
-    audit.record(session, actor.actor, "case.created", "case", case.id, channel=channel.value)
+    events.publish(session, "created", case, actor=actor.actor)
     return case
 
 
@@ -114,7 +113,8 @@ def shown_case(session: Session, actor: Principal, case_id: uuid.UUID, view: str
     snapshot. A case the caller may not see leaves no row.
     """
     session.commit()  # ends the read of authentication (it wrote nothing); no SQL otherwise
-    audit.record(session, actor.actor, "case.read", "case", case_id, view=view, **detail)
+    events.publish(session, "viewed", None, actor=actor.actor, case_id=case_id, view=view,
+                   **detail)
     session.flush()
     try:
         return get_case(session, actor, case_id)
@@ -176,15 +176,8 @@ def _apply_status(case: Case, status: CaseStatus, actor: Principal, session: Ses
         case.closed_at = now
     elif status == CaseStatus.OPEN and previous in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         case.resolved_at = case.closed_at = None
-        audit.record(session, actor.actor, "case.reopened", "case", case.id)
     case.status = status
-    sla_service.on_case_event(session, case, "status_changed", previous=previous)
-    if case.assignee_id and previous in (CaseStatus.NEW, CaseStatus.OPEN) \
-            and status not in (CaseStatus.NEW, CaseStatus.OPEN):
-        # The guide has room again: routing hands them the next waiting case.
-        outbox.enqueue(session, "routing.capacity_freed", {"user_id": case.assignee_id})
-    audit.record(session, actor.actor, "case.status_changed", "case", case.id,
-                 **{"from": previous.value, "to": status.value})
+    events.publish(session, "status_changed", case, actor=actor.actor, previous=previous)
 
 
 def _assignee(session: Session, user_id: int | None) -> User | None:
@@ -243,7 +236,10 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
         user = _assignee(session, changes["assignee"])
         if user and user.role == Role.DEPARTMENT and user.department != case.department:
             raise InvalidInput("assignee", "Department staff take only their department's cases.")
-        case.assignee = user
+        previous_assignee, case.assignee = case.assignee_id, user
+        if (user.id if user else None) != previous_assignee:
+            events.publish(session, "assigned", case, actor=actor.actor,
+                           previous=previous_assignee)
     for name in ("subject", "priority", "resolved_at_first_contact"):
         if name in changes:
             setattr(case, name, changes[name])
@@ -302,9 +298,7 @@ def append_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
             CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.WAITING_ON_CITIZEN):
         _apply_status(case, CaseStatus.OPEN, actor, session)
     session.flush()
-    sla_service.on_case_event(session, case, "message_added", message=message)
-    audit.record(session, actor.actor, "message.added", "case", case.id,
-                 message_id=message.id, direction=direction.value)
+    events.publish(session, "message_added", case, actor=actor.actor, message=message)
     if direction == Direction.OUTBOUND and case.channel in REPLY_TOPICS:
         outbox.enqueue(session, REPLY_TOPICS[case.channel], {"message_id": message.id})
     return message

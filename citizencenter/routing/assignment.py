@@ -16,6 +16,7 @@ from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session, lazyload
 
 from citizencenter.accounts.service import Principal
+from citizencenter.cases import events
 from citizencenter.cases.enums import CaseStatus, Priority
 from citizencenter.cases.models import Case
 from citizencenter.db import is_postgresql, utcnow
@@ -110,10 +111,12 @@ def give(session: Session, case: Case, profile: GuideProfile, reason: str,
          candidates: list[dict], actor: str = "system") -> None:
     """Assign a locked, waiting case to a locked guide and record why."""
     now = utcnow()
+    previous = case.assignee_id
     case.assignee_id, case.waiting_since, case.escalate_at = profile.user_id, None, None
     profile.idle_since = profile.last_assignment_at = now
     decisions.record(session, case, "assigned", reason, chosen_user_id=profile.user_id,
                      candidates=candidates, actor=actor)
+    events.publish(session, "assigned", case, actor=actor, previous=previous)
 
 
 def try_assign(session: Session, case: Case, sticky_window: timedelta = STICKY_WINDOW,

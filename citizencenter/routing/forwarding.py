@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from citizencenter import outbox
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
-from citizencenter.audit import service as audit
+from citizencenter.cases import events
 from citizencenter.cases import service as cases_service
 from citizencenter.cases.enums import CaseStatus, Direction
 from citizencenter.cases.models import Case, Message
@@ -18,7 +18,6 @@ from citizencenter.errors import Forbidden, InvalidInput, InvalidTransition
 from citizencenter.organisation.models import ChannelDefaultQueue, Queue
 from citizencenter.routing import assignment, decisions, escalation
 from citizencenter.routing.models import CaseForwarding
-from citizencenter.sla import service as sla_service
 from citizencenter.sla.calendar import office_hours_calendar
 
 DEPARTMENT_TARGET = timedelta(hours=40)  # five working days of office hours
@@ -51,11 +50,10 @@ def hand_over(session: Session, case: Case, department: Department, actor: Princ
     case.status, case.assignee_id = CaseStatus.FORWARDED, None
     case.waiting_since = case.escalate_at = None
     session.flush()
-    sla_service.on_case_event(session, case, "status_changed", previous=previous_status)
+    events.publish(session, "forwarded", case, actor=actor.actor, previous=previous_status,
+                   department=department.slug)
     decisions.record(session, case, "forwarded", reason, actor=actor.actor,
                      forwarding_id=forwarding.id)
-    audit.record(session, actor.actor, "case.forwarded", "case", case.id,
-                 department=department.slug)
     outbox.enqueue(session, "routing.case_forwarded", {"forwarding_id": forwarding.id})
     if previous_assignee is not None:
         outbox.enqueue(session, "routing.capacity_freed", {"user_id": previous_assignee})
@@ -103,12 +101,11 @@ def send_back(session: Session, actor: Principal, case_id: uuid.UUID, note: str 
         session.scalar(select(ChannelDefaultQueue.queue_id)
                        .where(ChannelDefaultQueue.channel == case.channel.value))
     case.department_id, case.queue_id, case.status = None, back_to, CaseStatus.OPEN
-    sla_service.on_case_event(session, case, "status_changed", previous=CaseStatus.FORWARDED)
+    events.publish(session, "returned", case, actor=actor.actor, previous=CaseStatus.FORWARDED)
     case.waiting_since = now
     case.escalate_at = escalation.deadline(session, back_to, now)
     session.flush()
     decisions.record(session, case, "returned", "sent_back_by_department", actor=actor.actor)
-    audit.record(session, actor.actor, "case.returned", "case", case.id)
     outcome = assignment.try_assign(session, case, sticky_window)
     if outcome.contended:
         outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})

@@ -159,20 +159,3 @@ def apply_call_presence(session: Session, call_ids: list[int]) -> int:
 
 def list_profiles(session: Session) -> list[GuideProfile]:
     return list(session.scalars(select(GuideProfile).order_by(GuideProfile.user_id)))
-
-
-def describe(session: Session, profiles: list[GuideProfile]) -> list[dict]:
-    """Profiles as the API shows them, with names, slugs and current load."""
-    from citizencenter.routing.assignment import loads
-
-    users = dict(session.execute(select(User.id, User.name).where(
-        User.id.in_([p.user_id for p in profiles]))).all())
-    queues = dict(session.execute(select(Queue.id, Queue.slug)).all())
-    points = dict(session.execute(select(ServicePoint.id, ServicePoint.slug)).all())
-    load = loads(session, [p.user_id for p in profiles])
-    return [{"user_id": p.user_id, "name": users.get(p.user_id), "presence": p.presence,
-             "presence_changed_at": p.presence_changed_at, "idle_since": p.idle_since,
-             "last_assignment_at": p.last_assignment_at, "skills": split_skills(p.skills),
-             "capacities": p.capacities, "load": load[p.user_id],
-             "queues": [queues[q] for q in p.queue_ids if q in queues],
-             "service_point": points.get(p.service_point_id)} for p in profiles]

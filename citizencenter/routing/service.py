@@ -8,18 +8,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter import outbox
-from citizencenter.accounts.models import Department
+from citizencenter.accounts.models import Department, User
 from citizencenter.accounts.service import SYSTEM
 from citizencenter.audit import service as audit
-from citizencenter.cases.enums import Direction, Priority
+from citizencenter.cases import events
+from citizencenter.cases.enums import CaseStatus, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.phone.models import PbxAgent
 from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
 from citizencenter.errors import InvalidInput
-from citizencenter.organisation.models import ChannelDefaultQueue, Queue
+from citizencenter.organisation.models import ChannelDefaultQueue, Queue, ServicePoint
 from citizencenter.routing import assignment, decisions, escalation, forwarding, rules, text
 from citizencenter.routing.models import GuideProfile, Presence
+from citizencenter.routing.presence import split_skills
+
+
+def _capacity_freed(session: Session, case: Case, *, previous: CaseStatus, **_data) -> None:
+    if case.assignee_id and previous in assignment.OCCUPYING \
+            and case.status not in assignment.OCCUPYING:
+        # The guide has room again: routing hands them the next waiting case.
+        outbox.enqueue(session, "routing.capacity_freed", {"user_id": case.assignee_id})
+
+
+def subscribe_case_events() -> None:
+    """Give a guide the next waiting case when one of theirs is done (run at app start)."""
+    events.subscribe("status_changed", _capacity_freed)
 
 
 def _facts(session: Session, case: Case) -> rules.CaseFacts:
@@ -126,3 +140,18 @@ def decide_call(session: Session, caller: str | None, queue_slug: str,
     session.commit()
     return CallDecision(agents[chosen.user_id] if chosen else None,
                         chosen.user_id if chosen else None, reason)
+
+
+def describe_profiles(session: Session, profiles: list[GuideProfile]) -> list[dict]:
+    """Profiles as the API shows them, with names, slugs and current load."""
+    users = dict(session.execute(select(User.id, User.name).where(
+        User.id.in_([p.user_id for p in profiles]))).all())
+    queues = dict(session.execute(select(Queue.id, Queue.slug)).all())
+    points = dict(session.execute(select(ServicePoint.id, ServicePoint.slug)).all())
+    load = assignment.loads(session, [p.user_id for p in profiles])
+    return [{"user_id": p.user_id, "name": users.get(p.user_id), "presence": p.presence,
+             "presence_changed_at": p.presence_changed_at, "idle_since": p.idle_since,
+             "last_assignment_at": p.last_assignment_at, "skills": split_skills(p.skills),
+             "capacities": p.capacities, "load": load[p.user_id],
+             "queues": [queues[q] for q in p.queue_ids if q in queues],
+             "service_point": points.get(p.service_point_id)} for p in profiles]

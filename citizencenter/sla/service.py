@@ -1,6 +1,6 @@
-"""SLA clocks follow the case: hooks called from the case service, and the deadline scan.
+"""SLA clocks follow the case: case event subscribers, and the deadline scan.
 
-`on_case_event` runs inside the case service's transaction and never commits.
+`on_case_event` runs inside the publisher's transaction (`cases.events`) and never commits.
 `scan_deadlines` is the public use case the beat task runs; it commits per batch.
 """
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter import outbox
 from citizencenter.audit import service as audit
+from citizencenter.cases import events
 from citizencenter.cases.enums import CaseKind, CaseStatus, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.db import is_postgresql, utcnow
@@ -40,6 +41,27 @@ def on_case_event(session: Session, case: Case, event: str, *,
         _message_added(session, case, message)
     else:
         raise ValueError(f"unknown case event {event!r}")
+
+
+def _created(session: Session, case: Case, **_data) -> None:
+    on_case_event(session, case, "created")
+
+
+def _moved(session: Session, case: Case, *, previous: CaseStatus, **_data) -> None:
+    """The status changed, the case went to a department or came back from one."""
+    on_case_event(session, case, "status_changed", previous=previous)
+
+
+def _message(session: Session, case: Case, *, message: Message, **_data) -> None:
+    on_case_event(session, case, "message_added", message=message)
+
+
+def subscribe_case_events() -> None:
+    """Start, pause and fulfil the clocks as cases change (run at app start)."""
+    for event, handler in (("created", _created), ("status_changed", _moved),
+                           ("forwarded", _moved), ("returned", _moved),
+                           ("message_added", _message)):
+        events.subscribe(event, handler)
 
 
 def open_timers(session: Session, case: Case, *metrics: Metric) -> list[SlaTimer]:

@@ -1,16 +1,32 @@
 """Staffing help for the phone queue: Erlang C for one interval, and a call forecast."""
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from citizencenter.channels.phone.models import Call
 from citizencenter.errors import InvalidInput
 from citizencenter.sla import erlang
 from citizencenter.sla.enums import WEEKDAYS
+
+# Offered calls as (local date, local hour, count) rows for the days [first, last], of one
+# queue or all. The phone channel sits above sla, so it hands its query over at app start.
+CallHistory = Callable[[Session, date, date, str | None], list[tuple[date, int, int]]]
+_call_history: list[CallHistory] = []
+
+
+def set_call_history(source: CallHistory) -> None:
+    """Forecast from `source` (the phone channel's calls)."""
+    _call_history[:] = [source]
+
+
+def _offered_per_hour(session: Session, first: date, last: date, queue: str | None) -> list:
+    if not _call_history:
+        raise RuntimeError("No call history to forecast from: build the app "
+                           "(citizencenter.create_app) before using the services.")
+    return list(_call_history[0](session, first, last, queue))
 
 
 def erlang_c_plan(*, calls: float, interval_s: int, aht_s: float, target_service_level: float,
@@ -55,13 +71,7 @@ def forecast_calls(session: Session, *, weeks: int, timezone: str, queue: str | 
     """
     today = today or datetime.now(ZoneInfo(timezone)).date()
     first, last = today - timedelta(days=7 * weeks), today - timedelta(days=1)
-    query = (select(Call.local_date, Call.local_hour, func.count())
-             .where(Call.entered_at.is_not(None), Call.local_date >= first,
-                    Call.local_date <= last, Call.local_hour.is_not(None))
-             .group_by(Call.local_date, Call.local_hour))
-    if queue is not None:
-        query = query.where(Call.queue == queue)
-    counted = session.execute(query).all()
+    counted = _offered_per_hour(session, first, last, queue)
     # Every hour of the window starts at zero, so quiet days pull the mean down.
     days = [first + timedelta(days=n) for n in range(7 * weeks)]
     history = [(datetime.combine(day, time(hour)), 0) for day in days for hour in range(24)]
