@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,8 +10,12 @@ from sqlalchemy.orm import Session
 from citizencenter.audit.models import AuditEntry
 from citizencenter.pagination import Paginator
 
-if TYPE_CHECKING:  # accounts records its changes here: no import cycle at run time
-    from citizencenter.accounts.service import Principal
+
+class Caller(Protocol):
+    """Who asks to read the trail (an accounts Principal: accounts sits above audit)."""
+
+    def require(self, scope: str) -> None: ...
+
 
 AUDIT_SCOPE = "audit:read"  # no role but admin ("*") holds it
 
@@ -50,7 +54,7 @@ def entries_for(session: Session, entity_type: str, entity_id) -> list[AuditEntr
     ))
 
 
-def list_entries(session: Session, caller: "Principal", paginator: Paginator, *,
+def list_entries(session: Session, caller: Caller, paginator: Paginator, *,
                  limit: int | None = None, cursor: str | None = None, **filters) -> tuple:
     """Page through the trail, newest first (admins only); `filters` may name an actor."""
     caller.require(AUDIT_SCOPE)
