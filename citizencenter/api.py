@@ -1,6 +1,7 @@
 """The flask-smorest Api, its blueprint class and the strict request parser."""
 
 import marshmallow as ma
+from flask import current_app
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs import core
@@ -10,6 +11,7 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 from citizencenter import json_input, openapi
 from citizencenter.errors import UnsupportedMediaType, handle_http_exception
 from citizencenter.fields import ANY_CONTROL, INT32_MAX
+from citizencenter.pagination import Paginator
 
 
 class StrictParser(FlaskParser):
@@ -53,6 +55,11 @@ class PlainConverter(UnicodeConverter):
         if ANY_CONTROL.search(value):
             raise ValidationError()
         return value
+
+
+def paginator() -> Paginator:
+    """The app's paginator, for the list views to hand to their service."""
+    return current_app.extensions["paginator"]
 
 
 class Blueprint(SmorestBlueprint):

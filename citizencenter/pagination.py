@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 import marshmallow as ma
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -30,6 +31,14 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     )
 
 
+@dataclass
+class Page:
+    """One page of a list, as `page_schema` answers it; an unpaged list has no next cursor."""
+
+    items: list
+    next_cursor: str | None = None
+
+
 class Paginator:
     def __init__(self, secret_key: str | list[bytes], max_age_s: int, default_limit: int,
                  max_limit: int):
@@ -44,8 +53,8 @@ class Paginator:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def page(self, session, query: Select, keys: tuple, to_key, from_key, filters: dict,
-             limit: int | None, cursor: str | None, descending: bool = True):
-        """Return (rows, next_cursor) ordered by `keys`, continuing after `cursor`."""
+             limit: int | None, cursor: str | None, descending: bool = True) -> Page:
+        """The rows ordered by `keys` that follow `cursor`, and the cursor to the next page."""
         limit = min(limit or self.default_limit, self.max_limit)
         fingerprint = self.fingerprint(filters)
         if cursor:
@@ -61,7 +70,7 @@ class Paginator:
         if len(rows) > limit:
             rows = rows[:limit]
             next_cursor = self.serializer.dumps({"k": to_key(rows[-1]), "f": fingerprint})
-        return rows, next_cursor
+        return Page(rows, next_cursor)
 
     def _decode(self, cursor: str, fingerprint: str) -> list:
         try:

@@ -1,8 +1,7 @@
-from flask import current_app
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.api import Blueprint
+from citizencenter.api import Blueprint, paginator
 from citizencenter.audit import service
 from citizencenter.audit.schemas import AuditPageSchema, AuditQueryArgsSchema
 from citizencenter.auth import current_principal, require_scope
@@ -18,6 +17,4 @@ class AuditEntries(MethodView):
     @blp.response(200, AuditPageSchema)
     def get(self, args):
         """Page through the audit trail, newest first"""
-        items, next_cursor = service.list_entries(
-            db.session, current_principal(), current_app.extensions["paginator"], **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return service.list_entries(db.session, current_principal(), paginator(), **args)

@@ -1,10 +1,10 @@
 import uuid
 
-from flask import current_app, request, url_for
+from flask import request, url_for
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.api import Blueprint
+from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.cases import service
 from citizencenter.cases.schemas import (
@@ -23,10 +23,6 @@ from citizencenter.pagination import PageArgsSchema
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                 description="Cases (ärenden) and their conversations")
-
-
-def _paginator():
-    return current_app.extensions["paginator"]
 
 
 def _etag(case) -> dict:
@@ -50,9 +46,7 @@ class Cases(MethodView):
     @blp.response(200, CasePageSchema)
     def get(self, args):
         """List cases, newest first"""
-        items, next_cursor = service.list_cases(db.session, current_principal(), _paginator(),
-                                                **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return service.list_cases(db.session, current_principal(), paginator(), **args)
 
     @require_scope("cases:write")
     @idempotent
@@ -92,9 +86,8 @@ class CaseMessages(MethodView):
     @blp.response(200, MessagePageSchema)
     def get(self, args, case_id: uuid.UUID):
         """The conversation of a case, oldest first"""
-        items, next_cursor = service.list_messages(db.session, current_principal(), case_id,
-                                                   _paginator(), **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return service.list_messages(db.session, current_principal(), case_id, paginator(),
+                                     **args)
 
     @require_scope("cases:write")
     @idempotent

@@ -5,7 +5,7 @@ from flask import current_app, request
 from flask.views import MethodView
 
 from citizencenter import db, keys
-from citizencenter.api import Blueprint
+from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import require_scope
 from citizencenter.errors import AppError, InvalidInput
 from citizencenter.feedback import pages as html
@@ -34,9 +34,7 @@ class Feedback(MethodView):
     @blp.response(200, FeedbackPageSchema)
     def get(self, args):
         """List citizens' answers, newest first"""
-        items, next_cursor = service.list_feedback(
-            db.session, current_app.extensions["paginator"], **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return service.list_feedback(db.session, paginator(), **args)
 
 
 def _html(body: str, status: int = 200):

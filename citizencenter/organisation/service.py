@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter.errors import InvalidInput
-from citizencenter.pagination import Paginator
+from citizencenter.pagination import Page, Paginator
 
 
 def by_slug(session: Session, model, slug: str | None, field: str, noun: str | None = None):
@@ -18,7 +18,7 @@ def by_slug(session: Session, model, slug: str | None, field: str, noun: str | N
 
 
 def page_of(session: Session, model, paginator: Paginator, limit: int | None = None,
-            cursor: str | None = None) -> tuple:
+            cursor: str | None = None) -> Page:
     """Page through a reference table in id order."""
     return paginator.page(session, select(model), (model.id,), to_key=lambda r: [r.id],
                           from_key=lambda k: (int(k[0]),), filters={"table": model.__tablename__},

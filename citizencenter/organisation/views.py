@@ -1,9 +1,8 @@
-from flask import current_app
 from flask.views import MethodView
 
 from citizencenter import db
 from citizencenter.accounts.models import Department
-from citizencenter.api import Blueprint
+from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import require_scope
 from citizencenter.organisation import service
 from citizencenter.organisation.models import Category, Queue, ServicePoint
@@ -24,9 +23,7 @@ def _listing(model, page_schema, summary: str):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_schema)
     def get(self, args):
-        items, next_cursor = service.page_of(db.session, model,
-                                             current_app.extensions["paginator"], **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return service.page_of(db.session, model, paginator(), **args)
 
     get.__doc__ = summary
     return type(model.__name__ + "List", (MethodView,), {"get": get})

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.api import Blueprint
+from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.cases.schemas import CaseSchema
 from citizencenter.idempotency import idempotent
@@ -31,9 +31,8 @@ class CaseRouting(MethodView):
     @blp.response(200, DecisionPageSchema)
     def get(self, args, case_id: uuid.UUID):
         """Every routing decision on the case: rule, candidates, chosen guide, reason"""
-        items, next_cursor = decisions.for_case(db.session, current_principal(), case_id,
-                                                current_app.extensions["paginator"], **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return decisions.for_case(db.session, current_principal(), case_id, paginator(),
+                                  **args)
 
 
 @blp.route("/<uuid:case_id>/forward")

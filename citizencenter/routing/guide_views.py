@@ -8,6 +8,7 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import current_principal, require_any_scope, require_scope
+from citizencenter.pagination import Page
 from citizencenter.routing import assignment, presence, service
 from citizencenter.routing.schemas import (
     ClaimSchema,
@@ -33,8 +34,7 @@ class Guides(MethodView):
     @blp.response(200, GuidePageSchema)
     def get(self):
         """Guides with presence, skills, capacity and current load"""
-        profiles = presence.list_profiles(db.session)
-        return {"items": service.describe_profiles(db.session, profiles), "next_cursor": None}
+        return Page(service.describe_profiles(db.session, presence.list_profiles(db.session)))
 
 
 @blp.route("/guides/<int:user_id>")

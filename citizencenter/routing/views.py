@@ -5,6 +5,7 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import current_principal, require_scope
+from citizencenter.pagination import Page
 from citizencenter.routing import escalation, rules
 from citizencenter.routing.schemas import (
     QueuePolicyInSchema,
@@ -33,7 +34,7 @@ class Rules(MethodView):
     @blp.response(200, RulePageSchema)
     def get(self):
         """The live rules in the order they are tried; the first match wins"""
-        return {"items": rules.current_rules(db.session), "next_cursor": None}
+        return Page(rules.current_rules(db.session))
 
     @require_scope("routing:write")
     @blp.arguments(RuleInSchema)
@@ -71,7 +72,7 @@ class RuleVersions(MethodView):
     @blp.response(200, RulePageSchema)
     def get(self, rule_id: int):
         """Every version of a rule, oldest first"""
-        return {"items": rules.rule_versions(db.session, rule_id), "next_cursor": None}
+        return Page(rules.rule_versions(db.session, rule_id))
 
 
 @blp.route("/queues")
@@ -80,8 +81,7 @@ class QueuePolicies(MethodView):
     @blp.response(200, QueuePolicyPageSchema)
     def get(self):
         """Every queue's timeout and overflow"""
-        return {"items": [_policy(q, p) for q, p in escalation.list_policies(db.session)],
-                "next_cursor": None}
+        return Page([_policy(q, p) for q, p in escalation.list_policies(db.session)])
 
 
 @blp.route("/queues/<slug>")

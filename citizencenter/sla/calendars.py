@@ -9,7 +9,7 @@ from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.errors import AppError, InvalidInput, NotFound
 from citizencenter.organisation.models import ServicePoint
-from citizencenter.pagination import Paginator
+from citizencenter.pagination import Page, Paginator
 from citizencenter.sla.calendar import BusinessCalendar, always_open_calendar
 from citizencenter.sla.enums import WEEKDAYS
 from citizencenter.sla.models import SlaCalendar, SlaCalendarVersion
@@ -147,7 +147,7 @@ def get_calendar(session: Session, slug: str) -> SlaCalendar:
 
 
 def list_calendars(session: Session, paginator: Paginator, limit: int | None = None,
-                   cursor: str | None = None) -> tuple:
+                   cursor: str | None = None) -> Page:
     """Page through calendars by slug."""
     return paginator.page(session, select(SlaCalendar), (SlaCalendar.slug,),
                           to_key=lambda c: [c.slug], from_key=lambda k: (str(k[0]),),

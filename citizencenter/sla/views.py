@@ -1,10 +1,10 @@
 import uuid
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.api import Blueprint
+from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.pagination import PageArgsSchema
 from citizencenter.sla import calendars, policies, queries
@@ -26,10 +26,6 @@ blp = Blueprint("sla", __name__, url_prefix="/api/v1",
                             "timers of each case")
 
 
-def _paginator():
-    return current_app.extensions["paginator"]
-
-
 @blp.route("/sla/calendars")
 class Calendars(MethodView):
     @require_scope("reports:read")
@@ -37,8 +33,7 @@ class Calendars(MethodView):
     @blp.response(200, CalendarPageSchema)
     def get(self, args):
         """List business calendars"""
-        items, next_cursor = calendars.list_calendars(db.session, _paginator(), **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return calendars.list_calendars(db.session, paginator(), **args)
 
     @require_scope("sla:write")
     @blp.arguments(CalendarCreateSchema)
@@ -72,8 +67,7 @@ class Policies(MethodView):
     @blp.response(200, PolicyPageSchema)
     def get(self, args):
         """List SLA policies"""
-        items, next_cursor = policies.list_policies(db.session, _paginator(), **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return policies.list_policies(db.session, paginator(), **args)
 
     @require_scope("sla:write")
     @blp.arguments(PolicyCreateSchema)

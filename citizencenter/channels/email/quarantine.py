@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter.channels.email.models import QuarantinedEmail
 from citizencenter.errors import NotFound
-from citizencenter.pagination import Paginator
+from citizencenter.pagination import Page, Paginator
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def log_failure(row: QuarantinedEmail, error: BaseException | None) -> None:
 
 
 def list_quarantined(session: Session, paginator: Paginator, *, limit: int | None = None,
-                     cursor: str | None = None) -> tuple:
+                     cursor: str | None = None) -> Page:
     """Quarantined mail, newest first."""
     return paginator.page(
         session, select(QuarantinedEmail), (QuarantinedEmail.received_at, QuarantinedEmail.id),

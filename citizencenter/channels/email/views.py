@@ -4,7 +4,7 @@ from flask import current_app, request, send_file
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.api import Blueprint, UnsupportedMediaType
+from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.channels.email import access, inbound, quarantine, reprocessing
 from citizencenter.channels.email.schemas import (
@@ -14,7 +14,7 @@ from citizencenter.channels.email.schemas import (
     QuarantinePageSchema,
     QuarantineRetryResultSchema,
 )
-from citizencenter.errors import NotFound
+from citizencenter.errors import NotFound, UnsupportedMediaType
 from citizencenter.pagination import PageArgsSchema
 
 blp = Blueprint("email", __name__, url_prefix="/api/v1",
@@ -62,9 +62,7 @@ class Quarantine(MethodView):
     @blp.response(200, QuarantinePageSchema)
     def get(self, args):
         """Mail that could not be stored on a case, newest first"""
-        items, next_cursor = quarantine.list_quarantined(
-            db.session, current_app.extensions["paginator"], **args)
-        return {"items": items, "next_cursor": next_cursor}
+        return quarantine.list_quarantined(db.session, paginator(), **args)
 
 
 @blp.route("/email/quarantine/<int:quarantine_id>")

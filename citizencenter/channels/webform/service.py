@@ -12,14 +12,14 @@ from citizencenter.cases.enums import Channel
 from citizencenter.cases.models import Case
 from citizencenter.errors import InvalidInput
 from citizencenter.organisation.models import Category
-from citizencenter.pagination import Paginator
+from citizencenter.pagination import Page, Paginator
 
 log = logging.getLogger(__name__)
 WEBFORM = Principal(actor="public:webform", scopes=frozenset())
 
 
 def public_categories(session: Session, paginator: Paginator, limit: int | None = None,
-                      cursor: str | None = None) -> tuple:
+                      cursor: str | None = None) -> Page:
     """The categories a citizen may choose in the form."""
     query = select(Category).where(Category.public.is_(True))
     return paginator.page(session, query, (Category.id,), to_key=lambda c: [c.id],

@@ -5,7 +5,7 @@ from flask import current_app, g, request
 from flask.views import MethodView
 
 from citizencenter import db, keys
-from citizencenter.api import Blueprint
+from citizencenter.api import Blueprint, paginator
 from citizencenter.channels.webform import service
 from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter
 from citizencenter.channels.webform.schemas import (
@@ -53,9 +53,7 @@ class PublicCategories(MethodView):
         "schema": {"type": "string"}}})
     def get(self, args):
         """List the categories a citizen may choose"""
-        items, next_cursor = service.public_categories(
-            db.session, current_app.extensions["paginator"], **args)
-        return {"items": items, "next_cursor": next_cursor}, \
+        return service.public_categories(db.session, paginator(), **args), \
             {"Cache-Control": "public, max-age=300"}
 
 
