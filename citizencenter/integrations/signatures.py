@@ -12,8 +12,16 @@ SECRET_PREFIX = "whsec_"
 TOLERANCE_S = 5 * 60
 
 
+class SignatureMissing(AppError):
+    """A webhook came without the headers that sign it: who sent it is unknown."""
+
+    status, title, slug = 401, "Signature missing", "signature-missing"
+
+
 class SignatureInvalid(AppError):
-    status, title, slug = 401, "Webhook signature invalid", "signature-invalid"
+    """A webhook's signature does not match, or is out of time: it is refused."""
+
+    status, title, slug = 403, "Signature invalid", "signature-invalid"
 
 
 def new_secret() -> str:
@@ -35,7 +43,7 @@ def verify(secrets_: list[str], webhook_id: str | None, timestamp: str | None,
            signature_header: str | None, body: bytes, now: float | None = None) -> None:
     """Accept the request if any v1 signature matches any current secret, in time."""
     if not (webhook_id and timestamp and signature_header):
-        raise SignatureInvalid("webhook-id, webhook-timestamp and webhook-signature are "
+        raise SignatureMissing("webhook-id, webhook-timestamp and webhook-signature are "
                                "required.")
     try:
         sent_at = int(timestamp)

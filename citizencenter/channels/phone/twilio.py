@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 
 from citizencenter.channels.phone.models import CallEventType as T
 from citizencenter.channels.phone.schemas import caller_number
-from citizencenter.integrations.signatures import SignatureInvalid
+from citizencenter.integrations.signatures import SignatureInvalid, SignatureMissing
 
 SOURCE = "twilio"
 _STATUS = {"queued": T.QUEUED, "initiated": T.QUEUED, "ringing": T.QUEUED,
@@ -32,8 +32,9 @@ def expected_signature(auth_token: str, url: str, params: Iterable[tuple[str, st
 
 def verify(auth_token: str, url: str, params: list[tuple[str, str]],
            signature: str | None) -> None:
-    if not signature or not hmac.compare_digest(
-            expected_signature(auth_token, url, params), signature):
+    if not signature:
+        raise SignatureMissing("X-Twilio-Signature is required.")
+    if not hmac.compare_digest(expected_signature(auth_token, url, params), signature):
         raise SignatureInvalid("X-Twilio-Signature does not match.")
 
 

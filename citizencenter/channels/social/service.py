@@ -23,20 +23,13 @@ from citizencenter.channels.social.models import SocialConversation, SocialMessa
 from citizencenter.contacts.models import Contact, ContactIdentity
 from citizencenter.db import insert_if_absent, is_postgresql, utcnow
 from citizencenter.errors import AppError
+from citizencenter.integrations.signatures import SignatureInvalid, SignatureMissing
 
 log = logging.getLogger(__name__)
 META = Principal(actor="integration:meta", scopes=frozenset({"cases:write"}))
 IDENTITY_KINDS = {"messenger": "messenger_psid", "instagram": "instagram_id"}
 PLATFORM_NAMES = {"messenger": "Messenger", "instagram": "Instagram"}
 SUBJECT_LENGTH = 80
-
-
-class SignatureMissing(AppError):
-    status, title, slug = 401, "Signature missing", "signature-missing"
-
-
-class SignatureInvalid(AppError):
-    status, title, slug = 403, "Signature invalid", "signature-invalid"
 
 
 class VerificationFailed(AppError):

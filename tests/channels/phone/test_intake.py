@@ -11,7 +11,7 @@ from citizencenter.accounts import service as accounts
 from citizencenter.channels.phone import service, twilio
 from citizencenter.channels.phone.models import CallEvent
 from citizencenter.errors import PROBLEM_BASE, PROBLEM_JSON, NotFound, UnsupportedMediaType
-from citizencenter.integrations.signatures import SignatureInvalid
+from citizencenter.integrations.signatures import SignatureInvalid, SignatureMissing
 from tests.channels.phone.helpers import CALLS_URL, signed_headers
 
 AUTH_TOKEN = "twilio-intake-auth-token"
@@ -88,11 +88,16 @@ def test_queue_log_that_is_not_utf8(app, client, session, phone_integration):
 
 def test_bad_twilio_signature_is_refused_by_the_service(session):
     signature = twilio.expected_signature(AUTH_TOKEN, TWILIO_URL, RINGING)
-    for forged in (None, "", twilio.expected_signature("another token", TWILIO_URL, RINGING)):
-        with pytest.raises(SignatureInvalid, match="X-Twilio-Signature does not match"):
+    for missing in (None, ""):
+        with pytest.raises(SignatureMissing, match="X-Twilio-Signature is required"):
             service.receive_twilio(session, AUTH_TOKEN, TWILIO_URL,
-                                   "application/x-www-form-urlencoded", RINGING, forged,
+                                   "application/x-www-form-urlencoded", RINGING, missing,
                                    "kontaktcenter")
+    forged = twilio.expected_signature("another token", TWILIO_URL, RINGING)
+    with pytest.raises(SignatureInvalid, match="X-Twilio-Signature does not match"):
+        service.receive_twilio(session, AUTH_TOKEN, TWILIO_URL,
+                               "application/x-www-form-urlencoded", RINGING, forged,
+                               "kontaktcenter")
     with pytest.raises(SignatureInvalid):  # the signature covers the URL too
         service.receive_twilio(session, AUTH_TOKEN, TWILIO_URL + "x",
                                "application/x-www-form-urlencoded", RINGING, signature,
@@ -110,7 +115,7 @@ def test_bad_twilio_signature_answers_the_same_problem(app, client, session, mon
     response = client.post(TWILIO_PATH, data=urlencode(RINGING),
                            content_type="application/x-www-form-urlencoded",
                            headers={"X-Twilio-Signature": forged})
-    assert response.status_code == 401 and response.content_type == PROBLEM_JSON
+    assert response.status_code == 403 and response.content_type == PROBLEM_JSON
     assert response.get_json() == _problem(SignatureInvalid, "X-Twilio-Signature does not match.")
     assert _stored(session) == 0
 

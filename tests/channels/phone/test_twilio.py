@@ -67,12 +67,12 @@ def test_signature_is_required_and_checked(twilio_client, session):
     params = {**CALL, "CallStatus": "ringing"}
     assert _post(twilio_client, params, signature="").status_code == 401
     assert _post(twilio_client, params, signature=_signature({**params, "To": "x"})) \
-        .status_code == 401
+        .status_code == 403
     tampered = twilio_client.post(
         URL.removeprefix("http://localhost"), data=urlencode({**params, "From": "+4670000"}),
         content_type="application/x-www-form-urlencoded",
         headers={"X-Twilio-Signature": _signature(params)})
-    assert tampered.status_code == 401
+    assert tampered.status_code == 403
     assert session.scalar(select(CallEvent)) is None
 
 

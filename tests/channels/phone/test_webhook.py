@@ -93,22 +93,26 @@ def test_signature_problems(client, session, phone_integration):
         return client.post(url, data=body, headers=headers)
 
     good = signed_headers(token, secret, body, "application/json")
+    # Unsigned is 401 signature-missing; signed wrongly or out of time, 403 signature-invalid.
     for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
         headers = {k: v for k, v in good.items() if k != name}
-        assert post(headers).status_code == 401
+        missing = post(headers)
+        assert missing.status_code == 401
+        assert missing.get_json()["type"].endswith("/signature-missing")
     forged = {**good, "webhook-signature": "v1," + "A" * 44}
-    assert post(forged).status_code == 401
+    assert post(forged).status_code == 403
     other_secret = integrations.signatures.new_secret()
-    assert post(signed_headers(token, other_secret, body, "application/json")).status_code == 401
+    assert post(signed_headers(token, other_secret, body, "application/json")).status_code == 403
     stale = signed_headers(token, secret, body, "application/json",
                            timestamp=int(time.time()) - 301)
-    assert post(stale).status_code == 401
+    assert post(stale).status_code == 403
     future = signed_headers(token, secret, body, "application/json",
                             timestamp=int(time.time()) + 301)
-    assert post(future).status_code == 401
+    assert post(future).status_code == 403
     tampered = client.post(url, data=body.replace(b"ev-1", b"ev-2"), headers=good)
-    assert tampered.status_code == 401
+    assert tampered.status_code == 403
     assert tampered.content_type == "application/problem+json"
+    assert tampered.get_json()["type"].endswith("/signature-invalid")
     assert _stored(session) == 0
     assert post(good).status_code == 202
 
@@ -128,7 +132,7 @@ def test_secret_rotation_keeps_two_secrets_valid(app, client, session, phone_int
     assert post_events(client, (token, old), event(1)).status_code == 202
     assert post_events(client, (token, new), event(2)).status_code == 202
     newest = integrations.rotate_secret(session, "växeln", app.config["SECRET_KEY"])
-    assert post_events(client, (token, old), event(3)).status_code == 401
+    assert post_events(client, (token, old), event(3)).status_code == 403
     assert post_events(client, (token, new), event(4)).status_code == 202
     assert post_events(client, (token, newest), event(5)).status_code == 202
 
