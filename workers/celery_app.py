@@ -5,7 +5,7 @@ import pkgutil
 from celery import Celery, Task
 from kombu import Queue
 
-from citizencenter import create_app
+from citizencenter import create_app, db
 from citizencenter.outbox import QUEUES, TASK_QUEUES
 from workers import tasks
 from workers.schedule import beat_schedule
@@ -15,9 +15,20 @@ def make_celery(flask_app=None) -> Celery:
     flask_app = flask_app or create_app()
 
     class AppContextTask(Task):
+        """Every task runs in the app's context and hands its session back when done.
+
+        The session is removed after the run however it ends (returned, raised, retried),
+        here and again by the app context's teardown, so a task body never needs its own
+        try/finally for it; a task that still works with the session in an except clause
+        (rollback, then give up) does so before the run ends.
+        """
+
         def __call__(self, *args, **kwargs):
             with flask_app.app_context():
-                return self.run(*args, **kwargs)
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
 
     celery = Celery("citizencenter", task_cls=AppContextTask)
     celery.conf.update(
@@ -32,7 +43,7 @@ def make_celery(flask_app=None) -> Celery:
         broker_connection_retry_on_startup=True,
         # Longer than any task runs; ETAs are never used (due times live in the database).
         broker_transport_options={"visibility_timeout": 3600},
-        beat_schedule=beat_schedule,
+        beat_schedule=beat_schedule(flask_app.config),
         task_queues=[Queue(name) for name in QUEUES],
         task_routes={task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
         imports=[f"workers.tasks.{m.name}" for m in pkgutil.iter_modules(tasks.__path__)],

@@ -9,8 +9,5 @@ from citizencenter.reports.settings import report_settings
 @shared_task(name="dashboard.publish_snapshot", acks_late=True, ignore_result=True)
 def publish_snapshot() -> bool:
     config = current_app.config
-    try:
-        return service.publish_snapshot(db.session, service.client(config["REDIS_URL"]),
-                                        report_settings(config))
-    finally:
-        db.session.remove()
+    return service.publish_snapshot(db.session, service.client(config["REDIS_URL"]),
+                                    report_settings(config))

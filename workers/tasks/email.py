@@ -17,10 +17,7 @@ from citizencenter.channels.email.models import EmailKind
 
 @shared_task(name="email.poll_mailboxes", acks_late=True, ignore_result=True)
 def poll_mailboxes() -> None:
-    try:
-        polling.poll_all(db.session, current_app.config)
-    finally:
-        db.session.remove()
+    polling.poll_all(db.session, current_app.config)
 
 
 def _reason(exc: Exception) -> str:
@@ -41,8 +38,6 @@ def send_acknowledgement(self, payload: dict) -> str:
         db.session.rollback()
         return outbound.give_up(db.session, EmailKind.ACKNOWLEDGEMENT, case_id, _reason(exc),
                                 current_app.config)
-    finally:
-        db.session.remove()
 
 
 @shared_task(name="email.send_reply", bind=True, acks_late=True, autoretry_for=(Exception,),
@@ -58,5 +53,3 @@ def send_reply(self, payload: dict) -> str:
         db.session.rollback()
         return outbound.give_up(db.session, EmailKind.REPLY, message_id, _reason(exc),
                                 current_app.config)
-    finally:
-        db.session.remove()

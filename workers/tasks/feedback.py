@@ -20,8 +20,5 @@ def request_feedback(payload: dict) -> None:
                                                                  legacy=True),
                                  ttl=timedelta(days=config["FEEDBACK_LINK_TTL_DAYS"]),
                                  base_url=config["PUBLIC_BASE_URL"])
-    try:
-        service.request_feedback(db.session, uuid.UUID(payload["case_id"]), links, config,
-                                 sms.sender(config["FEEDBACK_SMS"]))
-    finally:
-        db.session.remove()
+    service.request_feedback(db.session, uuid.UUID(payload["case_id"]), links, config,
+                             sms.sender(config["FEEDBACK_SMS"]))

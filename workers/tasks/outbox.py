@@ -6,8 +6,5 @@ from citizencenter import db, outbox
 
 @shared_task(name="outbox.relay", acks_late=True, ignore_result=True)
 def relay() -> int:
-    try:
-        return outbox.relay(db.session, outbox.get_publisher(),
-                            batch=current_app.config["OUTBOX_BATCH"])
-    finally:
-        db.session.remove()
+    return outbox.relay(db.session, outbox.get_publisher(),
+                        batch=current_app.config["OUTBOX_BATCH"])

@@ -11,9 +11,6 @@ from citizencenter.sla.calendar import office_hours_calendar
 @shared_task(name="reports.refresh_rollups", acks_late=True, ignore_result=True)
 def refresh_rollups() -> dict:
     config = current_app.config
-    try:
-        return rollups.refresh_rollups(
-            db.session, settings.definitions(config), office_hours_calendar(),
-            overlap=timedelta(seconds=config["ROLLUP_OVERLAP_S"])).summary()
-    finally:
-        db.session.remove()
+    return rollups.refresh_rollups(
+        db.session, settings.definitions(config), office_hours_calendar(),
+        overlap=timedelta(seconds=config["ROLLUP_OVERLAP_S"])).summary()

@@ -19,19 +19,13 @@ def _sticky() -> timedelta:
 @shared_task(name="routing.route_case", acks_late=True, autoretry_for=(Exception,),
              retry_backoff=True, max_retries=10)
 def route_case(payload: dict) -> None:
-    try:
-        service.route_case(db.session, uuid.UUID(payload["case_id"]), _sticky(),
-                           timedelta(hours=current_app.config["DEPARTMENT_TARGET_HOURS"]))
-    finally:
-        db.session.remove()
+    service.route_case(db.session, uuid.UUID(payload["case_id"]), _sticky(),
+                       timedelta(hours=current_app.config["DEPARTMENT_TARGET_HOURS"]))
 
 
 @shared_task(name="routing.assign_case", bind=True, acks_late=True, max_retries=20)
 def assign_case(self, payload: dict) -> None:
-    try:
-        outcome = assignment.assign_waiting(db.session, uuid.UUID(payload["case_id"]), _sticky())
-    finally:
-        db.session.remove()
+    outcome = assignment.assign_waiting(db.session, uuid.UUID(payload["case_id"]), _sticky())
     if outcome.contended:  # short and bounded; the beat scan catches anything left
         raise self.retry(exc=StillContended(), countdown=0.05 * (self.request.retries + 1))
 
@@ -39,35 +33,23 @@ def assign_case(self, payload: dict) -> None:
 @shared_task(name="routing.pull_for_guide", acks_late=True, autoretry_for=(Exception,),
              retry_backoff=True, max_retries=10)
 def pull_for_guide(payload: dict) -> None:
-    try:
-        assignment.pull_for_guide(db.session, int(payload["user_id"]))
-    finally:
-        db.session.remove()
+    assignment.pull_for_guide(db.session, int(payload["user_id"]))
 
 
 @shared_task(name="routing.apply_call_presence", acks_late=True, autoretry_for=(Exception,),
              retry_backoff=True, max_retries=10)
 def apply_call_presence(payload: dict) -> None:
-    try:
-        presence.apply_call_presence(db.session, [int(i) for i in payload["call_ids"]])
-    finally:
-        db.session.remove()
+    presence.apply_call_presence(db.session, [int(i) for i in payload["call_ids"]])
 
 
 @shared_task(name="routing.notify_department", acks_late=True,
              autoretry_for=(notifications.NotificationFailed,), retry_backoff=True,
              retry_backoff_max=600, max_retries=12)
 def notify_department(payload: dict) -> None:
-    try:
-        notifications.notify_department(db.session, int(payload["forwarding_id"]),
-                                        current_app.config)
-    finally:
-        db.session.remove()
+    notifications.notify_department(db.session, int(payload["forwarding_id"]),
+                                    current_app.config)
 
 
 @shared_task(name="routing.scan", acks_late=True, ignore_result=True)
 def scan() -> None:
-    try:
-        escalation.scan(db.session)
-    finally:
-        db.session.remove()
+    escalation.scan(db.session)

@@ -7,17 +7,11 @@ from citizencenter.sla import notifications, service
 
 @shared_task(name="sla.scan_deadlines", acks_late=True, ignore_result=True)
 def scan_deadlines() -> None:
-    try:
-        service.scan_deadlines(db.session)
-    finally:
-        db.session.remove()
+    service.scan_deadlines(db.session)
 
 
 @shared_task(name="sla.send_notification", acks_late=True, autoretry_for=(Exception,),
              retry_backoff=True, max_retries=10)
 def send_notification(payload: dict) -> None:
-    try:
-        notifications.send_notification(db.session, int(payload["notification_id"]),
-                                        current_app.config)
-    finally:
-        db.session.remove()
+    notifications.send_notification(db.session, int(payload["notification_id"]),
+                                    current_app.config)

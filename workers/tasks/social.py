@@ -17,5 +17,3 @@ def send_reply(self, payload: dict) -> None:
             raise
         db.session.rollback()
         replies.give_up(db.session, message_id, f"{type(exc).__name__}: {exc}")
-    finally:
-        db.session.remove()
