@@ -26,7 +26,7 @@ from citizencenter.sla.opening_hours import (
     check_day_hours,
     opening_hours,
 )
-from citizencenter.sla.swedish_holidays import is_closed_day
+from citizencenter.sla.swedish_holidays import SHORTENED_EVES, eve_on, is_closed_day
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 
@@ -104,7 +104,9 @@ class BusinessCalendar:
     ``weekly_hours`` holds seven days' hours, Monday first. ``version`` is carried so
     that a result can later be recomputed with the calendar that applied at the time.
     A date in ``shortened_days`` replaces that day's hours, even on a holiday (to open
-    on one deliberately); a date in ``closed_dates`` is closed.
+    on one deliberately); a date in ``closed_dates`` is closed. An eve in
+    ``shortened_eves`` ("valborgsmassoafton") replaces the hours of that eve every year
+    when the calendar would be open on it.
     """
 
     weekly_hours: tuple[tuple[OpeningInterval, ...], ...]
@@ -112,6 +114,7 @@ class BusinessCalendar:
     swedish_holidays: bool = True
     closed_dates: frozenset[date] = frozenset()
     shortened_days: tuple[tuple[date, tuple[OpeningInterval, ...]], ...] = ()
+    shortened_eves: tuple[tuple[str, tuple[OpeningInterval, ...]], ...] = ()
     version: str = "1"
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
     _shortened: dict[date, tuple[OpeningInterval, ...]] = field(
@@ -137,6 +140,11 @@ class BusinessCalendar:
             check_day_hours(day_hours)
         if not self.closed_dates.isdisjoint(shortened):
             raise ValueError("a date cannot be both closed and shortened")
+        for eve, day_hours in self.shortened_eves:
+            if eve not in SHORTENED_EVES:
+                raise ValueError(f"{eve!r} is not an eve that can be shortened: "
+                                 f"{', '.join(SHORTENED_EVES)}")
+            check_day_hours(day_hours)
         object.__setattr__(self, "_zone", zone)
         object.__setattr__(self, "_shortened", shortened)
 
@@ -148,13 +156,13 @@ class BusinessCalendar:
         timezone: str = DEFAULT_TIMEZONE,
         swedish_holidays: bool = True,
         closed_dates: Iterable[date] = (),
-        shortened_days: Mapping[date, Iterable[HoursSpec]] | None = None,
+        shortened_days: Mapping[date | str, Iterable[HoursSpec]] | None = None,
         version: str = "1",
     ) -> Self:
         """Build a calendar from readable hours, e.g. ``{4: ["08:00-15:00"]}``.
 
         Keys of ``weekly_hours`` are weekdays, Monday 0 to Sunday 6; a weekday left out
-        is closed.
+        is closed. Keys of ``shortened_days`` are dates or eves ("allhelgonaafton").
         """
         if not set(weekly_hours) <= set(range(7)):
             raise ValueError("weekdays are numbered 0 (Monday) to 6 (Sunday)")
@@ -165,7 +173,11 @@ class BusinessCalendar:
             swedish_holidays=swedish_holidays,
             closed_dates=frozenset(closed_dates),
             shortened_days=tuple(sorted(
-                (day, opening_hours(*specs)) for day, specs in (shortened_days or {}).items())),
+                (day, opening_hours(*specs)) for day, specs in (shortened_days or {}).items()
+                if not isinstance(day, str))),
+            shortened_eves=tuple(sorted(
+                (eve, opening_hours(*specs)) for eve, specs in (shortened_days or {}).items()
+                if isinstance(eve, str))),
             version=version,
         )
 
@@ -191,7 +203,13 @@ class BusinessCalendar:
             return shortened
         if self.swedish_holidays and is_closed_day(day):
             return ()
-        return self.weekly_hours[day.weekday()]
+        regular = self.weekly_hours[day.weekday()]
+        if regular and self.shortened_eves:
+            eve = eve_on(day)
+            for name, hours in self.shortened_eves:
+                if name == eve:
+                    return hours
+        return regular
 
     def is_working_day(self, day: date) -> bool:
         """Tell whether the calendar opens at all on ``day``."""

@@ -14,6 +14,7 @@ from citizencenter.sla.calendar import BusinessCalendar, always_open_calendar
 from citizencenter.sla.enums import WEEKDAYS
 from citizencenter.sla.models import SlaCalendar, SlaCalendarVersion
 from citizencenter.sla.permissions import require_manager
+from citizencenter.sla.swedish_holidays import SHORTENED_EVES
 
 HOURS_FIELDS = ("timezone", "swedish_holidays", "weekly_hours", "closed_dates",
                 "shortened_days")
@@ -42,12 +43,17 @@ def business_calendar(weekly_hours: dict, *, timezone: str, swedish_holidays: bo
         {WEEKDAYS.index(day): specs for day, specs in weekly_hours.items() if specs},
         timezone=timezone, swedish_holidays=swedish_holidays,
         closed_dates=[_date(d) for d in closed_dates],
-        shortened_days={_date(d): specs for d, specs in shortened_days.items()},
+        shortened_days={_day_or_eve(d): specs for d, specs in shortened_days.items()},
         version=version)
 
 
 def _date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _day_or_eve(value) -> date | str:
+    """A shortened day is a date or, every year, one of the eves ("valborgsmassoafton")."""
+    return value if value in SHORTENED_EVES else _date(value)
 
 
 def _stored_hours(data: dict) -> dict:
@@ -58,8 +64,9 @@ def _stored_hours(data: dict) -> dict:
         "weekly_hours": {day: data["weekly_hours"].get(day, []) for day in WEEKDAYS
                          if data["weekly_hours"].get(day)},
         "closed_dates": sorted(_date(d).isoformat() for d in data["closed_dates"]),
-        "shortened_days": {_date(d).isoformat(): specs
-                           for d, specs in sorted(data["shortened_days"].items())},
+        "shortened_days": dict(sorted(
+            (d if d in SHORTENED_EVES else _date(d).isoformat(), specs)
+            for d, specs in data["shortened_days"].items())),
     }
 
 

@@ -8,25 +8,38 @@ from citizencenter.organisation.models import ServicePoint
 from citizencenter.sla import calendars, policies
 from citizencenter.sla.enums import WEEKDAYS, Metric, TargetUnit
 from citizencenter.sla.models import SlaPolicy
+from citizencenter.sla.swedish_holidays import SHORTENED_EVES
 
 WEEKDAYS_ONLY = WEEKDAYS[:5]
 WAITING = ["waiting_on_citizen"]
 
+
+def _eves(*hours: str) -> dict[str, list[str]]:
+    """Close at 14 on trettondags-, valborgsmässo- and allhelgonaafton (the half days the
+    holidays package lists); a calendar's shortened_days change or drop this."""
+    return {eve: list(hours) for eve in SHORTENED_EVES}
+
+
 CALENDARS = [
-    # The survey's office hours: weekdays 08–17, holidays and eves closed.
+    # The survey's office hours: weekdays 08–17, holidays and eves closed, three eves short.
     {"slug": "kontorstid", "name": "Kontorstid (vardagar 08–17)",
-     "weekly_hours": {day: ["08:00-17:00"] for day in WEEKDAYS_ONLY}},
+     "weekly_hours": {day: ["08:00-17:00"] for day in WEEKDAYS_ONLY},
+     "shortened_days": _eves("08:00-14:00")},
     {"slug": "telefon", "name": "Kontaktcenter telefon", "channel": Channel.PHONE,
-     "weekly_hours": {day: ["08:00-17:00"] for day in WEEKDAYS_ONLY}},
+     "weekly_hours": {day: ["08:00-17:00"] for day in WEEKDAYS_ONLY},
+     "shortened_days": _eves("08:00-14:00")},
     {"slug": "kristallen", "name": "Medborgarcenter Kristallen", "channel": Channel.WALK_IN,
      "service_point": "kristallen",
-     "weekly_hours": {**{day: ["09:00-18:00"] for day in WEEKDAYS[:4]}, "friday": ["09:00-15:00"]}},
+     "weekly_hours": {**{day: ["09:00-18:00"] for day in WEEKDAYS[:4]}, "friday": ["09:00-15:00"]},
+     "shortened_days": _eves("09:00-14:00")},
     {"slug": "dalby", "name": "Servicepunkt Dalby", "channel": Channel.WALK_IN,
      "service_point": "dalby",
      "weekly_hours": {"tuesday": ["10:00-12:00", "13:00-16:00"],
-                      "thursday": ["10:00-12:00", "13:00-18:00"]}},
+                      "thursday": ["10:00-12:00", "13:00-18:00"]},
+     "shortened_days": _eves("10:00-12:00", "13:00-14:00")},
     {"slug": "forvaltning", "name": "Förvaltningarnas kontorstid (lunch 12–13)",
-     "weekly_hours": {day: ["08:00-12:00", "13:00-16:30"] for day in WEEKDAYS_ONLY}},
+     "weekly_hours": {day: ["08:00-12:00", "13:00-16:30"] for day in WEEKDAYS_ONLY},
+     "shortened_days": _eves("08:00-12:00", "13:00-14:00")},
 ]
 
 POLICIES = [
@@ -59,7 +72,7 @@ def seed(session: Session, actor: str = "system") -> bool:
             spec = {**spec, "service_point": None}  # a database without the demo's points
         calendars.add_calendar(session, actor, {
             "timezone": "Europe/Stockholm", "swedish_holidays": True, "closed_dates": [],
-            "shortened_days": {}, **spec})
+            **spec})
     for slug, name, metric, channel, value, unit, calendar, pauses in POLICIES:
         policies.add_policy(session, {
             "slug": slug, "name": name, "metric": metric, "channel": channel,

@@ -6,6 +6,7 @@ from citizencenter.cases.enums import CaseStatus, Channel, Priority
 from citizencenter.pagination import PageArgsSchema, page_schema
 from citizencenter.sla.enums import WEEKDAYS, LedgerEvent, Metric, TargetUnit, TimerStatus
 from citizencenter.sla.opening_hours import OpeningInterval, opening_hours
+from citizencenter.sla.swedish_holidays import SHORTENED_EVES
 from citizencenter.sla.validation import check_timezone
 
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,63}$",
@@ -34,6 +35,15 @@ class DayHours(fields.List):
             raise ma.ValidationError(str(exc)) from None
 
 
+class DayOrEve(checked.Date):
+    """A date, or the name of an eve that is shortened every year."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value in SHORTENED_EVES:
+            return value
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 WeeklyHoursSchema = ma.Schema.from_dict({day: DayHours() for day in WEEKDAYS},
                                         name="WeeklyHours")
 
@@ -47,8 +57,11 @@ class CalendarBodySchema(ma.Schema):
     weekly_hours = fields.Nested(WeeklyHoursSchema, required=True)
     closed_dates = fields.List(checked.Date(), load_default=list,
                                validate=validate.Length(max=1000))
-    shortened_days = fields.Dict(keys=checked.Date(), values=DayHours(), load_default=dict,
-                                 validate=validate.Length(max=1000))
+    shortened_days = fields.Dict(
+        keys=DayOrEve(), values=DayHours(), load_default=dict,
+        validate=validate.Length(max=1000),
+        metadata={"description": "Hours that replace a date's, or every year an eve's: "
+                                 + ", ".join(SHORTENED_EVES) + "."})
 
 
 class CalendarCreateSchema(CalendarBodySchema):

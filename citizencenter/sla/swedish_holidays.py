@@ -1,57 +1,61 @@
-"""Days on which Swedish public offices are closed.
+"""Days on which Swedish public offices are closed, and the eves they may close early on.
 
-The public holidays come from the maintained ``holidays`` package so that changes in
-law reach us through an upgrade. The eves that offices close on by custom (påskafton,
-midsommarafton, julafton, nyårsafton) are added here from their own rules, because
-the package files some of them under other categories or not at all.
+Everything comes from the maintained ``holidays`` package so that changes in law reach
+us through an upgrade: the public holidays, the eves offices close on by custom (the
+package's "de facto" category: midsommarafton, julafton, nyårsafton) and påskafton,
+which the package files under "optional" with the half days before trettondagen,
+första maj and alla helgons dag. Those three are the eves a calendar may shorten.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 import holidays
 
-
-def easter_sunday(year: int) -> date:
-    """Return påskdagen of ``year`` (Gregorian computus), which påskafton hangs on."""
-    golden = year % 19
-    century, year_of_century = divmod(year, 100)
-    leap_centuries, century_rest = divmod(century, 4)
-    moon_correction = (century + 8) // 25
-    lunar = (century - moon_correction + 1) // 3
-    epact = (19 * golden + century - leap_centuries - lunar + 15) % 30
-    leap_years, year_rest = divmod(year_of_century, 4)
-    weekday_shift = (32 + 2 * century_rest + 2 * leap_years - epact - year_rest) % 7
-    correction = (golden + 11 * epact + 22 * weekday_shift) // 451
-    month, day = divmod(epact + weekday_shift - 7 * correction + 114, 31)
-    return date(year, month, day + 1)
+# The package's own Swedish names (its default language), matched by their start
+# because the half days carry "(från kl. 14.00)".
+_CLOSED_EVES = ("Påskafton",)
+SHORTENED_EVES = {
+    "trettondagsafton": "Trettondagsafton",
+    "valborgsmassoafton": "Valborgsmässoafton",
+    "allhelgonaafton": "Allahelgonsafton",
+}
 
 
-def midsummer_eve(year: int) -> date:
-    """Return midsommarafton: the Friday between 19 and 25 June."""
-    first = date(year, 6, 19)
-    return first + timedelta(days=(4 - first.weekday()) % 7)
+def _sweden(year: int, *categories: str) -> holidays.HolidayBase:
+    # Older releases of the package list every Sunday unless told not to; the weekly
+    # opening hours already decide about Sundays.
+    return holidays.Sweden(years=year, categories=categories, language="sv",
+                           include_sundays=False)
 
 
-def closing_eves(year: int) -> frozenset[date]:
-    """Return the eves that are not public holidays but on which offices close."""
-    return frozenset({
-        easter_sunday(year) - timedelta(days=1),
-        midsummer_eve(year),
-        date(year, 12, 24),
-        date(year, 12, 31),
-    })
+def _named(days: holidays.HolidayBase, name: str, year: int) -> list[date]:
+    return [day for day in days.get_named(name, lookup="istartswith") if day.year == year]
 
 
 @lru_cache(maxsize=256)
 def closed_days(year: int) -> frozenset[date]:
     """Return every public holiday and closing eve of ``year`` (cached per year)."""
-    # Older releases of the package list every Sunday unless told not to; the weekly
-    # opening hours already decide about Sundays.
-    public = holidays.Sweden(years=year, include_sundays=False)
-    return frozenset(day for day in public if day.year == year) | closing_eves(year)
+    closed = {day for day in _sweden(year, "public", "de_facto") if day.year == year}
+    optional = _sweden(year, "optional")
+    for name in _CLOSED_EVES:
+        closed.update(_named(optional, name, year))
+    return frozenset(closed)
+
+
+@lru_cache(maxsize=256)
+def eves(year: int) -> dict[date, str]:
+    """Return the dates of the eves a calendar may shorten, by date (cached per year)."""
+    optional = _sweden(year, "optional")
+    return {day: eve for eve, name in SHORTENED_EVES.items()
+            for day in _named(optional, name, year)}
 
 
 def is_closed_day(day: date) -> bool:
     """Tell whether Swedish offices are closed on ``day`` for a holiday or eve."""
     return day in closed_days(day.year)
+
+
+def eve_on(day: date) -> str | None:
+    """Name the eve ``day`` is ("valborgsmassoafton"), None on other days."""
+    return eves(day.year).get(day)

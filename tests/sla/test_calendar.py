@@ -89,6 +89,24 @@ def test_shortened_day():
     assert calendar.add_business_time(local(2026, 4, 30, 12, 30), HOUR) == local(2026, 5, 4, 8, 30)
 
 
+def test_eves_are_shortened_every_year_when_the_calendar_is_open():
+    calendar = BusinessCalendar.create(
+        {d: ["08:00-17:00"] for d in range(5)},
+        shortened_days={"valborgsmassoafton": ["08:00-14:00"],
+                        "allhelgonaafton": ["08:00-14:00"],
+                        date(2026, 1, 5): ["08:00-10:00"]})  # this year's trettondagsafton
+    assert calendar.hours_on(date(2026, 4, 30)) == opening_hours("08:00-14:00")  # Thursday
+    assert calendar.hours_on(date(2026, 10, 30)) == opening_hours("08:00-14:00")  # Friday
+    assert calendar.hours_on(date(2027, 4, 30)) == opening_hours("08:00-14:00")
+    assert calendar.hours_on(date(2026, 1, 5)) == opening_hours("08:00-10:00")
+    assert calendar.hours_on(date(2027, 1, 5)) == opening_hours("08:00-17:00")  # not listed
+    assert calendar.hours_on(date(2028, 4, 30)) == ()  # a Sunday stays closed
+    assert calendar.hours_on(date(2026, 4, 29)) == opening_hours("08:00-17:00")
+    assert calendar.add_business_time(local(2026, 4, 30, 13), 2 * HOUR) == local(2026, 5, 4, 9)
+    with pytest.raises(ValueError, match="not an eve"):
+        BusinessCalendar.create({0: ["08:00-17:00"]}, shortened_days={"julafton": []})
+
+
 def test_shortened_day_can_open_a_holiday():
     calendar = BusinessCalendar.create(
         {d: ["08:00-17:00"] for d in range(5)},

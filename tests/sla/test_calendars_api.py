@@ -35,6 +35,22 @@ def test_create_read_and_list(client, tokens):
     assert slugs == sorted(slugs)
 
 
+def test_eves_are_shortened_days_every_year(client, tokens):
+    body = calendar_body("aftnar", shortened_days={"valborgsmassoafton": ["08:00-14:00"],
+                                                   "2026-12-22": ["08:00-12:00"]})
+    response = client.post(URL, json=body, headers=bearer(tokens["admin"]))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["shortened_days"] == {
+        "2026-12-22": ["08:00-12:00"], "valborgsmassoafton": ["08:00-14:00"]}
+
+
+def test_the_default_office_hours_close_early_on_three_eves(client, tokens):
+    body = client.get(f"{URL}/kontorstid", headers=bearer(tokens["admin"])).get_json()
+    assert body["shortened_days"] == {"allhelgonaafton": ["08:00-14:00"],
+                                      "trettondagsafton": ["08:00-14:00"],
+                                      "valborgsmassoafton": ["08:00-14:00"]}
+
+
 def test_changed_hours_make_a_new_version_and_same_hours_do_not(client, tokens):
     headers = bearer(tokens["admin"])
     client.post(URL, json=calendar_body("versioner"), headers=headers)
@@ -87,6 +103,8 @@ BAD = [
                                                                      "12:00-14:00"]}},
      "shortened_days.2026-04-30.value", "overlap"),
     ("closed and shortened", {"closed_dates": ["2026-04-30"]}, "shortened_days", "both"),
+    ("unknown eve", {"shortened_days": {"lucia": ["08:00-13:00"]}},
+     "shortened_days.lucia.key", "date"),
     ("unknown service point", {"service_point": "malmo"}, "service_point", "Unknown"),
     ("bad slug", {"slug": "Stora Bokstäver"}, "slug", "lower-case"),
 ]

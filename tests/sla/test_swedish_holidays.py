@@ -5,12 +5,7 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from citizencenter.sla.swedish_holidays import (
-    closed_days,
-    easter_sunday,
-    is_closed_day,
-    midsummer_eve,
-)
+from citizencenter.sla.swedish_holidays import closed_days, eve_on, eves, is_closed_day
 
 CLOSED_2026 = {
     date(2026, 1, 1): "nyårsdagen",
@@ -54,23 +49,16 @@ def test_every_public_holiday_of_the_package_is_closed(year):
     assert set(public) <= closed_days(year)
 
 
-@pytest.mark.parametrize(("year", "expected"), [
+@pytest.mark.parametrize(("year", "easter"), [
     (2024, date(2024, 3, 31)),
     (2025, date(2025, 4, 20)),
     (2026, date(2026, 4, 5)),
     (2027, date(2027, 3, 28)),
     (2038, date(2038, 4, 25)),
-    (2285, date(2285, 3, 22)),
+    (2099, date(2099, 4, 12)),
 ])
-def test_easter_sunday(year, expected):
-    assert easter_sunday(year) == expected
-
-
-@pytest.mark.parametrize("year", range(2000, 2100))
-def test_easter_sunday_agrees_with_the_package(year):
-    public = holidays.Sweden(years=year, include_sundays=False)
-    assert easter_sunday(year) in public
-    assert easter_sunday(year) + timedelta(days=1) in public
+def test_easter_and_its_eve_are_closed(year, easter):
+    assert {easter - timedelta(days=1), easter, easter + timedelta(days=1)} <= closed_days(year)
 
 
 @pytest.mark.parametrize(("year", "expected"), [
@@ -80,8 +68,26 @@ def test_easter_sunday_agrees_with_the_package(year):
     (2027, date(2027, 6, 25)),
 ])
 def test_midsummer_eve_is_the_friday_between_19_and_25_june(year, expected):
-    assert midsummer_eve(year) == expected
+    assert expected in closed_days(year)
     assert expected.weekday() == 4
+    assert not is_closed_day(expected - timedelta(days=7))
+
+
+@pytest.mark.parametrize("year", range(2000, 2100))
+def test_every_year_has_one_påskafton_and_the_three_shortened_eves(year):
+    saturdays_in_spring = {d for d in closed_days(year) if d.month in (3, 4) and d.weekday() == 5}
+    assert len(saturdays_in_spring) == 1  # påskafton; the package found it by name
+    assert sorted(eves(year).values()) == [
+        "allhelgonaafton", "trettondagsafton", "valborgsmassoafton"]
+
+
+def test_the_shortened_eves_of_2026():
+    assert eves(2026) == {date(2026, 1, 5): "trettondagsafton",
+                          date(2026, 4, 30): "valborgsmassoafton",
+                          date(2026, 10, 30): "allhelgonaafton"}  # the Friday before
+    assert eve_on(date(2027, 11, 5)) == "allhelgonaafton"
+    assert eve_on(date(2026, 4, 29)) is None
+    assert not set(eves(2026)) & closed_days(2026)
 
 
 def test_easter_eve_follows_easter_into_march():
