@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from citizencenter import fields as checked
 from citizencenter.reports.service_measurement import CHANNELS, INTERVAL_DAYS, period_problem
-from citizencenter.reports.telephony import local_bounds
+from citizencenter.reports.telephony import FORMULAS, local_bounds
 
 
 class Moment(fields.Field):
@@ -34,21 +34,40 @@ def as_datetime(moment: date | datetime) -> datetime:
     return local_bounds(moment, moment)[0]
 
 
-class ServiceMeasurementArgsSchema(ma.Schema):
+class PeriodArgsSchema(ma.Schema):
+    """[from, to) of a report, checked once for every report: dates become Stockholm
+    midnights, then the period must be non-empty and no longer than its interval allows."""
+
+    MAX_DAYS = INTERVAL_DAYS
+    QUARTER_HOURS = True  # a report that reads rollups answers quarter hours exactly
+
     from_ = Moment(data_key="from", required=True,
                    metadata={"type": "string", "example": "2026-01-01"})
     to = Moment(required=True, metadata={"type": "string", "example": "2027-01-01",
                                          "description": "Exclusive; a date means its start"})
+
+    @ma.post_load
+    def to_datetimes(self, data, **kwargs):
+        data["from_"], data["to"] = as_datetime(data["from_"]), as_datetime(data["to"])
+        problem = period_problem(data["from_"], data["to"], data.get("interval"),
+                                 self.MAX_DAYS, self.QUARTER_HOURS)
+        if problem:
+            raise ma.ValidationError(problem[1], problem[0])
+        return data
+
+
+class TelephonyArgsSchema(PeriodArgsSchema):
+    MAX_DAYS = {"hour": 62, "day": 400, None: 400}
+    QUARTER_HOURS = False  # computed from the calls themselves
+
+    queue = checked.Token(validate=validate.Length(max=64))
+    interval = fields.String(validate=validate.OneOf(["hour", "day"]))
+    formula = fields.String(validate=validate.OneOf(sorted(FORMULAS)))
+
+
+class ServiceMeasurementArgsSchema(PeriodArgsSchema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     queue = checked.slug()
     department = checked.slug()
     interval = fields.String(validate=validate.OneOf([i for i in INTERVAL_DAYS if i]))
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
-
-    @ma.post_load
-    def to_datetimes(self, data, **kwargs):
-        data["from_"], data["to"] = as_datetime(data["from_"]), as_datetime(data["to"])
-        problem = period_problem(data["from_"], data["to"], data.get("interval"))
-        if problem:
-            raise ma.ValidationError(problem[1], problem[0])
-        return data

@@ -242,15 +242,17 @@ def definitions_text(s: ReportSettings) -> dict:
     }
 
 
-def period_problem(start: datetime, end: datetime, interval: str | None
+def period_problem(start: datetime, end: datetime, interval: str | None,
+                   max_days: dict = INTERVAL_DAYS, quarter_hours: bool = True
                    ) -> tuple[str, str] | None:
-    """(field, reason) when the rollups cannot answer the period exactly or it is too long."""
-    for name, moment in (("from", start), ("to", end)):
+    """(field, reason) when the period is empty or too long for its interval, or does not
+    fall on quarter hours where the report reads rollups (`quarter_hours`)."""
+    for name, moment in (("from", start), ("to", end)) if quarter_hours else ():
         utc = moment.astimezone(UTC)
         if utc.second or utc.microsecond or utc.minute % 15:
             return name, "Must fall on a quarter hour (the rollups' resolution)."
     if end <= start:
         return "from", "from must be before to."
-    if end - start > timedelta(days=INTERVAL_DAYS[interval]):
-        return "to", f"At most {INTERVAL_DAYS[interval]} days with interval {interval or 'none'}."
+    if end - start > timedelta(days=max_days[interval]):
+        return "to", f"At most {max_days[interval]} days with interval {interval or 'none'}."
     return None

@@ -1,48 +1,15 @@
-from datetime import date, datetime
-
-import marshmallow as ma
 from flask import Response, current_app, request
 from flask.views import MethodView
-from marshmallow import fields, validate
 
 from citizencenter import db, openapi
-from citizencenter import fields as checked
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.reports import export, service_measurement, settings, telephony
-from citizencenter.reports.schemas import Moment, ServiceMeasurementArgsSchema
-from citizencenter.reports.telephony import FORMULAS, TelephonyParams, local_bounds
+from citizencenter.reports.schemas import ServiceMeasurementArgsSchema, TelephonyArgsSchema
+from citizencenter.reports.telephony import TelephonyParams
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="Service-level figures for any period")
-
-MAX_DAYS = {"hour": 62, "day": 400, None: 400}
-
-
-class TelephonyArgsSchema(ma.Schema):
-    from_ = Moment(data_key="from", required=True,
-                   metadata={"type": "string", "example": "2026-11-01"})
-    to = Moment(required=True, metadata={"type": "string",
-                                         "description": "Exclusive; a date means its start"})
-    queue = checked.Token(validate=validate.Length(max=64))
-    interval = fields.String(validate=validate.OneOf(["hour", "day"]))
-    formula = fields.String(validate=validate.OneOf(sorted(FORMULAS)))
-
-    @ma.post_load
-    def to_datetimes(self, data, **kwargs):
-        start, end = data["from_"], data["to"]
-        if isinstance(start, date) and not isinstance(start, datetime):
-            start = local_bounds(start, start)[0]
-        if isinstance(end, date) and not isinstance(end, datetime):
-            end = local_bounds(end, end)[0]
-        if end <= start:
-            raise ma.ValidationError("from must be before to.", "from")
-        if (end - start).days > MAX_DAYS[data.get("interval")]:
-            raise ma.ValidationError(
-                f"At most {MAX_DAYS[data.get('interval')]} days with this interval.", "to")
-        data["from_"], data["to"] = start, end
-        return data
-
 
 @blp.route("/telephony")
 class Telephony(MethodView):
