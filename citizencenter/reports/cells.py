@@ -58,11 +58,13 @@ def _filtered(query, model, filters: dict):
 
 def sums(session: Session, start: datetime, end: datetime, filters: dict,
          period_of: Callable[[datetime | date], object] | None = None,
-         fine: bool = False) -> dict[tuple, Totals]:
+         fine: bool = False, group: str | None = None) -> dict[tuple, Totals]:
     """Totals keyed by (period, channel, department); `period_of` maps a bucket start or
-    a local date to the period (None: the whole range). `fine` reads 15-minute cells only."""
+    a local date to the period (None: the whole range). `fine` reads 15-minute cells only.
+    `group` (queue, department or guide_id) adds that column's value to every key; day
+    cells hold no guide, so grouping by guide reads 15-minute cells only."""
     ranges: list[tuple[datetime, datetime]] = []
-    days = None if fine else whole_days(start, end)
+    days = None if fine or group == "guide_id" else whole_days(start, end)
     if days is None:
         ranges.append((start, end))
     else:
@@ -72,8 +74,14 @@ def sums(session: Session, start: datetime, end: datetime, filters: dict,
     def collect(rows, moment_name):
         for row in rows:
             key = (period_of(getattr(row, moment_name)) if period_of else None,
-                   row.channel, row.department)
+                   row.channel, row.department, *([row.grouped] if group else []))
             add(out.setdefault(key, empty()), row)
+    def grouped(query, model):
+        if group is None:
+            return query
+        column = getattr(model, group)
+        return query.add_columns(column.label("grouped")).group_by(column)
+
 
     cell_key = RollupCell.bucket_start if period_of and fine else RollupCell.local_date
     for low, high in ranges:
@@ -88,12 +96,14 @@ def sums(session: Session, start: datetime, end: datetime, filters: dict,
                             *_aggregates(RollupCell))
                      .where(RollupCell.bucket_start >= low, RollupCell.bucket_start < high)
                      .group_by(RollupCell.channel, RollupCell.department))
-        collect(session.execute(_filtered(query, RollupCell, filters)), "moment")
+        collect(session.execute(_filtered(grouped(query, RollupCell), RollupCell, filters)),
+                "moment")
     if days is not None:
         keys = [RollupDay.local_date] if period_of else []
         query = (select(*[k.label("moment") for k in keys], RollupDay.channel,
                         RollupDay.department, *_aggregates(RollupDay))
                  .where(RollupDay.local_date >= days[0], RollupDay.local_date < days[1])
                  .group_by(*keys, RollupDay.channel, RollupDay.department))
-        collect(session.execute(_filtered(query, RollupDay, filters)), "moment")
+        collect(session.execute(_filtered(grouped(query, RollupDay), RollupDay, filters)),
+                "moment")
     return out

@@ -1,4 +1,5 @@
-"""The service-measurement report as CSV: one row per figure."""
+"""The reports as CSV: the service measurement one row per figure, telephony one row per
+interval."""
 
 import csv
 import io
@@ -22,16 +23,43 @@ def _text(value) -> str:
     return str(value)
 
 
-def service_measurement_csv(report: dict) -> str:
-    """Render a service_measurement() result; department figures use channel department:slug."""
+def _write(header, rows) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(header)
+    writer.writerows([[_text(v) for v in row] for row in rows])
+    return out.getvalue()
+
+
+def service_measurement_csv(report: dict) -> str:
+    """Render a service_measurement() result; department figures use channel department:slug.
+
+    With group_by a first column `group` names each group (`guide:12`, `queue:bygglov`,
+    `department:none`); the rows of the whole report have it empty."""
     rows = list(_rows(report, ""))
     for slug, figures in report["departments"].items():
         rows += [("", f"department:{slug}", name, f["value"], f["unit"], f["target"], f["met"],
                   f["n"]) for name, f in figures.items()]
     for interval in report.get("intervals", []):
         rows += list(_rows(interval, interval["start"]))
-    writer.writerows([[_text(v) for v in row] for row in rows])
-    return out.getvalue()
+    if "groups" not in report:
+        return _write(COLUMNS, rows)
+    rows = [("", *row) for row in rows]
+    for group in report["groups"]:
+        name = f"{report['group_by']}:{'none' if group['group'] is None else group['group']}"
+        rows += [(name, *row) for row in _rows(group, "")]
+    return _write(("group", *COLUMNS), rows)
+
+
+def telephony_csv(report: dict) -> str:
+    """Render a telephony_report() result: the totals (interval_start empty), then each
+    interval; service levels as service_level_<seconds> columns."""
+    levels = sorted(report["totals"]["service_level"], key=int)
+    names = [n for n in report["totals"] if n != "service_level"]
+    header = ("interval_start", *names, *(f"service_level_{t}" for t in levels))
+
+    def row(start: str, figures: dict) -> tuple:
+        return (start, *(figures[n] for n in names),
+                *(figures["service_level"][t] for t in levels))
+    return _write(header, [row("", report["totals"]),
+                           *(row(i["start"], i) for i in report.get("intervals", []))])

@@ -4,7 +4,12 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from citizencenter import fields as checked
-from citizencenter.reports.service_measurement import CHANNELS, INTERVAL_DAYS, period_problem
+from citizencenter.reports.service_measurement import (
+    CHANNELS,
+    GROUPS,
+    INTERVAL_DAYS,
+    period_problem,
+)
 from citizencenter.reports.telephony import FORMULAS, local_bounds
 
 
@@ -63,6 +68,7 @@ class TelephonyArgsSchema(PeriodArgsSchema):
     queue = checked.Token(validate=validate.Length(max=64))
     interval = fields.String(validate=validate.OneOf(["hour", "day"]))
     formula = fields.String(validate=validate.OneOf(sorted(FORMULAS)))
+    format = fields.String(validate=validate.OneOf(["json", "csv"]))
 
 
 class ServiceMeasurementArgsSchema(PeriodArgsSchema):
@@ -70,4 +76,6 @@ class ServiceMeasurementArgsSchema(PeriodArgsSchema):
     queue = checked.slug()
     department = checked.slug()
     interval = fields.String(validate=validate.OneOf([i for i in INTERVAL_DAYS if i]))
+    group_by = fields.String(validate=validate.OneOf(list(GROUPS)), metadata={
+        "description": "Add the figures per guide, queue or department (whole period)"})
     format = fields.String(validate=validate.OneOf(["json", "csv"]))

@@ -19,6 +19,8 @@ from citizencenter.reports.telephony import FORMULAS
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 CHANNELS = ("phone", "email", "social", "webform", "walk_in")
 WRITTEN = ("email", "social", "webform")
+# group_by: the rollup column each grouping reads; a fact without one has 0 or "".
+GROUPS = {"guide": "guide_id", "queue": "queue", "department": "department"}
 INTERVAL_DAYS = {"15min": 31, "hour": 92, "day": 400, "week": 400, "month": 400, None: 400}
 
 
@@ -163,8 +165,10 @@ def _check_filters(session: Session, filters: dict) -> None:
 
 def service_measurement(session: Session, start: datetime, end: datetime, settings:
                         ReportSettings, *, channel: str | None = None, queue: str | None = None,
-                        department: str | None = None, interval: str | None = None) -> dict:
-    """All survey figures for [start, end) per channel and overall, against targets."""
+                        department: str | None = None, interval: str | None = None,
+                        group_by: str | None = None) -> dict:
+    """All survey figures for [start, end) per channel and overall, against targets;
+    `group_by` adds the same figures per guide, queue or department."""
     problem = period_problem(start, end, interval)
     if problem:
         raise InvalidInput(*problem)
@@ -199,9 +203,23 @@ def service_measurement(session: Session, start: datetime, end: datetime, settin
         result["intervals"] = [{"start": p.isoformat(), **_block(periods[p], channels, settings)}
                                for p in sorted(periods)]
     return result
+    if group_by:
+        result["group_by"] = group_by
+        result["groups"] = _groups(session, start, end, filters, group_by, channels, settings)
 
 
 def definitions_text(s: ReportSettings) -> dict:
+def _groups(session: Session, start: datetime, end: datetime, filters: dict, group_by: str,
+            channels: tuple[str, ...], settings: ReportSettings) -> list[dict]:
+    """One block of figures per guide (id), queue or department (slug); None: without one."""
+    groups: dict[object, dict] = {}
+    for (_, c, dep, key), t in cells.sums(session, start, end, filters,
+                                           group=GROUPS[group_by]).items():
+        groups.setdefault(key, {})[(c, dep)] = t
+    return [{"group": key or None, **_block(groups[key], channels, settings)}
+            for key in sorted(groups)]
+
+
     d = s.definitions
     return {
         "period": "contacts that came in during [from, to): calls by queue entry, cases by "
@@ -234,6 +252,8 @@ def definitions_text(s: ReportSettings) -> dict:
         "departments": "forwarded inquiries by department: resolved count and mean calendar "
                        "time from receipt to resolution",
         "courtesy_skr_index": "mean of 25 × (courtesy score − 1), 0–100; comparable from "
+        "group_by": "guide: who answered a call or holds the case; queue and department as "
+                    "for the filters; a group of null holds the contacts without one",
                               f"{s.comparable_n} answers",
         "courtesy_kkik_percent": "KKiK gott bemötande: points over maximum, in percent; "
                                  "points per score " + ", ".join(

@@ -11,24 +11,39 @@ from citizencenter.reports.telephony import TelephonyParams
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="Service-level figures for any period")
 
+
+def _wants_csv(args: dict) -> bool:
+    return args.get("format") == "csv" or ("format" not in args and request.accept_mimetypes
+                                           .best_match(["application/json", "text/csv"])
+                                           == "text/csv")
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @blp.route("/telephony")
 class Telephony(MethodView):
     @require_scope("reports:read")
     @blp.arguments(TelephonyArgsSchema, location="query")
     @blp.response(200)
-    @blp.doc(**openapi.answers("application/json"))
+    @blp.doc(**openapi.answers("application/json", "text/csv"))
     def get(self, args):
         """Offered, answered, abandoned, service level, ASA, AHT, transfer and direct-answer
-        rates per queue and hour or day"""
+        rates per queue and hour or day (JSON, or CSV with format=csv or Accept: text/csv)"""
         config = current_app.config
         params = TelephonyParams(
             short_abandon_s=config["PHONE_SHORT_ABANDON_S"],
             thresholds_s=config["PHONE_SERVICE_LEVEL_THRESHOLDS_S"],
             direct_answer_s=config["PHONE_DIRECT_ANSWER_S"],
             formula=args.get("formula", config["PHONE_SERVICE_LEVEL_FORMULA"]))
-        return telephony.telephony_report(db.session, args["from_"], args["to"],
-                                          queue=args.get("queue"),
-                                          interval=args.get("interval"), params=params)
+        report = telephony.telephony_report(db.session, args["from_"], args["to"],
+                                            queue=args.get("queue"),
+                                            interval=args.get("interval"), params=params)
+        if _wants_csv(args):
+            return _csv(export.telephony_csv(report), "telefoni.csv")
+        return report
 
 
 @blp.route("/service-measurement")
@@ -43,12 +58,8 @@ class ServiceMeasurement(MethodView):
         report = service_measurement.service_measurement(
             db.session, args["from_"], args["to"], settings.report_settings(current_app.config),
             channel=args.get("channel"), queue=args.get("queue"),
-            department=args.get("department"), interval=args.get("interval"))
-        wants_csv = args.get("format") == "csv" or (
-            "format" not in args and request.accept_mimetypes.best_match(
-                ["application/json", "text/csv"]) == "text/csv")
-        if wants_csv:
-            return Response(export.service_measurement_csv(report), mimetype="text/csv",
-                            headers={"Content-Disposition":
-                                     'attachment; filename="servicematning.csv"'})
+            department=args.get("department"), interval=args.get("interval"),
+            group_by=args.get("group_by"))
+        if _wants_csv(args):
+            return _csv(export.service_measurement_csv(report), "servicematning.csv")
         return report

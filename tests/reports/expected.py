@@ -142,3 +142,14 @@ def departments(cases, slugs: dict) -> dict:
     return {slug: {"forwarded": d["forwarded"], "resolved": d["resolved"],
                    "mean_resolution_hours": share(d["s"], d["resolved"], 1 / 3600)}
             for slug, d in out.items()}
+
+
+def group_of(group_by: str, data: dict):
+    """(call's group, case's group) as the reports file them: the guide who answered the call
+    or holds the case, the queue, the department (of a call's queue); None when none."""
+    if group_by == "guide":
+        return (lambda c: c["agent_user_id"]), (lambda c: c["assignee_id"])
+    if group_by == "queue":
+        return (lambda c: c["queue"]), (lambda c: data["queue_slugs"].get(c["queue_id"]))
+    return ((lambda c: data["queue_departments"].get(c["queue"])),
+            (lambda c: data["department_slugs"].get(c["department_id"])))

@@ -24,9 +24,13 @@ def _in(rows, key, start, end):
     return [r for r in rows if start <= r[key] < end]
 
 
-def expected_report(data, start, end, queue=None, department=None) -> dict:
+def expected_report(data, start, end, queue=None, department=None, group=None) -> dict:
     calls, cases = _in(data["calls"], "entered_at", start, end), \
         _in(data["cases"], "received_at", start, end)
+    if group:  # (group_by, key): only the contacts of that group
+        of_call, of_case = ex.group_of(group[0], data)
+        calls = [c for c in calls if of_call(c) == group[1]]
+        cases = [c for c in cases if of_case(c) == group[1]]
     if queue:
         calls = [c for c in calls if c["queue"] == queue]
         cases = [c for c in cases if data["queue_slugs"].get(c["queue_id"]) == queue]
@@ -215,3 +219,66 @@ def test_utc_bounds_are_read_exactly(client, tokens, generated):
     end = datetime(2025, 9, 3, 12, 0, tzinfo=UTC)
     report = get(client, tokens["supervisor"], _query(start, end)).get_json()
     assert values(report) == expected_report(generated, start, end)
+
+
+@pytest.mark.parametrize("group_by", ["guide", "queue", "department"])
+def test_figures_per_guide_queue_and_department_match_the_plain_computation(
+        client, tokens, generated, group_by):
+    start, end = PERIODS[2]  # ragged edges: 15-minute cells and whole days
+    report = get(client, tokens["supervisor"], _query(start, end, group_by=group_by)).get_json()
+    assert report["group_by"] == group_by
+    of_call, of_case = ex.group_of(group_by, generated)
+    keys = {of_call(c) for c in _in(generated["calls"], "entered_at", start, end)} | {
+        of_case(c) for c in _in(generated["cases"], "received_at", start, end)
+        if c["kind"] == "inquiry"}
+    groups = [g["group"] for g in report["groups"]]
+    assert len(groups) == len(set(groups)) and set(groups) == keys
+    assert len(keys) > 2
+    for group in report["groups"]:
+        want = expected_report(generated, start, end, group=(group_by, group["group"]))
+        got = {channel: {name: f["value"] for name, f in group[channel].items()}
+               for channel in (*CHANNELS, "overall")}
+        assert got == {k: v for k, v in want.items() if k != "departments"}, group["group"]
+    # The groups add up to the whole.
+    assert sum(g["overall"]["cases_received"]["value"] for g in report["groups"]) == \
+        report["overall"]["cases_received"]["value"]
+
+
+def test_grouped_csv_names_each_group(client, tokens, generated):
+    start, end = PERIODS[1]
+    report = get(client, tokens["supervisor"], _query(start, end, group_by="guide")).get_json()
+    text = get(client, tokens["supervisor"],
+               _query(start, end, group_by="guide", format="csv")).get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == ["group", "interval_start", "channel", "figure", "value", "unit",
+                             "target", "met", "n"]
+    guide = next(g for g in report["groups"] if g["group"] is not None)
+    offered = next(r for r in rows if r["group"] == f"guide:{guide['group']}"
+                   and r["channel"] == "phone" and r["figure"] == "calls_offered")
+    assert int(offered["value"]) == guide["phone"]["calls_offered"]["value"]
+    assert {r["group"] for r in rows if r["figure"] == "cases_received"
+            and r["channel"] == "overall"} == {"", *(
+                f"guide:{'none' if g['group'] is None else g['group']}"
+                for g in report["groups"])}
+
+
+def test_telephony_report_as_csv(client, tokens, generated):
+    start, end = PERIODS[1]
+    query = _query(start, end, interval="day", queue="bygglov")
+    url = f"/api/v1/reports/telephony?{query}"
+    report = client.get(url, headers=bearer(tokens["supervisor"])).get_json()
+    for response in (client.get(f"{url}&format=csv", headers=bearer(tokens["supervisor"])),
+                     client.get(url, headers={**bearer(tokens["supervisor"]),
+                                              "Accept": "text/csv"})):
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        assert "telefoni.csv" in response.headers["Content-Disposition"]
+        rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+        assert len(rows) == 1 + len(report["intervals"])
+        totals, first = rows[0], rows[1]
+        assert totals["interval_start"] == "" and int(totals["offered"]) == \
+            report["totals"]["offered"]
+        assert float(totals["service_level_120"]) == report["totals"]["service_level"]["120"]
+        assert first["interval_start"] == report["intervals"][0]["start"]
+        assert float(first["asa_seconds"]) == report["intervals"][0]["asa_seconds"]
+    assert client.get(f"{url}&format=xml", headers=bearer(tokens["supervisor"])
+                      ).status_code == 422
