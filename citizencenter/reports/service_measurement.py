@@ -19,9 +19,9 @@ from citizencenter.reports.telephony import FORMULAS
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 CHANNELS = ("phone", "email", "social", "webform", "walk_in")
 WRITTEN = ("email", "social", "webform")
+INTERVAL_DAYS = {"15min": 31, "hour": 92, "day": 400, "week": 400, "month": 400, None: 400}
 # group_by: the rollup column each grouping reads; a fact without one has 0 or "".
 GROUPS = {"guide": "guide_id", "queue": "queue", "department": "department"}
-INTERVAL_DAYS = {"15min": 31, "hour": 92, "day": 400, "week": 400, "month": 400, None: 400}
 
 
 @dataclass(frozen=True)
@@ -202,13 +202,12 @@ def service_measurement(session: Session, start: datetime, end: datetime, settin
             periods.setdefault(period, {})[(c, dep)] = t
         result["intervals"] = [{"start": p.isoformat(), **_block(periods[p], channels, settings)}
                                for p in sorted(periods)]
-    return result
     if group_by:
         result["group_by"] = group_by
         result["groups"] = _groups(session, start, end, filters, group_by, channels, settings)
+    return result
 
 
-def definitions_text(s: ReportSettings) -> dict:
 def _groups(session: Session, start: datetime, end: datetime, filters: dict, group_by: str,
             channels: tuple[str, ...], settings: ReportSettings) -> list[dict]:
     """One block of figures per guide (id), queue or department (slug); None: without one."""
@@ -220,6 +219,7 @@ def _groups(session: Session, start: datetime, end: datetime, filters: dict, gro
             for key in sorted(groups)]
 
 
+def definitions_text(s: ReportSettings) -> dict:
     d = s.definitions
     return {
         "period": "contacts that came in during [from, to): calls by queue entry, cases by "
@@ -251,9 +251,9 @@ def _groups(session: Session, start: datetime, end: datetime, filters: dict, gro
         "handled_by_guides": "inquiries never given to a department / inquiries received",
         "departments": "forwarded inquiries by department: resolved count and mean calendar "
                        "time from receipt to resolution",
-        "courtesy_skr_index": "mean of 25 × (courtesy score − 1), 0–100; comparable from "
         "group_by": "guide: who answered a call or holds the case; queue and department as "
                     "for the filters; a group of null holds the contacts without one",
+        "courtesy_skr_index": "mean of 25 × (courtesy score − 1), 0–100; comparable from "
                               f"{s.comparable_n} answers",
         "courtesy_kkik_percent": "KKiK gott bemötande: points over maximum, in percent; "
                                  "points per score " + ", ".join(
