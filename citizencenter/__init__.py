@@ -4,7 +4,7 @@ from flask import Flask
 
 from citizencenter import db, errors, keys, outbox
 from citizencenter.api import Api
-from citizencenter.config import Config, validate
+from citizencenter.config import Config, use_timezone, validate
 from citizencenter.contacts import service as contacts
 from citizencenter.pagination import Paginator
 
@@ -18,6 +18,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     validate(app.config)
+    use_timezone(app.config["TIMEZONE"])
     contacts.set_default_region(app.config["PHONE_DEFAULT_REGION"])
 
     app.extensions["engine"] = engine = app.config.get("ENGINE") or db.make_engine(

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from citizencenter import keys
 
@@ -33,10 +34,30 @@ def validate(config) -> None:
     except keys.WeakSecretKey as exc:
         raise ConfigError(f"{exc}; e.g. SECRET_KEY=$(python -c 'import secrets; "
                           "print(secrets.token_urlsafe(48))')") from None
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known time zone, "
+                          "e.g. Europe/Stockholm") from None
     if not is_embedded(config) and not config.get("TESTING") \
             and not config.get("PUBLIC_BASE_URL"):
         raise ConfigError("PUBLIC_BASE_URL is not set; give the address citizens and "
                           "integrations reach this service at, e.g. https://mc.lund.se")
+
+
+_local_zone: list[ZoneInfo] = []
+
+
+def use_timezone(name: str) -> None:
+    """Make `name` the zone local_zone() answers; create_app sets its TIMEZONE."""
+    _local_zone[:] = [ZoneInfo(name)]
+
+
+def local_zone() -> ZoneInfo:
+    """The zone of local days and hours (references, reports, routing hours): TIMEZONE."""
+    if not _local_zone:
+        use_timezone(Config.TIMEZONE)
+    return _local_zone[0]
 
 
 class Config:

@@ -7,21 +7,20 @@ anyway and keeps a counter row per year.
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from citizencenter.cases.models import Case, ReferenceCounter
+from citizencenter.config import local_zone
 from citizencenter.db import is_postgresql
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 _ready_sequences: set[tuple[str, int]] = set()
 
 
 def next_reference(session: Session, at: datetime) -> str:
-    year = at.astimezone(STOCKHOLM).year
+    year = at.astimezone(local_zone()).year
     if is_postgresql(session):
         number = session.execute(text(f"SELECT nextval('{_sequence(session, year)}')")) \
             .scalar_one()

@@ -1,7 +1,6 @@
 """Live figures computed from the database: the truth the Redis snapshot is reconciled to."""
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import column, func, inspect, select, table
 from sqlalchemy.orm import Session
@@ -11,11 +10,11 @@ from citizencenter.cases.models import Case
 from citizencenter.channels.email.models import EmailMessage
 from citizencenter.channels.phone.models import Call, CallOutcome
 from citizencenter.channels.social.models import DeliveryStatus, SocialDelivery
+from citizencenter.config import local_zone
 from citizencenter.db import UTCDateTime
 from citizencenter.reports import cells
 from citizencenter.reports.service_measurement import CHANNELS, ReportSettings, channel_figures
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PRESENCES = ("available", "busy", "away", "offline")
 # A call still "waiting" after this long lost its final event; it is not waiting now.
 STALE_WAIT = timedelta(hours=4)
@@ -39,7 +38,7 @@ def _seconds_since(moment: datetime | None, now: datetime) -> float | None:
 
 
 def _waiting_calls(session: Session, now: datetime) -> dict:
-    today = now.astimezone(STOCKHOLM).date()
+    today = now.astimezone(local_zone()).date()
     count, oldest = session.execute(
         select(func.count(), func.min(Call.entered_at))
         .where(Call.local_date >= today - timedelta(days=1),
@@ -101,7 +100,8 @@ def _today(session: Session, midnight: datetime, settings: ReportSettings) -> di
 
 def live_figures(session: Session, now: datetime, settings: ReportSettings) -> dict:
     """The wallboard's figures as of `now`; today's levels come from the rollups."""
-    midnight = datetime.combine(now.astimezone(STOCKHOLM).date(), time(), STOCKHOLM)
+    zone = local_zone()
+    midnight = datetime.combine(now.astimezone(zone).date(), time(), zone)
     breaches = _breaches_today(session, midnight)
     return {
         "at": now.isoformat(),

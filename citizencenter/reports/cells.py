@@ -3,27 +3,26 @@ ragged edges from 15-minute cells. Never touches calls, cases or messages."""
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from citizencenter.config import local_zone
 from citizencenter.reports.models import MAXIMA, MEASURES, RollupCell, RollupDay
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 Totals = dict[str, float | int | None]
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), STOCKHOLM)
+    return datetime.combine(day, time(), local_zone())
 
 
 def whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
     """The local dates [first, last) lying wholly inside [start, end), if any."""
-    local = start.astimezone(STOCKHOLM)
+    local = start.astimezone(local_zone())
     first = local.date() if _local_midnight(local.date()) == start \
         else local.date() + timedelta(days=1)
-    last = end.astimezone(STOCKHOLM).date()
+    last = end.astimezone(local_zone()).date()
     return (first, last) if first < last else None
 
 

@@ -7,12 +7,11 @@ figures as the telephony report. Written-channel times use the office-hours cale
 from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from citizencenter.config import local_zone
 from citizencenter.reports.models import COUNTS, MAXIMA, SUMS
 from citizencenter.sla.calendar import BusinessCalendar
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 BUCKET_MINUTES = 15
 # KKiK "gott bemötande" points from the 1–5 courtesy score.
 KKIK_POINTS = {5: 3, 4: 2, 3: 1, 2: 0, 1: 0}
@@ -39,7 +38,7 @@ def bucket_of(moment: datetime) -> tuple[datetime, date]:
     """The 15-minute bucket (UTC start) and its Stockholm date; offsets are whole hours."""
     start = moment.replace(minute=moment.minute - moment.minute % BUCKET_MINUTES,
                            second=0, microsecond=0)
-    return start, start.astimezone(STOCKHOLM).date()
+    return start, start.astimezone(local_zone()).date()
 
 
 def _empty() -> dict:

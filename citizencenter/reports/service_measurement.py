@@ -3,12 +3,12 @@ per channel and overall, beside its target. Reads rollup cells only."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
+from citizencenter.config import local_zone
 from citizencenter.errors import InvalidInput
 from citizencenter.reports import cells
 from citizencenter.reports.facts import KKIK_MAX_POINTS, KKIK_POINTS, Definitions
@@ -16,7 +16,6 @@ from citizencenter.reports.models import RollupState
 from citizencenter.reports.targets import Targets
 from citizencenter.reports.telephony import FORMULAS
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 CHANNELS = ("phone", "email", "social", "webform", "walk_in")
 WRITTEN = ("email", "social", "webform")
 INTERVAL_DAYS = {"15min": 31, "hour": 92, "day": 400, "week": 400, "month": 400, None: 400}
@@ -140,9 +139,11 @@ def _block(sums: dict, channels: tuple[str, ...], s: ReportSettings) -> dict:
 
 
 def _period_of(interval: str):
+    zone = local_zone()
+
     def key(moment):
         if isinstance(moment, datetime):
-            local = moment.astimezone(STOCKHOLM)
+            local = moment.astimezone(zone)
             if interval == "15min":
                 return local
             if interval == "hour":
@@ -152,7 +153,7 @@ def _period_of(interval: str):
             moment = moment - timedelta(days=moment.weekday())
         elif interval == "month":
             moment = moment.replace(day=1)
-        return datetime.combine(moment, time(), STOCKHOLM)
+        return datetime.combine(moment, time(), zone)
     return key
 
 

@@ -7,15 +7,14 @@ nor abandoned. Service level at T uses the configured formula, named in the answ
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call, CallOutcome
+from citizencenter.config import local_zone
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 FORMULAS = {
     "offered": "answered within T / offered (abandons within S excluded)",
     "answered": "answered within T / answered",
@@ -87,8 +86,9 @@ def _figures(row, p: TelephonyParams) -> dict:
 
 
 def local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """Stockholm midnights around the local dates [start, end)."""
-    return (datetime.combine(start, time(), STOCKHOLM), datetime.combine(end, time(), STOCKHOLM))
+    """Local midnights around the local dates [start, end)."""
+    zone = local_zone()
+    return datetime.combine(start, time(), zone), datetime.combine(end, time(), zone)
 
 
 def telephony_report(session: Session, start: datetime, end: datetime, *,
@@ -99,7 +99,8 @@ def telephony_report(session: Session, start: datetime, end: datetime, *,
             .outerjoin(Case, Case.id == Call.case_id)
             .where(Call.entered_at >= start, Call.entered_at < end))
     # The day index narrows the scan; the exact bounds then apply.
-    local_start, local_end = start.astimezone(STOCKHOLM).date(), end.astimezone(STOCKHOLM).date()
+    zone = local_zone()
+    local_start, local_end = start.astimezone(zone).date(), end.astimezone(zone).date()
     base = base.where(Call.local_date >= local_start, Call.local_date <= local_end)
     if queue:
         base = base.where(Call.queue == queue)
@@ -124,7 +125,7 @@ def telephony_report(session: Session, start: datetime, end: datetime, *,
         result["intervals"] = [
             {"start": datetime.combine(row.local_date,
                                        time(row.local_hour if interval == "hour" else 0),
-                                       STOCKHOLM).isoformat(),
+                                       zone).isoformat(),
              **_figures(row, params)}
             for row in rows]
     return result

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass, field
 from datetime import time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,13 +11,13 @@ from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import Case
+from citizencenter.config import local_zone
 from citizencenter.db import utcnow
 from citizencenter.errors import InvalidInput, NotFound
 from citizencenter.organisation.models import Category, Queue
 from citizencenter.routing import text
 from citizencenter.routing.models import RoutingRule, RoutingRuleVersion
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 OPEN = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING_ON_CITIZEN, CaseStatus.FORWARDED)
 
 
@@ -150,7 +149,7 @@ def _hhmm(value: str) -> time:
 
 
 def _in_hours(hours: dict, facts: CaseFacts) -> bool:
-    local = facts.case.received_at.astimezone(STOCKHOLM)
+    local = facts.case.received_at.astimezone(local_zone())
     if "weekdays" in hours and local.isoweekday() not in hours["weekdays"]:
         return False
     start, end, now = _hhmm(hours.get("from", "00:00")), _hhmm(hours.get("to", "23:59")), \

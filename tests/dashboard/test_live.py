@@ -11,9 +11,9 @@ from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call
 from citizencenter.dashboard import service
 from citizencenter.db import utcnow
-from citizencenter.reports.facts import STOCKHOLM
 from citizencenter.reports.settings import report_settings
 from tests.factories import bearer
+from tests.reports.dataset import STOCKHOLM
 
 
 @pytest.fixture

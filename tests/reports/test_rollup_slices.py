@@ -10,8 +10,8 @@ from citizencenter.channels.phone.models import Call
 from citizencenter.db import utcnow
 from citizencenter.outbox import OutboxMessage
 from citizencenter.reports import rollups
-from citizencenter.reports.facts import STOCKHOLM
 from tests.reports.conftest import refresh
+from tests.reports.dataset import STOCKHOLM
 from tests.reports.test_rollups import _report
 from tests.reports.test_service_measurement import PERIODS, expected_report, values
 

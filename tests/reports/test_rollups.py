@@ -10,10 +10,11 @@ from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call
 from citizencenter.db import utcnow
 from citizencenter.feedback.models import FeedbackRequest, FeedbackResponse
-from citizencenter.reports.facts import STOCKHOLM, bucket_of
+from citizencenter.reports.facts import bucket_of
 from citizencenter.reports.models import RollupCell
 from tests.factories import bearer
 from tests.reports.conftest import refresh
+from tests.reports.dataset import STOCKHOLM
 from tests.reports.test_service_measurement import PERIODS, _query, expected_report, values
 
 

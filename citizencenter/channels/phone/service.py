@@ -9,7 +9,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from sqlalchemy import select, text, update
@@ -27,6 +26,7 @@ from citizencenter.channels.phone.models import (
     PbxAgent,
 )
 from citizencenter.channels.phone.schemas import load_events
+from citizencenter.config import local_zone
 from citizencenter.db import insert_if_absent, is_postgresql, utcnow
 from citizencenter.errors import (
     AppError,
@@ -37,7 +37,6 @@ from citizencenter.errors import (
 )
 from citizencenter.integrations import service as integrations
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 T = CallEventType
 
 
@@ -233,7 +232,7 @@ def _derive_times(call: Call) -> None:
     if call.talk_s is None and call.answered_at and call.finished_at:
         call.talk_s = max(0.0, (call.finished_at - call.answered_at).total_seconds())
     # The ACD's entry time is the call's time of day in every report.
-    local = call.entered_at.astimezone(STOCKHOLM)
+    local = call.entered_at.astimezone(local_zone())
     call.local_date, call.local_hour = local.date(), local.hour
 
 

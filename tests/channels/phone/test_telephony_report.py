@@ -11,6 +11,7 @@ from citizencenter.channels.phone import asterisk, service
 from citizencenter.channels.phone.models import Call, CallEvent
 from tests.channels.phone.helpers import CallSpec, apply_and_link, at
 from tests.factories import bearer
+from tests.reports.dataset import STOCKHOLM
 
 S, T = 5, 120
 
@@ -108,7 +109,7 @@ def test_hourly_and_daily_intervals(client, session, tokens):
                     "from=2026-11-18&to=2026-11-19&interval=hour")
     by_hour = {}
     for spec in DAY:
-        by_hour.setdefault(spec.entered.astimezone(service.STOCKHOLM).hour, []).append(spec)
+        by_hour.setdefault(spec.entered.astimezone(STOCKHOLM).hour, []).append(spec)
     assert [datetime.fromisoformat(i["start"]).hour for i in hourly["intervals"]] == \
         sorted(by_hour)
     for interval in hourly["intervals"]:
@@ -119,7 +120,7 @@ def test_hourly_and_daily_intervals(client, session, tokens):
     exact = report(client, tokens["supervisor"],
                    "from=2026-11-18T08:00:00%2B01:00&to=2026-11-18T09:00:00%2B01:00")
     assert exact["totals"]["offered"] == len(
-        [c for c in DAY if c.entered.astimezone(service.STOCKHOLM).hour == 8
+        [c for c in DAY if c.entered.astimezone(STOCKHOLM).hour == 8
          and not (c.outcome == "abandoned" and c.wait <= S)])
 
 
