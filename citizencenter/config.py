@@ -138,10 +138,10 @@ class Config:
     SLA_SCAN_INTERVAL_S = _int("SLA_SCAN_INTERVAL_S", 30)
 
     # Routing (routing/): sticky to the citizen's last guide within this window; the beat
-    # scan escalates and hands out waiting cases; a forwarded case's department target.
+    # scan escalates and hands out waiting cases. A forwarded case's department target is
+    # the department-resolution SLA policy (sla/), not a setting.
     ROUTING_STICKY_HOURS = _int("ROUTING_STICKY_HOURS", 168)
     ROUTING_SCAN_INTERVAL_S = _int("ROUTING_SCAN_INTERVAL_S", 5)
-    DEPARTMENT_TARGET_HOURS = _int("DEPARTMENT_TARGET_HOURS", 40)  # office hours
     DEPARTMENT_WEBHOOK_TIMEOUT_S = _int("DEPARTMENT_WEBHOOK_TIMEOUT_S", 10)
 
     # Service measurement, rollups, feedback and the live dashboard (reports/, feedback/,

@@ -44,8 +44,7 @@ class CaseForward(MethodView):
     def post(self, data, case_id: uuid.UUID):
         """Forward the case to a department with a note; the department is notified"""
         return forwarding.forward(db.session, current_principal(), case_id, data["department"],
-                                  data.get("note"), timedelta(
-                                      hours=current_app.config["DEPARTMENT_TARGET_HOURS"]))
+                                  data.get("note"))
 
 
 @blp.route("/<uuid:case_id>/send-back")

@@ -18,9 +18,7 @@ from citizencenter.errors import Forbidden, InvalidInput, InvalidTransition
 from citizencenter.organisation.models import ChannelDefaultQueue, Queue
 from citizencenter.routing import assignment, decisions, escalation
 from citizencenter.routing.models import CaseForwarding
-from citizencenter.sla.calendar import office_hours_calendar
-
-DEPARTMENT_TARGET = timedelta(hours=40)  # five working days of office hours
+from citizencenter.sla import service as sla_service
 
 
 def _note(session: Session, case: Case, actor: Principal, note: str | None) -> int | None:
@@ -34,16 +32,18 @@ def _note(session: Session, case: Case, actor: Principal, note: str | None) -> i
 
 
 def hand_over(session: Session, case: Case, department: Department, actor: Principal,
-              note: str | None, target: timedelta, reason: str) -> CaseForwarding:
-    """Put the case in the department's queue and start its clock (the caller commits)."""
+              note: str | None, reason: str) -> CaseForwarding:
+    """Put the case in the department's queue and start its clock (the caller commits).
+
+    The department is told the due time of the clock the department-resolution SLA
+    policy starts, so the time it is given is the one the deadline scan watches.
+    """
     now = utcnow()
     previous_assignee, previous_status = case.assignee_id, case.status
     forwarding = CaseForwarding(
         case_id=case.id, department_id=department.id, from_queue_id=case.queue_id,
         note_message_id=_note(session, case, actor, note), forwarded_by=actor.actor,
-        forwarded_at=now,
-        department_due_at=office_hours_calendar().add_business_time(now, target))
-    session.add(forwarding)
+        forwarded_at=now)
     case.department_id = department.id
     case.queue_id = session.scalar(select(Queue.id).where(Queue.department_id == department.id)
                                    .order_by(Queue.id).limit(1))
@@ -52,6 +52,9 @@ def hand_over(session: Session, case: Case, department: Department, actor: Princ
     session.flush()
     events.publish(session, "forwarded", case, actor=actor.actor, previous=previous_status,
                    department=department.slug)
+    forwarding.department_due_at = sla_service.department_due_at(session, case)
+    session.add(forwarding)
+    session.flush()
     decisions.record(session, case, "forwarded", reason, actor=actor.actor,
                      forwarding_id=forwarding.id)
     outbox.enqueue(session, "routing.case_forwarded", {"forwarding_id": forwarding.id})
@@ -66,7 +69,7 @@ def _locked_case(session: Session, actor: Principal, case_id: uuid.UUID) -> Case
 
 
 def forward(session: Session, actor: Principal, case_id: uuid.UUID, department_slug: str,
-            note: str | None, target: timedelta = DEPARTMENT_TARGET) -> CaseForwarding:
+            note: str | None) -> CaseForwarding:
     """A guide forwards a case to a department with a note; the department is told."""
     case = _locked_case(session, actor, case_id)
     if actor.is_department_staff:
@@ -76,7 +79,7 @@ def forward(session: Session, actor: Principal, case_id: uuid.UUID, department_s
         raise InvalidInput("department", f"Unknown department {department_slug!r}.")
     if not case.can_transition_to(CaseStatus.FORWARDED):
         raise InvalidTransition(f"A {case.status} case cannot be forwarded.")
-    forwarding = hand_over(session, case, department, actor, note, target, "forwarded_by_guide")
+    forwarding = hand_over(session, case, department, actor, note, "forwarded_by_guide")
     session.commit()
     return forwarding
 

@@ -122,7 +122,8 @@ class CaseForwarding(Base):
     note_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     forwarded_by: Mapped[str] = mapped_column(String(64))
     forwarded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    department_due_at: Mapped[datetime]
+    # The due time of the department-resolution SLA clock; None when no policy applies.
+    department_due_at: Mapped[datetime | None]
     returned_at: Mapped[datetime | None]
     returned_by: Mapped[str | None] = mapped_column(String(64))
     email_sent_at: Mapped[datetime | None]

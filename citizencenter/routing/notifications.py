@@ -77,7 +77,8 @@ def _payload(case: Case, forwarding: CaseForwarding, department: Department) -> 
     return json.dumps({"type": "case.forwarded", "timestamp": utcnow().isoformat(), "data": {
         "case_id": str(case.id), "reference": case.reference, "department": department.slug,
         "forwarded_at": forwarding.forwarded_at.isoformat(),
-        "department_due_at": forwarding.department_due_at.isoformat()}}).encode()
+        "department_due_at": forwarding.department_due_at.isoformat()
+        if forwarding.department_due_at else None}}).encode()
 
 
 def _email(case: Case, forwarding: CaseForwarding, department: Department,
@@ -85,9 +86,11 @@ def _email(case: Case, forwarding: CaseForwarding, department: Department,
     message = EmailMessage()
     message["From"], message["To"] = config["MAIL_FROM"], department.email
     message["Subject"] = f"[{case.reference}] Ärende vidarebefordrat till {department.name}"
-    due = forwarding.department_due_at.strftime("%Y-%m-%d %H:%M UTC")
+    due = forwarding.department_due_at
     message.set_content(f"Ärendet {case.reference} har vidarebefordrats till er.\n"
-                        f"Ämne: {case.subject}\nSvara senast: {due}\n")
+                        f"Ämne: {case.subject}\n"
+                        + (f"Svara senast: {due.strftime('%Y-%m-%d %H:%M UTC')}\n" if due
+                           else ""))
     return message
 
 

@@ -150,7 +150,8 @@ class ForwardingSchema(ma.Schema):
     case_id = fields.UUID()
     department = fields.Function(lambda row: row.department.slug, metadata={"type": "string"})
     forwarded_at = fields.AwareDateTime()
-    department_due_at = fields.AwareDateTime()
+    department_due_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "When the department-resolution SLA clock is due (null: no policy)"})
 
 
 class DecisionSchema(ma.Schema):

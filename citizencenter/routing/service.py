@@ -45,8 +45,7 @@ def _facts(session: Session, case: Case) -> rules.CaseFacts:
 
 
 def route_case(session: Session, case_id: uuid.UUID,
-               sticky_window: timedelta = assignment.STICKY_WINDOW,
-               department_target: timedelta = forwarding.DEPARTMENT_TARGET) -> bool:
+               sticky_window: timedelta = assignment.STICKY_WINDOW) -> bool:
     """Place a new case by the first matching rule and assign it; a second run changes nothing."""
     case = assignment.lock_case(session, case_id, skip=False)
     if case is None or case.routed_at is not None:
@@ -76,8 +75,7 @@ def route_case(session: Session, case_id: uuid.UUID,
     if "department" in actions:
         department = session.scalar(select(Department)
                                     .where(Department.slug == actions["department"]))
-        forwarding.hand_over(session, case, department, SYSTEM, None, department_target,
-                             "rule_targets_department")
+        forwarding.hand_over(session, case, department, SYSTEM, None, "rule_targets_department")
     elif case.assignee_id is None and case.status in assignment.WAITING:
         case.waiting_since = case.received_at
         case.escalate_at = escalation.deadline(session, case.queue_id, now)

@@ -64,6 +64,14 @@ def subscribe_case_events() -> None:
         events.subscribe(event, handler)
 
 
+def department_due_at(session: Session, case: Case) -> datetime | None:
+    """When the case's running department clock is due: the time its department is told.
+    None when no department-resolution policy applies to the case."""
+    return min((timer.due_at for timer in open_timers(session, case,
+                                                      Metric.DEPARTMENT_RESOLUTION)),
+               default=None)
+
+
 def open_timers(session: Session, case: Case, *metrics: Metric) -> list[SlaTimer]:
     query = select(SlaTimer).where(SlaTimer.case_id == case.id,
                                    SlaTimer.status.in_(OPEN_STATUSES))

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -12,6 +13,8 @@ from citizencenter.integrations import signatures
 from citizencenter.outbox import OutboxMessage
 from citizencenter.routing import notifications
 from citizencenter.routing.models import CaseForwarding, GuideProfile, Presence
+from citizencenter.sla import service as sla_service
+from citizencenter.sla.models import SlaTimer
 from tests.factories import bearer, create_case
 
 
@@ -118,3 +121,42 @@ def test_department_is_told_by_email_and_signed_webhook_with_retries(
     assert forwarding.notify_attempts == 2
     department = session.scalar(select(Department).where(Department.slug == "stadsbyggnad"))
     assert secret not in (department.webhook_secret_encrypted or "")
+
+
+def _department_timer(session, case_id: str) -> SlaTimer:
+    return session.scalar(select(SlaTimer).where(
+        SlaTimer.case_id == uuid.UUID(case_id), SlaTimer.metric == "department_resolution"))
+
+
+def test_the_department_is_told_the_time_the_sla_scan_watches(client, tokens, session):
+    # The supervisor sets the department target; the next forward promises exactly that.
+    policy = client.patch("/api/v1/sla/policies/forvaltning-avslut", headers=bearer(
+        tokens["supervisor"]), json={"target_value": 3, "target_unit": "working_days"})
+    assert policy.status_code == 200, policy.get_json()
+    case = create_case(client, tokens["guide"])
+    body = _forward(client, tokens["guide"], case["id"]).get_json()
+    timer = _department_timer(session, case["id"])
+    assert timer.target_value == 3
+    forwarding = session.get(CaseForwarding, body["id"])
+    assert forwarding.department_due_at == timer.due_at
+    assert datetime.fromisoformat(body["department_due_at"]) == timer.due_at
+    mail = notifications._email(session.get(Case, uuid.UUID(case["id"])), forwarding,
+                                forwarding.department, {"MAIL_FROM": "mc@lund.example"})
+    assert f"Svara senast: {timer.due_at:%Y-%m-%d %H:%M} UTC" in mail.get_content()
+    # Not answered by then: the deadline scan breaches that very time.
+    sla_service.scan_deadlines(session, now=forwarding.department_due_at + timedelta(seconds=1))
+    session.expire_all()
+    breached = _department_timer(session, case["id"])
+    assert breached.breached_at == forwarding.department_due_at
+
+
+def test_without_a_department_policy_no_due_time_is_promised(client, tokens, session):
+    assert client.patch("/api/v1/sla/policies/forvaltning-avslut", json={"active": False},
+                        headers=bearer(tokens["supervisor"])).status_code == 200
+    case = create_case(client, tokens["guide"])
+    body = _forward(client, tokens["guide"], case["id"]).get_json()
+    assert body["department_due_at"] is None and _department_timer(session, case["id"]) is None
+    forwarding = session.get(CaseForwarding, body["id"])
+    mail = notifications._email(session.get(Case, uuid.UUID(case["id"])), forwarding,
+                                forwarding.department, {"MAIL_FROM": "mc@lund.example"})
+    assert "Svara senast" not in mail.get_content()

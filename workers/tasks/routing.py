@@ -19,8 +19,7 @@ def _sticky() -> timedelta:
 @shared_task(name="routing.route_case", acks_late=True, autoretry_for=(Exception,),
              retry_backoff=True, max_retries=10)
 def route_case(payload: dict) -> None:
-    service.route_case(db.session, uuid.UUID(payload["case_id"]), _sticky(),
-                       timedelta(hours=current_app.config["DEPARTMENT_TARGET_HOURS"]))
+    service.route_case(db.session, uuid.UUID(payload["case_id"]), _sticky())
 
 
 @shared_task(name="routing.assign_case", bind=True, acks_late=True, max_retries=20)
