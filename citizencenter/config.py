@@ -34,10 +34,11 @@ def validate(config) -> None:
     except keys.WeakSecretKey as exc:
         raise ConfigError(f"{exc}; e.g. SECRET_KEY=$(python -c 'import secrets; "
                           "print(secrets.token_urlsafe(48))')") from None
+    zone = config.get("TIMEZONE", Config.TIMEZONE)
     try:
-        ZoneInfo(config["TIMEZONE"])
+        ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known time zone, "
+        raise ConfigError(f"TIMEZONE {zone!r} is not a known time zone, "
                           "e.g. Europe/Stockholm") from None
     if not is_embedded(config) and not config.get("TESTING") \
             and not config.get("PUBLIC_BASE_URL"):
