@@ -75,12 +75,12 @@ def sums(session: Session, start: datetime, end: datetime, filters: dict,
             key = (period_of(getattr(row, moment_name)) if period_of else None,
                    row.channel, row.department, *([row.grouped] if group else []))
             add(out.setdefault(key, empty()), row)
+
     def grouped(query, model):
         if group is None:
             return query
         column = getattr(model, group)
         return query.add_columns(column.label("grouped")).group_by(column)
-
 
     cell_key = RollupCell.bucket_start if period_of and fine else RollupCell.local_date
     for low, high in ranges:
