@@ -1,6 +1,8 @@
 """Declarative base, engine and the scoped session shared by web requests and tasks."""
 
+import importlib
 import os
+import pkgutil
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -149,3 +151,13 @@ def insert_if_absent(sess, target, *key: str):
     """
     insert = postgresql.insert if is_postgresql(sess) else sqlite.insert
     return insert(target).on_conflict_do_nothing(index_elements=list(key))
+
+
+def load_all() -> None:
+    """Import every model module so that Base.metadata knows all tables (Alembic, tests)."""
+    importlib.import_module("citizencenter.idempotency")
+    importlib.import_module("citizencenter.outbox")
+    # The package's path, not `import citizencenter`: the app factory sits above db.
+    for module in pkgutil.walk_packages([str(Path(__file__).parent)], "citizencenter."):
+        if module.name.endswith(".models"):
+            importlib.import_module(module.name)

@@ -4,8 +4,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from citizencenter.config import Config
-from citizencenter.db import Base, UTCDateTime, make_engine
-from citizencenter.models import load_all
+from citizencenter.db import Base, UTCDateTime, load_all, make_engine
 
 load_all()
 config = context.config

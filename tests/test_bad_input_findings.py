@@ -8,9 +8,8 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from citizencenter.db import Base
+from citizencenter.db import Base, load_all
 from citizencenter.json_input import MAX_DEPTH
-from citizencenter.models import load_all
 from tests.channels.phone.helpers import post_events
 from tests.factories import bearer, case_payload, create_case
 

@@ -32,7 +32,7 @@ ORDER = (
     ("reports",),
     ("dashboard", "reconciliation", "demo"),
     ("citizencenter",),  # the app factory: subscribes every domain at start
-    ("cli", "models"),
+    ("cli",),
 )
 # Packages that only group others.
 NAMESPACES = ("channels",)

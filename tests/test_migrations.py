@@ -5,8 +5,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from citizencenter.cli import _alembic_config, upgrade_database
-from citizencenter.db import Base, make_engine
-from citizencenter.models import load_all
+from citizencenter.db import Base, load_all, make_engine
 
 
 def test_one_head():
