@@ -45,15 +45,12 @@ def create_app(config: dict | type | None = None) -> Flask:
     from citizencenter.feedback import views as feedback_views
     from citizencenter.organisation import views as organisation_views
     from citizencenter.reports import views as reports_views
-    from citizencenter.routing import case_views as case_routing_views
-    from citizencenter.routing import guide_views as routing_guide_views
     from citizencenter.routing import views as routing_views
     from citizencenter.sla import staffing_views
     from citizencenter.sla import views as sla_views
 
     for blueprint in (health.blp, cases_views.blp, organisation_views.blp, phone_views.blp,
-                      reports_views.blp, routing_views.blp, routing_guide_views.blp,
-                      case_routing_views.blp,
+                      reports_views.blp, *routing_views.blueprints,
                       sla_views.blp, staffing_views.blp, feedback_views.blp,
                       dashboard_views.blp, social_views.blp, webform_views.blp,
                       walkin_views.blp, email_views.blp, audit_views.blp):
