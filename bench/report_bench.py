@@ -28,8 +28,8 @@ from citizencenter import create_app, db, demo  # noqa: E402
 from citizencenter.cases.models import Case  # noqa: E402
 from citizencenter.cli import upgrade_database  # noqa: E402
 from citizencenter.reports import rollups, service_measurement, settings  # noqa: E402
-from citizencenter.sla.calendar import office_hours_calendar  # noqa: E402
-from citizencenter.sla.swedish_holidays import is_closed_day  # noqa: E402
+from citizencenter.sla.calendars.calendar import office_hours_calendar  # noqa: E402
+from citizencenter.sla.calendars.swedish_holidays import is_closed_day  # noqa: E402
 
 STOCKHOLM = "Europe/Stockholm"
 

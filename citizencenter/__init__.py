@@ -46,8 +46,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     from citizencenter.organisation import views as organisation_views
     from citizencenter.reports import views as reports_views
     from citizencenter.routing import views as routing_views
-    from citizencenter.sla import staffing_views
     from citizencenter.sla import views as sla_views
+    from citizencenter.sla.staffing import views as staffing_views
 
     for blueprint in (health.blp, cases_views.blp, organisation_views.blp, phone_views.blp,
                       reports_views.blp, *routing_views.blueprints,

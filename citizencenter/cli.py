@@ -192,7 +192,7 @@ def refresh_rollups(rebuild):
     from datetime import timedelta
 
     from citizencenter.reports import rollups, settings
-    from citizencenter.sla.calendar import office_hours_calendar
+    from citizencenter.sla.calendars.calendar import office_hours_calendar
 
     config = current_app.config
     result = rollups.refresh_rollups(db.session, settings.definitions(config),

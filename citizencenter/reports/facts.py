@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from citizencenter.config import local_zone
 from citizencenter.reports.models import COUNTS, MAXIMA, SUMS
-from citizencenter.sla.calendar import BusinessCalendar
+from citizencenter.sla.calendars.calendar import BusinessCalendar
 
 BUCKET_MINUTES = 15
 # KKiK "gott bemötande" points from the 1–5 courtesy score.

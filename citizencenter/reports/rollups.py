@@ -36,7 +36,7 @@ from citizencenter.reports.models import (
     RollupDay,
     RollupState,
 )
-from citizencenter.sla.calendar import BusinessCalendar
+from citizencenter.sla.calendars.calendar import BusinessCalendar
 
 CHUNK = 2000
 STATE_ID = 1

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter.cases.models import Case
-from citizencenter.sla import calendars
-from citizencenter.sla.calendar import BusinessCalendar
+from citizencenter.sla.calendars import service as calendars
+from citizencenter.sla.calendars.calendar import BusinessCalendar
 from citizencenter.sla.enums import OPEN_STATUSES, LedgerEvent, TargetUnit, TimerStatus
 from citizencenter.sla.models import SlaLedgerEntry, SlaPolicy, SlaTimer
 

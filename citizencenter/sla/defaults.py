@@ -5,10 +5,11 @@ from sqlalchemy.orm import Session
 
 from citizencenter.cases.enums import Channel
 from citizencenter.organisation.models import ServicePoint
-from citizencenter.sla import calendars, policies
+from citizencenter.sla import policies
+from citizencenter.sla.calendars import service as calendars
+from citizencenter.sla.calendars.swedish_holidays import SHORTENED_EVES
 from citizencenter.sla.enums import WEEKDAYS, Metric, TargetUnit
 from citizencenter.sla.models import SlaPolicy
-from citizencenter.sla.swedish_holidays import SHORTENED_EVES
 
 WEEKDAYS_ONLY = WEEKDAYS[:5]
 WAITING = ["waiting_on_citizen"]

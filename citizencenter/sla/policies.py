@@ -11,8 +11,9 @@ from citizencenter.errors import AppError, NotFound
 from citizencenter.organisation.models import Category
 from citizencenter.organisation.service import by_slug
 from citizencenter.pagination import Paginator
+from citizencenter.sla.calendars.models import SlaCalendar
 from citizencenter.sla.enums import Metric
-from citizencenter.sla.models import SlaCalendar, SlaPolicy
+from citizencenter.sla.models import SlaPolicy
 from citizencenter.sla.permissions import require_manager
 
 SIMPLE_FIELDS = ("name", "metric", "channel", "priority", "target_value", "target_unit",

@@ -7,12 +7,15 @@ from citizencenter import db
 from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.pagination import PageArgsSchema
-from citizencenter.sla import calendars, policies, queries
-from citizencenter.sla.schemas import (
+from citizencenter.sla import policies, queries
+from citizencenter.sla.calendars import service as calendars
+from citizencenter.sla.calendars.schemas import (
     CalendarBodySchema,
     CalendarCreateSchema,
     CalendarPageSchema,
     CalendarSchema,
+)
+from citizencenter.sla.schemas import (
     CaseSlaSchema,
     PolicyChangeSchema,
     PolicyCreateSchema,

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from citizencenter import db
 from citizencenter.reports import rollups
 from citizencenter.reports.settings import definitions
-from citizencenter.sla.calendar import office_hours_calendar
+from citizencenter.sla.calendars.calendar import office_hours_calendar
 from tests.reports.dataset import generate
 
 

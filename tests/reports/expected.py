@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from citizencenter.sla.swedish_holidays import is_closed_day
+from citizencenter.sla.calendars.swedish_holidays import is_closed_day
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 S, T1, T2, DIRECT, HOURS, REPEAT_DAYS = 5, 60, 120, 120, 24, 7

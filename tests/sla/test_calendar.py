@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from citizencenter.sla.calendar import (
+from citizencenter.sla.calendars.calendar import (
     BusinessCalendar,
     always_open_calendar,
     office_hours_calendar,
 )
-from citizencenter.sla.opening_hours import OpeningInterval, opening_hours
+from citizencenter.sla.calendars.opening_hours import OpeningInterval, opening_hours
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 HOUR = timedelta(hours=1)

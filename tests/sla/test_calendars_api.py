@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from citizencenter.sla.models import SlaCalendar, SlaCalendarVersion
+from citizencenter.sla.calendars.models import SlaCalendar, SlaCalendarVersion
 from tests.factories import bearer
 from tests.sla.helpers import calendar_body
 

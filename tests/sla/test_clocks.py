@@ -12,7 +12,7 @@ from citizencenter.cases import service as cases_service
 from citizencenter.cases.enums import CaseKind, CaseStatus, Channel, Direction
 from citizencenter.cases.models import Case
 from citizencenter.sla import service as sla_service
-from citizencenter.sla.calendar import office_hours_calendar
+from citizencenter.sla.calendars.calendar import office_hours_calendar
 from citizencenter.sla.models import SlaTimer
 from tests.factories import bearer, create_case
 from tests.sla.helpers import (

@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from citizencenter.sla.erlang import (
+from citizencenter.sla.staffing.erlang import (
     StaffingResult,
     agents_needed,
     average_speed_of_answer,

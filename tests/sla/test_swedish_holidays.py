@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from citizencenter.sla.swedish_holidays import closed_days, eve_on, eves, is_closed_day
+from citizencenter.sla.calendars.swedish_holidays import closed_days, eve_on, eves, is_closed_day
 
 CLOSED_2026 = {
     date(2026, 1, 1): "nyårsdagen",

@@ -5,7 +5,7 @@ from flask import current_app
 
 from citizencenter import db
 from citizencenter.reports import rollups, settings
-from citizencenter.sla.calendar import office_hours_calendar
+from citizencenter.sla.calendars.calendar import office_hours_calendar
 
 
 @shared_task(name="reports.refresh_rollups", acks_late=True, ignore_result=True)

@@ -16,7 +16,7 @@ from citizencenter.cases.models import Case, Message
 from citizencenter.channels.phone.models import Call, CallOutcome
 from citizencenter.contacts.models import Contact
 from citizencenter.db import is_postgresql, utcnow
-from citizencenter.sla.calendar import office_hours_calendar
+from citizencenter.sla.calendars.calendar import office_hours_calendar
 
 ACTIVE = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING_ON_CITIZEN)
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizencenter.channels.phone.models import Call
-from citizencenter.sla import staffing
+from citizencenter.sla.staffing import service as staffing
 
 
 def offered_per_hour(session: Session, first: date, last: date,

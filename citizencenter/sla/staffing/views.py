@@ -4,8 +4,8 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
-from citizencenter.sla import staffing
-from citizencenter.sla.staffing_schemas import (
+from citizencenter.sla.staffing import service as staffing
+from citizencenter.sla.staffing.schemas import (
     ErlangCRequestSchema,
     ErlangCSchema,
     ForecastArgsSchema,

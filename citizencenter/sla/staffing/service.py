@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from citizencenter.errors import InvalidInput
-from citizencenter.sla import erlang
 from citizencenter.sla.enums import WEEKDAYS
+from citizencenter.sla.staffing import erlang
 
 # Offered calls as (local date, local hour, count) rows for the days [first, last], of one
 # queue or all. The phone channel sits above sla, so it hands its query over at app start.

@@ -10,11 +10,11 @@ from citizencenter.audit import service as audit
 from citizencenter.errors import AppError, InvalidInput, NotFound
 from citizencenter.organisation.models import ServicePoint
 from citizencenter.pagination import Page, Paginator
-from citizencenter.sla.calendar import BusinessCalendar, always_open_calendar
+from citizencenter.sla.calendars.calendar import BusinessCalendar, always_open_calendar
+from citizencenter.sla.calendars.models import SlaCalendar, SlaCalendarVersion
+from citizencenter.sla.calendars.swedish_holidays import SHORTENED_EVES
 from citizencenter.sla.enums import WEEKDAYS
-from citizencenter.sla.models import SlaCalendar, SlaCalendarVersion
 from citizencenter.sla.permissions import require_manager
-from citizencenter.sla.swedish_holidays import SHORTENED_EVES
 
 HOURS_FIELDS = ("timezone", "swedish_holidays", "weekly_hours", "closed_dates",
                 "shortened_days")

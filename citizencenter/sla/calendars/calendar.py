@@ -20,13 +20,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from citizencenter.sla.opening_hours import (
+from citizencenter.sla.calendars.opening_hours import (
     HoursSpec,
     OpeningInterval,
     check_day_hours,
     opening_hours,
 )
-from citizencenter.sla.swedish_holidays import SHORTENED_EVES, eve_on, is_closed_day
+from citizencenter.sla.calendars.swedish_holidays import SHORTENED_EVES, eve_on, is_closed_day
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 

@@ -1,0 +1,1 @@
+"""Business calendars: opening hours, Swedish holidays and eves, office-time arithmetic."""

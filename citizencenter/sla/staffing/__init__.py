@@ -1,0 +1,1 @@
+"""Staffing help: Erlang C from the call history."""
