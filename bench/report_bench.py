@@ -27,8 +27,7 @@ from sqlalchemy import insert, literal, select, text  # noqa: E402
 from citizencenter import create_app, db, demo  # noqa: E402
 from citizencenter.cases.models import Case  # noqa: E402
 from citizencenter.cli import upgrade_database  # noqa: E402
-from citizencenter.reports import rollups, service_measurement, settings  # noqa: E402
-from citizencenter.sla.calendars.calendar import office_hours_calendar  # noqa: E402
+from citizencenter.reports import service as reports  # noqa: E402
 from citizencenter.sla.calendars.swedish_holidays import is_closed_day  # noqa: E402
 
 STOCKHOLM = "Europe/Stockholm"
@@ -226,10 +225,8 @@ def main() -> int:
         demo.seed(session)
         if not args.keep:
             figures["data"] = generate(session, args.year, args.calls, args.emails)
-        definitions = settings.definitions(app.config)
-        calendar = office_hours_calendar()
         started = time.perf_counter()
-        full = rollups.refresh_rollups(session, definitions, calendar, rebuild=not args.keep)
+        full = reports.refresh_rollups(session, app.config, rebuild=not args.keep)
         figures["full_refresh_s"] = round(time.perf_counter() - started, 1)
         figures["full_refresh"] = full.summary()
         session.commit()
@@ -242,13 +239,13 @@ def main() -> int:
             "SELECT 'rollup_cells', count(*) FROM rollup_cells UNION ALL "
             "SELECT 'rollup_days', count(*) FROM rollup_days")).all())
 
-        report_settings = settings.report_settings(app.config)
+        report_settings = reports.report_settings(app.config)
         start = datetime.fromisoformat(f"{args.year}-01-01T00:00:00+01:00")
         end = datetime.fromisoformat(f"{args.year + 1}-01-01T00:00:00+01:00")
         ragged = (start + timedelta(hours=9, minutes=15), end - timedelta(hours=7, minutes=45))
 
         def report(lo=start, hi=end, **kw):
-            out = service_measurement.service_measurement(session, lo, hi, report_settings, **kw)
+            out = reports.service_measurement(session, lo, hi, report_settings, **kw)
             session.rollback()
             return out
 
@@ -277,12 +274,12 @@ def main() -> int:
         figures["year_phone_service_level_120"] = year["phone"]["service_level_120"]["value"]
         figures["year_email_answered_within_24h"] = year["email"]["answered_within_24h"]["value"]
 
-        rollups.refresh_rollups(session, definitions, calendar)  # settle the overlap window
+        reports.refresh_rollups(session, app.config)  # settle the overlap window
         incremental = []
         for _ in range(3):
             fifteen_minutes(session, calls=120, emails=40, replies=35)
             started = time.perf_counter()
-            result = rollups.refresh_rollups(session, definitions, calendar)
+            result = reports.refresh_rollups(session, app.config)
             incremental.append({"ms": round((time.perf_counter() - started) * 1000, 1),
                                 **result.summary()})
         figures["incremental_refresh"] = incremental

@@ -189,15 +189,9 @@ def map_agent(agent_id, user_email):
 @with_appcontext
 def refresh_rollups(rebuild):
     """Bring the report rollups up to date (the beat task does this every minute)."""
-    from datetime import timedelta
+    from citizencenter.reports import service as reports
 
-    from citizencenter.reports import rollups, settings
-    from citizencenter.sla.calendars.calendar import office_hours_calendar
-
-    config = current_app.config
-    result = rollups.refresh_rollups(db.session, settings.definitions(config),
-                                     office_hours_calendar(),
-                                     timedelta(seconds=config["ROLLUP_OVERLAP_S"]), rebuild)
+    result = reports.refresh_rollups(db.session, current_app.config, rebuild=rebuild)
     click.echo(", ".join(f"{k} {v}" for k, v in result.summary().items()))
 
 

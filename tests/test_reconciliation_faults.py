@@ -18,7 +18,7 @@ from citizencenter.cases.models import Case
 from citizencenter.channels.email.models import EmailMessage
 from citizencenter.dashboard import figures
 from citizencenter.db import utcnow
-from citizencenter.reports.settings import report_settings
+from citizencenter.reports.service import report_settings
 from citizencenter.routing.models import RoutingDecision
 from tests.factories import bearer, case_payload
 

@@ -12,8 +12,7 @@ from citizencenter.channels.phone.models import Call, CallOutcome
 from citizencenter.channels.social.models import DeliveryStatus, SocialDelivery
 from citizencenter.config import local_zone
 from citizencenter.db import UTCDateTime
-from citizencenter.reports import cells
-from citizencenter.reports.service_measurement import CHANNELS, ReportSettings, channel_figures
+from citizencenter.reports import service as reports
 
 PRESENCES = ("available", "busy", "away", "offline")
 # A call still "waiting" after this long lost its final event; it is not waiting now.
@@ -84,21 +83,17 @@ def _breaches_today(session: Session, midnight: datetime) -> int | None:
         _ledger.c.event == "breached", _ledger.c.occurred_at >= midnight))
 
 
-def _today(session: Session, midnight: datetime, settings: ReportSettings) -> dict:
-    sums = cells.sums(session, midnight, midnight + timedelta(days=1), {})
-    per_channel = {c: cells.empty() for c in CHANNELS}
-    for (_, channel, _), totals in sums.items():
-        if channel in per_channel:
-            cells.add(per_channel[channel], totals)
+def _today(session: Session, midnight: datetime, settings: reports.ReportSettings) -> dict:
     out = {}
-    for channel, totals in per_channel.items():
-        figures = channel_figures(channel, totals, settings)
+    for channel, totals in reports.channel_totals(
+            session, midnight, midnight + timedelta(days=1)).items():
+        figures = reports.channel_figures(channel, totals, settings)
         out[channel] = {name: figures[name]["value"] for name in TODAY_FIGURES[channel]
                         if name in figures}
     return out
 
 
-def live_figures(session: Session, now: datetime, settings: ReportSettings) -> dict:
+def live_figures(session: Session, now: datetime, settings: reports.ReportSettings) -> dict:
     """The wallboard's figures as of `now`; today's levels come from the rollups."""
     zone = local_zone()
     midnight = datetime.combine(now.astimezone(zone).date(), time(), zone)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from citizencenter.dashboard.figures import live_figures
 from citizencenter.db import utcnow
 from citizencenter.errors import AppError
-from citizencenter.reports.service_measurement import ReportSettings
+from citizencenter.reports.service import ReportSettings
 
 SNAPSHOT_KEY = "citizencenter:dashboard:snapshot"
 CHANGES_CHANNEL = "citizencenter:dashboard:changes"

@@ -8,7 +8,7 @@ from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.dashboard import service
 from citizencenter.dashboard.slots import Slot, StreamSlots
-from citizencenter.reports.settings import report_settings
+from citizencenter.reports.service import report_settings
 
 blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
                 description="Live wallboard figures")

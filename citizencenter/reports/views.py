@@ -4,9 +4,8 @@ from flask.views import MethodView
 from citizencenter import db, openapi
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
-from citizencenter.reports import export, service_measurement, settings, telephony
+from citizencenter.reports import service
 from citizencenter.reports.schemas import ServiceMeasurementArgsSchema, TelephonyArgsSchema
-from citizencenter.reports.telephony import TelephonyParams
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="Service-level figures for any period")
@@ -32,17 +31,12 @@ class Telephony(MethodView):
     def get(self, args):
         """Offered, answered, abandoned, service level, ASA, AHT, transfer and direct-answer
         rates per queue and hour or day (JSON, or CSV with format=csv or Accept: text/csv)"""
-        config = current_app.config
-        params = TelephonyParams(
-            short_abandon_s=config["PHONE_SHORT_ABANDON_S"],
-            thresholds_s=config["PHONE_SERVICE_LEVEL_THRESHOLDS_S"],
-            direct_answer_s=config["PHONE_DIRECT_ANSWER_S"],
-            formula=args.get("formula", config["PHONE_SERVICE_LEVEL_FORMULA"]))
-        report = telephony.telephony_report(db.session, args["from_"], args["to"],
-                                            queue=args.get("queue"),
-                                            interval=args.get("interval"), params=params)
+        report = service.telephony_report(db.session, args["from_"], args["to"],
+                                          current_app.config, queue=args.get("queue"),
+                                          interval=args.get("interval"),
+                                          formula=args.get("formula"))
         if _wants_csv(args):
-            return _csv(export.telephony_csv(report), "telefoni.csv")
+            return _csv(service.telephony_csv(report), "telefoni.csv")
         return report
 
 
@@ -55,11 +49,11 @@ class ServiceMeasurement(MethodView):
     def get(self, args):
         """Every figure of the service measurement per channel and overall, against targets
         (JSON, or CSV with format=csv or Accept: text/csv)"""
-        report = service_measurement.service_measurement(
-            db.session, args["from_"], args["to"], settings.report_settings(current_app.config),
+        report = service.service_measurement(
+            db.session, args["from_"], args["to"], service.report_settings(current_app.config),
             channel=args.get("channel"), queue=args.get("queue"),
             department=args.get("department"), interval=args.get("interval"),
             group_by=args.get("group_by"))
         if _wants_csv(args):
-            return _csv(export.service_measurement_csv(report), "servicematning.csv")
+            return _csv(service.service_measurement_csv(report), "servicematning.csv")
         return report

@@ -11,7 +11,7 @@ from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call
 from citizencenter.dashboard import service
 from citizencenter.db import utcnow
-from citizencenter.reports.settings import report_settings
+from citizencenter.reports.service import report_settings
 from tests.factories import bearer
 from tests.reports.dataset import STOCKHOLM
 

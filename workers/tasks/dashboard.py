@@ -3,7 +3,7 @@ from flask import current_app
 
 from citizencenter import db
 from citizencenter.dashboard import service
-from citizencenter.reports.settings import report_settings
+from citizencenter.reports.service import report_settings
 
 
 @shared_task(name="dashboard.publish_snapshot", acks_late=True, ignore_result=True)
