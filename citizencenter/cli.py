@@ -217,15 +217,15 @@ def department_webhook(department, url):
 @with_appcontext
 def poll_mailbox(name, once):
     """Read new mail from the IMAP mailboxes in MAILBOXES or IMAP_*."""
-    from citizencenter.channels.email import polling, settings
+    from citizencenter.channels.email import service as email
 
     config = current_app.config
-    chosen = [m for m in settings.mailboxes(config) if name in (None, m.name)]
+    chosen = [m for m in email.mailboxes(config) if name in (None, m.name)]
     if not chosen:
         raise click.UsageError("no such mailbox configured" if name else "no mailbox configured")
     while True:
         for mailbox in chosen:
-            r = polling.poll_mailbox(db.session, mailbox, config)
+            r = email.poll_mailbox(db.session, mailbox, config)
             click.echo(f"{r.mailbox}: {r.stored} stored, {r.duplicates} duplicates, "
                        f"{r.quarantined} quarantined" + (" (busy)" if r.skipped else "")
                        + (f", error: {r.error}" if r.error else ""))

@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from citizencenter import outbox
-from citizencenter.channels.email import outbound as email_outbound
-from citizencenter.channels.email import unsent as email_unsent
+from citizencenter.channels.email import service as email
 from citizencenter.channels.phone import callers
 from citizencenter.channels.phone import service as phone_service
 from citizencenter.channels.social import replies as social_replies
@@ -55,10 +54,10 @@ EFFECTS = (
            phone_service.unapplied_since_before(s, w.before) else []),
     Effect("calls.need_cases", "call_ids", lambda s, w, c, n: callers.calls_owed_a_case(
         s, w.since, w.before, c["PHONE_SHORT_ABANDON_S"], n)),
-    Effect("email.acknowledge", "case_id", lambda s, w, c, n: email_unsent.owed_acknowledgements(
-        s, w.since, w.before, _stalled_before(w, email_outbound.RETRY_BACKOFF_MAX_S), c, n)),
-    Effect("email.send_reply", "message_id", lambda s, w, c, n: email_unsent.unsent_replies(
-        s, w.since, w.before, _stalled_before(w, email_outbound.RETRY_BACKOFF_MAX_S), n)),
+    Effect("email.acknowledge", "case_id", lambda s, w, c, n: email.owed_acknowledgements(
+        s, w.since, w.before, _stalled_before(w, email.RETRY_BACKOFF_MAX_S), c, n)),
+    Effect("email.send_reply", "message_id", lambda s, w, c, n: email.unsent_replies(
+        s, w.since, w.before, _stalled_before(w, email.RETRY_BACKOFF_MAX_S), n)),
     Effect("social.reply_added", "message_id", lambda s, w, c, n: social_replies.unsent_replies(
         s, w.since, w.before, _stalled_before(w, social_replies.RETRY_BACKOFF_MAX_S), n)),
     Effect("case.resolved", "case_id", lambda s, w, c, n: feedback_service.owed_requests(

@@ -8,7 +8,7 @@ from citizencenter import outbox, reconciliation
 from citizencenter.accounts.service import SYSTEM
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import Channel, Direction
-from citizencenter.channels.email import outbound
+from citizencenter.channels.email import service as outbound
 from citizencenter.channels.email.models import EmailKind, EmailMessage
 from citizencenter.channels.webform import service as webform
 from citizencenter.db import utcnow

@@ -11,13 +11,13 @@ from celery import shared_task
 from flask import current_app
 
 from citizencenter import db, mailer
-from citizencenter.channels.email import outbound, polling
+from citizencenter.channels.email import service
 from citizencenter.channels.email.models import EmailKind
 
 
 @shared_task(name="email.poll_mailboxes", acks_late=True, ignore_result=True)
 def poll_mailboxes() -> None:
-    polling.poll_all(db.session, current_app.config)
+    service.poll_all(db.session, current_app.config)
 
 
 def _reason(exc: Exception) -> str:
@@ -27,29 +27,29 @@ def _reason(exc: Exception) -> str:
 
 @shared_task(name="email.send_acknowledgement", bind=True, acks_late=True,
              autoretry_for=(Exception,), retry_backoff=True,
-             retry_backoff_max=outbound.RETRY_BACKOFF_MAX_S, max_retries=12)
+             retry_backoff_max=service.RETRY_BACKOFF_MAX_S, max_retries=12)
 def send_acknowledgement(self, payload: dict) -> str:
     case_id = uuid.UUID(payload["case_id"])
     try:
-        return outbound.send_acknowledgement(db.session, case_id, current_app.config)
+        return service.send_acknowledgement(db.session, case_id, current_app.config)
     except Exception as exc:
         if self.request.retries < self.max_retries:
             raise  # tried again later
         db.session.rollback()
-        return outbound.give_up(db.session, EmailKind.ACKNOWLEDGEMENT, case_id, _reason(exc),
+        return service.give_up(db.session, EmailKind.ACKNOWLEDGEMENT, case_id, _reason(exc),
                                 current_app.config)
 
 
 @shared_task(name="email.send_reply", bind=True, acks_late=True, autoretry_for=(Exception,),
-             retry_backoff=True, retry_backoff_max=outbound.RETRY_BACKOFF_MAX_S,
+             retry_backoff=True, retry_backoff_max=service.RETRY_BACKOFF_MAX_S,
              max_retries=12)
 def send_reply(self, payload: dict) -> str:
     message_id = int(payload["message_id"])
     try:
-        return outbound.send_reply(db.session, message_id, current_app.config)
+        return service.send_reply(db.session, message_id, current_app.config)
     except Exception as exc:
         if self.request.retries < self.max_retries:
             raise
         db.session.rollback()
-        return outbound.give_up(db.session, EmailKind.REPLY, message_id, _reason(exc),
+        return service.give_up(db.session, EmailKind.REPLY, message_id, _reason(exc),
                                 current_app.config)

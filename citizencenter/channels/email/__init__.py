@@ -1,5 +1,5 @@
 """Inbound and outbound e-mail: parsing raw MIME, threading, acknowledgements and replies.
 
-Pure functions over bytes and stdlib message objects; storing, sending and polling
-live in the service and worker layers.
+`service` is the one entry for views, tasks, the CLI and other domains; the other modules
+(parsing, sanitising, charsets, IMAP, message ids, autoreply detection …) are its internals.
 """

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import current_principal, require_scope
-from citizencenter.channels.email import access, inbound, quarantine, reprocessing
+from citizencenter.channels.email import service
 from citizencenter.channels.email.schemas import (
     MailboxStateSchema,
     MimeIngestResultSchema,
@@ -36,7 +36,7 @@ class MimeMessages(MethodView):
         request.max_content_length = current_app.config["EMAIL_MAX_MESSAGE_BYTES"]
         if request.mimetype != "message/rfc822":
             raise UnsupportedMediaType("Send the raw message as message/rfc822.")
-        outcome = inbound.receive(db.session, request.get_data(), current_app.config)
+        outcome = service.receive(db.session, request.get_data(), current_app.config)
         return outcome, STATUS[outcome.status]
 
 
@@ -47,7 +47,7 @@ class AttachmentContent(MethodView):
                   content_type="application/octet-stream")
     def get(self, attachment_id: int):
         """Download a kept attachment of an e-mail (served as its checked type)"""
-        attachment = access.get_attachment(db.session, current_principal(), attachment_id)
+        attachment = service.get_attachment(db.session, current_principal(), attachment_id)
         response = send_file(io.BytesIO(attachment.content), mimetype=attachment.detected_type,
                              as_attachment=True,
                              download_name=attachment.filename or f"bilaga-{attachment.id}")
@@ -62,7 +62,7 @@ class Quarantine(MethodView):
     @blp.response(200, QuarantinePageSchema)
     def get(self, args):
         """Mail that could not be stored on a case, newest first"""
-        return quarantine.list_quarantined(db.session, paginator(), **args)
+        return service.list_quarantined(db.session, paginator(), **args)
 
 
 @blp.route("/email/quarantine/<int:quarantine_id>")
@@ -71,7 +71,7 @@ class QuarantinedById(MethodView):
     @blp.response(200, QuarantinedEmailSchema)
     def get(self, quarantine_id: int):
         """One quarantined message's record"""
-        return quarantine.get_quarantined(db.session, quarantine_id)
+        return service.get_quarantined(db.session, quarantine_id)
 
 
 @blp.route("/email/quarantine/<int:quarantine_id>/retry")
@@ -80,8 +80,8 @@ class QuarantinedRetry(MethodView):
     @blp.response(200, QuarantineRetryResultSchema)
     def post(self, quarantine_id: int):
         """Process a quarantined message again: stored, already stored, or still quarantined"""
-        return reprocessing.retry(db.session, current_principal(), quarantine_id,
-                                  current_app.config)
+        return service.retry_quarantined(db.session, current_principal(), quarantine_id,
+                                         current_app.config)
 
 
 @blp.route("/email/quarantine/<int:quarantine_id>/raw")
@@ -90,7 +90,7 @@ class QuarantinedRaw(MethodView):
     @blp.response(200, {"format": "binary", "type": "string"}, content_type="message/rfc822")
     def get(self, quarantine_id: int):
         """The quarantined message as received (404 when too large to keep)"""
-        row = quarantine.get_quarantined(db.session, quarantine_id)
+        row = service.get_quarantined(db.session, quarantine_id)
         if row.raw is None:
             raise NotFound("The message was too large to keep; it is still in its mailbox.")
         return send_file(io.BytesIO(row.raw), mimetype="message/rfc822", as_attachment=True,
@@ -103,4 +103,4 @@ class Mailboxes(MethodView):
     @blp.response(200, MailboxStateSchema(many=True))
     def get(self):
         """Polled mailboxes: UIDVALIDITY, last UID read, last poll and error"""
-        return access.mailbox_states(db.session)
+        return service.mailbox_states(db.session)
