@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, delete, event, select
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -51,6 +51,35 @@ def str_enum(enum_cls: type[StrEnum], length: int = 24) -> SAEnum:
     """Store a StrEnum as its value in a VARCHAR, loading it back as the enum member."""
     return SAEnum(enum_cls, native_enum=False, length=length, create_constraint=False,
                   values_callable=lambda members: [m.value for m in members])
+
+
+class AppendOnlyViolation(RuntimeError):
+    """A row of an append-only table (audit trail, SLA ledger) was to be changed or removed."""
+
+
+_append_only_tables: set[str] = set()
+
+
+def append_only(model):
+    """Class decorator: no code path may change or delete the model's rows, one by one or in
+    bulk. (PostgreSQL enforces the same with a trigger; SQLite relies on this alone.)"""
+    def refuse(_mapper, _connection, row) -> None:
+        raise AppendOnlyViolation(f"{model.__tablename__} row {row.id} cannot be changed "
+                                  "or deleted.")
+
+    event.listen(model, "before_update", refuse)
+    event.listen(model, "before_delete", refuse)
+    _append_only_tables.add(model.__tablename__)
+    return model
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state) -> None:
+    # Bulk UPDATE/DELETE statements skip the mapper events of `append_only`.
+    table = getattr(state.statement, "table", None)
+    if (state.is_update or state.is_delete) \
+            and getattr(table, "name", None) in _append_only_tables:
+        raise AppendOnlyViolation(f"{table.name} rows cannot be changed or deleted.")
 
 
 def utcnow() -> datetime:

@@ -1,15 +1,12 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, String, event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
 
-from citizencenter.db import Base, utcnow
-
-
-class AuditEntryImmutable(RuntimeError):
-    """The audit trail is append-only: no code path may change or remove an entry."""
+from citizencenter.db import Base, append_only, utcnow
 
 
+@append_only
 class AuditEntry(Base):
     """Who did what to which record; never holds message bodies or personal data."""
 
@@ -24,17 +21,3 @@ class AuditEntry(Base):
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-
-
-@event.listens_for(AuditEntry, "before_update")
-@event.listens_for(AuditEntry, "before_delete")
-def _refuse_change(_mapper, _connection, entry: AuditEntry) -> None:
-    raise AuditEntryImmutable(f"Audit entry {entry.id} cannot be changed or deleted.")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_change(state) -> None:
-    # Bulk UPDATE/DELETE statements skip the mapper events above.
-    if (state.is_update or state.is_delete) \
-            and getattr(state.statement.table, "name", None) == AuditEntry.__tablename__:
-        raise AuditEntryImmutable("Audit entries cannot be changed or deleted.")

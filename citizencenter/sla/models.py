@@ -3,12 +3,12 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.accounts.models import Department
 from citizencenter.cases.enums import Channel, Priority
-from citizencenter.db import Base, str_enum, utcnow
+from citizencenter.db import Base, append_only, str_enum, utcnow
 from citizencenter.organisation.models import Category
 from citizencenter.sla.calendars.models import SlaCalendar, SlaCalendarVersion
 from citizencenter.sla.enums import LedgerEvent, Metric, NotificationKind, TargetUnit, TimerStatus
@@ -77,10 +77,7 @@ class SlaTimer(Base):
     calendar_version: Mapped[SlaCalendarVersion | None] = relationship()
 
 
-class SlaLedgerEntryImmutable(RuntimeError):
-    """The SLA ledger is append-only: no code path may change or remove an entry."""
-
-
+@append_only
 class SlaLedgerEntry(Base):
     """Append-only: every start, pause, resume, warning, breach and fulfilment of a timer."""
 
@@ -99,20 +96,6 @@ class SlaLedgerEntry(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
     timer: Mapped[SlaTimer] = relationship()
-
-
-@event.listens_for(SlaLedgerEntry, "before_update")
-@event.listens_for(SlaLedgerEntry, "before_delete")
-def _refuse_change(_mapper, _connection, entry: SlaLedgerEntry) -> None:
-    raise SlaLedgerEntryImmutable(f"SLA ledger entry {entry.id} cannot be changed or deleted.")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_change(state) -> None:
-    # Bulk UPDATE/DELETE statements skip the mapper events above.
-    if (state.is_update or state.is_delete) \
-            and getattr(state.statement.table, "name", None) == SlaLedgerEntry.__tablename__:
-        raise SlaLedgerEntryImmutable("SLA ledger entries cannot be changed or deleted.")
 
 
 class SlaNotification(Base):

@@ -6,8 +6,8 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 
 from citizencenter.audit import service as audit
-from citizencenter.audit.models import AuditEntry, AuditEntryImmutable
-from citizencenter.db import is_postgresql
+from citizencenter.audit.models import AuditEntry
+from citizencenter.db import AppendOnlyViolation, is_postgresql
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def entry(session) -> AuditEntry:
 
 def test_an_entry_cannot_be_changed_through_the_orm(session, entry):
     entry.action = "test.forged"
-    with pytest.raises(AuditEntryImmutable):
+    with pytest.raises(AppendOnlyViolation):
         session.flush()
     session.rollback()
     session.expire_all()
@@ -28,7 +28,7 @@ def test_an_entry_cannot_be_changed_through_the_orm(session, entry):
 
 def test_an_entry_cannot_be_deleted_through_the_orm(session, entry):
     session.delete(entry)
-    with pytest.raises(AuditEntryImmutable):
+    with pytest.raises(AppendOnlyViolation):
         session.flush()
     session.rollback()
     assert session.get(AuditEntry, entry.id) is not None
@@ -40,7 +40,7 @@ def test_an_entry_cannot_be_deleted_through_the_orm(session, entry):
     delete(AuditEntry.__table__),
 ], ids=["bulk update", "bulk delete", "table delete"])
 def test_bulk_statements_are_refused(session, entry, statement):
-    with pytest.raises(AuditEntryImmutable):
+    with pytest.raises(AppendOnlyViolation):
         session.execute(statement.where(AuditEntry.__table__.c.id == entry.id))
     assert session.get(AuditEntry, entry.id).actor == "system"
 

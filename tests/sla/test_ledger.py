@@ -14,9 +14,9 @@ from citizencenter.cases import service as cases_service
 from citizencenter.cases.enums import CaseStatus, Channel
 from citizencenter.cases.models import Case
 from citizencenter.cli import cli
-from citizencenter.db import is_postgresql
+from citizencenter.db import AppendOnlyViolation, is_postgresql
 from citizencenter.sla import service as sla_service
-from citizencenter.sla.models import SlaLedgerEntry, SlaLedgerEntryImmutable, SlaTimer
+from citizencenter.sla.models import SlaLedgerEntry, SlaTimer
 from tests.factories import bearer, create_case
 from tests.sla.helpers import local
 
@@ -42,11 +42,11 @@ def _entry(session, case: Case) -> SlaLedgerEntry:
 def test_an_entry_cannot_be_changed_or_deleted_through_the_orm(session, case):
     entry = _entry(session, case)
     entry.details = {"forged": True}
-    with pytest.raises(SlaLedgerEntryImmutable):
+    with pytest.raises(AppendOnlyViolation):
         session.flush()
     session.rollback()
     session.delete(_entry(session, case))
-    with pytest.raises(SlaLedgerEntryImmutable):
+    with pytest.raises(AppendOnlyViolation):
         session.flush()
     session.rollback()
     assert _entry(session, case).details.get("forged") is None
@@ -58,7 +58,7 @@ def test_an_entry_cannot_be_changed_or_deleted_through_the_orm(session, case):
     delete(SlaLedgerEntry.__table__),
 ], ids=["bulk update", "bulk delete", "table delete"])
 def test_bulk_statements_are_refused(session, case, statement):
-    with pytest.raises(SlaLedgerEntryImmutable):
+    with pytest.raises(AppendOnlyViolation):
         session.execute(statement.where(SlaLedgerEntry.__table__.c.case_id == case.id))
     assert _entry(session, case).event == "started"
 
