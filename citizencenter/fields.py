@@ -164,3 +164,15 @@ class FreeForm(fields.Dict):
             if isinstance(item, str):
                 check_text(item)
             self._check(item, depth + 1)
+
+
+class ChangeSchema(ma.Schema):
+    """A PATCH body: at least one field to change (said in the document too)."""
+
+    class Meta:
+        json_schema = {"minProperties": 1}
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Give at least one field to change.")

@@ -60,7 +60,7 @@ class CaseCreateSchema(ma.Schema):
         metadata={"description": "When the contact happened, if earlier than now."})
 
 
-class CaseUpdateSchema(ma.Schema):
+class CaseUpdateSchema(checked.ChangeSchema):
     status = fields.Enum(CaseStatus, by_value=True)
     priority = fields.Enum(Priority, by_value=True)
     subject = checked.SingleLine(validate=validate.Length(min=1, max=300))
@@ -69,13 +69,6 @@ class CaseUpdateSchema(ma.Schema):
     assignee = checked.Id(allow_none=True)
     resolved_at_first_contact = checked.Flag()
 
-    class Meta:
-        json_schema = {"minProperties": 1}  # not_empty below
-
-    @ma.validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ma.ValidationError("Give at least one field to change.")
 
 
 class CaseSchema(ma.Schema):

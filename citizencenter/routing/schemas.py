@@ -92,20 +92,13 @@ class SkillsSchema(ma.Schema):
     channels = fields.List(fields.Enum(Channel, by_value=True), load_default=list)
 
 
-class GuideUpdateSchema(ma.Schema):
+class GuideUpdateSchema(checked.ChangeSchema):
     skills = fields.Nested(SkillsSchema)
     capacities = fields.Dict(keys=fields.Enum(Channel, by_value=True),
                              values=fields.Integer(validate=validate.Range(min=0, max=50)))
     queues = fields.List(slug_field(), validate=validate.Length(max=50))
     service_point = checked.slug(allow_none=True)
 
-    class Meta:
-        json_schema = {"minProperties": 1}  # not_empty below
-
-    @ma.validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ma.ValidationError("Give at least one field to change.")
 
 
 class GuideSchema(ma.Schema):

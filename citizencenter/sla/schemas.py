@@ -36,14 +36,8 @@ class PolicyUpdateSchema(ma.Schema):
         return data
 
 
-class PolicyChangeSchema(PolicyUpdateSchema):
-    class Meta:
-        json_schema = {"minProperties": 1}  # not_empty below
-
-    @ma.validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ma.ValidationError("Give at least one field to change.")
+class PolicyChangeSchema(PolicyUpdateSchema, checked.ChangeSchema):
+    """A policy change: at least one field."""
 
 
 class PolicyCreateSchema(PolicyUpdateSchema):
