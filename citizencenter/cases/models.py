@@ -25,6 +25,11 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_received_at_id", "received_at", "id"),
         Index("ix_cases_status_queue", "status", "queue_id"),
+        # The case list: a queue's cases of a status, newest first, and `q` on the subject
+        # (trigram GIN on PostgreSQL, where ILIKE '%…%' can use it; plain on SQLite).
+        Index("ix_cases_queue_status_received", "queue_id", "status", "received_at", "id"),
+        Index("ix_cases_subject_trgm", "subject", postgresql_using="gin",
+              postgresql_ops={"subject": "gin_trgm_ops"}),
         # Reconciliation looks for cases routing never saw and resolved cases owed feedback.
         Index("ix_cases_unrouted", "received_at", postgresql_where=text("routed_at IS NULL"),
               sqlite_where=text("routed_at IS NULL")),
