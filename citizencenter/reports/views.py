@@ -1,11 +1,19 @@
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from citizencenter import db, openapi
+from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.reports import service
-from citizencenter.reports.schemas import ServiceMeasurementArgsSchema, TelephonyArgsSchema
+from citizencenter.reports.schemas import (
+    ServiceMeasurementArgsSchema,
+    ServiceMeasurementSchema,
+    TelephonyArgsSchema,
+    TelephonyReportSchema,
+)
+
+# The CSV form of a report (format=csv or Accept: text/csv), beside the schema's JSON.
+CSV = {"type": "string"}
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="Service-level figures for any period")
@@ -26,8 +34,8 @@ def _csv(text: str, filename: str) -> Response:
 class Telephony(MethodView):
     @require_scope("reports:read")
     @blp.arguments(TelephonyArgsSchema, location="query")
-    @blp.response(200)
-    @blp.doc(**openapi.answers("application/json", "text/csv"))
+    @blp.response(200, TelephonyReportSchema)
+    @blp.alt_response(200, schema=CSV, content_type="text/csv", success=True)
     def get(self, args):
         """Offered, answered, abandoned, service level, ASA, AHT, transfer and direct-answer
         rates per queue and hour or day (JSON, or CSV with format=csv or Accept: text/csv)"""
@@ -44,8 +52,8 @@ class Telephony(MethodView):
 class ServiceMeasurement(MethodView):
     @require_scope("reports:read")
     @blp.arguments(ServiceMeasurementArgsSchema, location="query")
-    @blp.response(200)
-    @blp.doc(**openapi.answers("application/json", "text/csv"))
+    @blp.response(200, ServiceMeasurementSchema)
+    @blp.alt_response(200, schema=CSV, content_type="text/csv", success=True)
     def get(self, args):
         """Every figure of the service measurement per channel and overall, against targets
         (JSON, or CSV with format=csv or Accept: text/csv)"""

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
+from citizencenter.reports import service as reports
 from tests.factories import bearer
 from tests.reports import expected as ex
 from tests.reports.dataset import STOCKHOLM
@@ -282,3 +283,36 @@ def test_telephony_report_as_csv(client, tokens, generated):
         assert float(first["asa_seconds"]) == report["intervals"][0]["asa_seconds"]
     assert client.get(f"{url}&format=xml", headers=bearer(tokens["supervisor"])
                       ).status_code == 422
+
+
+def _the_service_s_own_json(app, report: dict) -> bytes:
+    return app.json.response(report).get_data()
+
+
+@pytest.mark.parametrize(("period", "extra"), [
+    (0, {"interval": "month"}),
+    (2, {"group_by": "guide"}),
+    (2, {"group_by": "department", "channel": "phone", "interval": "hour"}),
+], ids=["months", "per-guide", "phone-per-department-hourly"])
+def test_the_json_is_the_service_s_report_unchanged(app, session, client, tokens, generated,
+                                                    period, extra):
+    start, end = PERIODS[period]
+    response = get(client, tokens["supervisor"], _query(start, end, **extra))
+    report = reports.service_measurement(session, start, end,
+                                         reports.report_settings(app.config), **extra)
+    assert report["rollups_refreshed_at"] and report.get("intervals", report.get("groups"))
+    assert response.get_data() == _the_service_s_own_json(app, report)
+
+
+@pytest.mark.parametrize(("period", "extra"), [
+    (0, {}), (1, {"interval": "hour", "queue": "bygglov"}), (2, {"interval": "day"}),
+], ids=["totals", "hours-of-a-queue", "days"])
+def test_the_telephony_json_is_the_service_s_report_unchanged(app, session, client, tokens,
+                                                              generated, period, extra):
+    start, end = PERIODS[period]
+    response = client.get(f"/api/v1/reports/telephony?{_query(start, end, **extra)}",
+                          headers=bearer(tokens["supervisor"]))
+    assert response.status_code == 200
+    report = reports.telephony_report(session, start, end, app.config, **extra)
+    assert report["totals"]["offered"] > 0
+    assert response.get_data() == _the_service_s_own_json(app, report)
