@@ -7,6 +7,7 @@ from citizencenter import db, openapi
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.dashboard import service
+from citizencenter.dashboard.schemas import LiveSnapshotSchema
 from citizencenter.dashboard.slots import Slot, StreamSlots
 from citizencenter.reports.service import report_settings
 
@@ -21,8 +22,7 @@ def _store():
 @blp.route("/live")
 class Live(MethodView):
     @require_scope("reports:read")
-    @blp.response(200)
-    @blp.doc(**openapi.answers("application/json"))
+    @blp.response(200, LiveSnapshotSchema)
     def get(self):
         """Calls waiting, longest wait, guides by presence, today's service levels, e-mail
         backlog and breaches today"""

@@ -11,7 +11,7 @@ from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call
 from citizencenter.dashboard import service
 from citizencenter.db import utcnow
-from citizencenter.reports.service import report_settings
+from citizencenter.reports.service import refresh_rollups, report_settings
 from tests.factories import bearer
 from tests.reports.dataset import STOCKHOLM
 
@@ -121,3 +121,38 @@ def test_live_figures_need_the_reports_scope(client, tokens):
     for path in ("/api/v1/dashboard/live", "/api/v1/dashboard/stream"):
         assert client.get(path, headers=bearer(tokens["guide"])).status_code == 403
         assert client.get(path).status_code == 401
+
+
+def _answered_call(session, seconds_ago: float, wait: float, n: int) -> None:
+    entered = utcnow() - timedelta(seconds=seconds_ago)
+    session.add(Call(source="live", call_id=f"live-answered-{n}", queue="kontaktcenter",
+                     outcome="answered", entered_at=entered, wait_s=wait, talk_s=90.0,
+                     local_date=entered.astimezone(STOCKHOLM).date(),
+                     local_hour=entered.astimezone(STOCKHOLM).hour))
+    session.commit()
+
+
+def test_the_json_is_the_service_s_snapshot_unchanged(app, client, session, tokens, store):
+    _answered_call(session, 60, 30.0, 1)
+    _answered_call(session, 30, 150.0, 2)
+    _waiting_call(session, 40, 5)
+    _unanswered_email(session, 2)
+    refresh_rollups(session, app.config)
+    settings = report_settings(app.config)
+
+    # From the database: the same keys and figures; only the ages move between the calls.
+    def steady(snapshot: dict) -> dict:
+        return json.loads(json.dumps(service._stable(snapshot)))
+
+    response = client.get("/api/v1/dashboard/live", headers=bearer(tokens["supervisor"]))
+    ours = service.current_snapshot(session, store, settings)
+    assert ours["source"] == "database" and ours["today"]["phone"]["service_level_60"] > 0
+    assert steady(response.get_json()) == steady(ours)
+    assert set(response.get_json()) == set(ours)
+
+    # From Redis: byte for byte.
+    service.publish_snapshot(session, store, settings)
+    response = client.get("/api/v1/dashboard/live", headers=bearer(tokens["supervisor"]))
+    ours = service.current_snapshot(session, store, settings)
+    assert ours["source"] == "redis" and ours["longest_wait_seconds"] is not None
+    assert response.get_data() == app.json.response(ours).get_data()
