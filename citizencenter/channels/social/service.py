@@ -22,7 +22,7 @@ from citizencenter.channels.social import meta
 from citizencenter.channels.social.models import SocialConversation, SocialMessage
 from citizencenter.contacts.models import Contact, ContactIdentity
 from citizencenter.db import insert_if_absent, is_postgresql, utcnow
-from citizencenter.errors import AppError
+from citizencenter.errors import AppError, UnsupportedMediaType
 from citizencenter.integrations.signatures import SignatureInvalid, SignatureMissing
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,6 @@ class VerificationFailed(AppError):
 
 class PayloadInvalid(AppError):
     status, title, slug = 400, "Invalid webhook payload", "invalid-webhook-payload"
-
-
-class MediaTypeInvalid(AppError):
-    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
 @dataclass
@@ -68,7 +64,7 @@ def receive_webhook(session: Session, raw_body: bytes, signature: str | None, mi
     except meta.MetaSignatureInvalid as exc:
         raise (SignatureMissing if not signature else SignatureInvalid)(str(exc)) from None
     if mimetype != "application/json":
-        raise MediaTypeInvalid("Meta posts application/json.")
+        raise UnsupportedMediaType("Meta posts application/json.")
     try:
         payload = json_input.loads(raw_body)
         batch = meta.parse_webhook_batch(payload)
