@@ -1,6 +1,6 @@
 """SLA policies: which target applies to which case, and changing them."""
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
@@ -108,24 +108,21 @@ def matching_policies(session: Session, case: Case, metric: Metric) -> list[SlaP
 
     A policy names a channel, priority, category or department, or leaves it open; the
     ones naming the most win, so a policy for urgent e-mail overrides the e-mail one.
-    Read once per transaction for each kind of case, so a batch of intakes asks once.
+    Every policy is read once per transaction and matched here, so an intake (and a
+    batch of intakes) asks once for all its metrics, and the read flushes nothing.
     """
-    key = (metric, case.channel, case.priority, case.category_id, case.department_id)
-    known = session.info.setdefault(_MATCHES, {})
-    if key not in known:
-        known[key] = _matching(session, *key)
-    return known[key]
-
-
-def _matching(session: Session, metric, channel, priority, category_id, department_id
-              ) -> list[SlaPolicy]:
-    candidates = session.scalars(select(SlaPolicy).where(
-        SlaPolicy.active.is_(True), SlaPolicy.metric == metric,
-        or_(SlaPolicy.channel.is_(None), SlaPolicy.channel == channel),
-        or_(SlaPolicy.priority.is_(None), SlaPolicy.priority == priority),
-        or_(SlaPolicy.category_id.is_(None), SlaPolicy.category_id == category_id),
-        or_(SlaPolicy.department_id.is_(None), SlaPolicy.department_id == department_id),
-    ).order_by(SlaPolicy.id)).all()
+    if any(isinstance(obj, SlaPolicy) for obj in (*session.new, *session.deleted)):
+        session.flush()  # a policy added or removed in this transaction counts (and needs an id)
+    known = session.info.get(_MATCHES)
+    if known is None:
+        with session.no_autoflush:
+            known = session.info[_MATCHES] = list(session.scalars(
+                select(SlaPolicy).order_by(SlaPolicy.id)).unique())
+    candidates = [p for p in known if p.active and p.metric == metric
+                  and p.channel in (None, case.channel)
+                  and p.priority in (None, case.priority)
+                  and p.category_id in (None, case.category_id)
+                  and p.department_id in (None, case.department_id)]
     if not candidates:
         return []
     best = max(_specificity(p) for p in candidates)
@@ -138,4 +135,11 @@ _MATCHES = "sla_policy_matches"
 @event.listens_for(Session, "after_transaction_end")
 def _forget_matches(session: Session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction: policies may change now
+        session.info.pop(_MATCHES, None)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_changed_policies(session: Session, _context, _instances) -> None:
+    if _MATCHES in session.info and any(
+            isinstance(obj, SlaPolicy) for obj in (*session.new, *session.deleted)):
         session.info.pop(_MATCHES, None)
