@@ -146,7 +146,7 @@ class CallsBench:
                                self.args.apply_timeout)
         if left:
             self.problem(f"{left} warm-up events were never applied; see "
-                         "bench/results/logs/celery-worker.log")
+                         "bench/results/logs/calls/celery-worker.log")
         self.settle_routing("warm-up")
 
     def settle_routing(self, mode: str) -> float | None:
@@ -156,7 +156,7 @@ class CallsBench:
                                      self.args.apply_timeout)
         if left:
             self.problem(f"{mode}: {left} cases for calls were never opened or routed; see "
-                         "bench/results/logs/celery-worker.log")
+                         "bench/results/logs/calls/celery-worker.log")
             return None
         return done_at
 
@@ -201,7 +201,7 @@ class CallsBench:
         if result.errors:
             self.problem(f"{mode}: {result.errors} requests failed (statuses "
                          f"{result.statuses}, {result.socket_errors} socket errors): "
-                         f"{result.error_samples}; see bench/results/logs/app.log")
+                         f"{result.error_samples}; see bench/results/logs/calls/app.log")
         if stored != result.accepted:
             self.problem(f"{mode}: the database holds {stored} new events, the answers "
                          f"accepted {result.accepted}")
@@ -209,7 +209,7 @@ class CallsBench:
             self.problem(f"{mode}: {left} events still unapplied "
                          f"{done_at - result.start_at:.0f} s after the load began (the "
                          "backlog stopped shrinking or --apply-timeout passed); see "
-                         "bench/results/logs/celery-worker.log")
+                         "bench/results/logs/calls/celery-worker.log")
         if result.made_during_load:
             _say(f"  note: the client built {result.made_during_load} requests during the "
                  "load (its prepared pool ran out)")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import calls
+import listing
 from celery import Celery
 from load import LoadResult, ensure_wrk, run_wrk, write_script
 from services import (
@@ -61,8 +62,9 @@ WARMUP_DRAIN_S = 1.0
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.py",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("cases", "calls", "routing"), default=None,
-                        help="run one benchmark only (default: cases, calls, routing)")
+    parser.add_argument("--only", choices=("cases", "calls", "routing", "listing"),
+                        default=None, help="run one benchmark only (default: cases, calls, "
+                                           "routing, listing; each on a fresh stack)")
     parser.add_argument("--duration", type=float, default=15.0,
                         help="seconds of measured load per target and round (default 15)")
     parser.add_argument("--warmup", type=float, default=3.0,
@@ -90,6 +92,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--routing-cases", type=int, default=1000,
                         help="cases in the routing burst (default 1000)")
     calls.add_arguments(parser)
+    listing.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.duration < 1 or args.concurrency < 1 or args.rounds < 1 or args.workers < 1:
         parser.error("duration, concurrency, rounds and workers must be at least 1")
@@ -226,11 +229,28 @@ def load_target(target: Target, wrk: str, args: argparse.Namespace, stack: Stack
     return result
 
 
-def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
-    """Bring up the production shape, run the chosen benchmarks and collect the figures."""
-    with_cases, with_calls = args.only in (None, "cases"), args.only in (None, "calls")
-    with_routing = args.only in (None, "routing")
-    wrk = ensure_wrk() if with_cases else ""
+PARTS = ("cases", "calls", "routing", "listing")
+
+
+@dataclass
+class Services:
+    """One part's own stack: a fresh database and broker, the app, the worker and beat."""
+
+    engine: Engine
+    env: dict[str, str]
+    redis_url: str
+    token: str
+    app_child: Child
+    app_base: str
+
+
+def start_services(args: argparse.Namespace, stack: Stack, scratch: Path,
+                   settings: WorkerSettings, problems: list[str]) -> Services:
+    """A fresh database and Redis, migrated and seeded, with the app and the worker on them.
+
+    Every part gets its own, so that one part's backlog (the calls part opens thousands
+    of cases) cannot starve the next part's worker.
+    """
     say("preparing the database …")
     database_url = prepare_database()
     engine = connect(database_url)
@@ -238,42 +258,71 @@ def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
     env = app_env(database_url, redis_url, scratch)
     say("migrating, loading demo data, issuing a token …")
     token = prepare_app(env)
-
-    settings = WorkerSettings(workers=args.workers, threads=args.threads)
     start_celery(stack, env, scratch, args.celery_concurrency, args.worker_loglevel)
     app_child, app_port = start_gunicorn(stack, "app", "wsgi:app", env, settings)
     app_base = f"http://127.0.0.1:{app_port}"
-    baseline = api = None
-    if with_cases:
-        base_child, base_port = start_gunicorn(stack, "baseline", "baseline_app:app", env,
-                                               settings, chdir=BENCH_DIR)
-        base_base = f"http://127.0.0.1:{base_port}"
-        baseline = Target("baseline", "baseline", base_child, f"{base_base}/cases",
-                          write_script(scratch, "baseline", "/cases", None, idempotent=False))
-        api = Target("cases_api", "cases API", app_child, f"{app_base}/api/v1/cases",
-                     write_script(scratch, "app", "/api/v1/cases", token, idempotent=True))
     wait_until(http_ok(f"{app_base}/api/v1/health", lambda b: b.get("status") == "ok"),
                "the app", stack)
-    if baseline is not None:
-        wait_until(http_ok(baseline.url.removesuffix("/cases") + "/"), "the baseline", stack)
     wait_until(lambda: worker_answers(redis_url), "the Celery worker", stack)
-    problems: list[str] = []
     # The demo cases went through the outbox, beat and the worker: once they are
     # routed, the whole pipeline works.
     if wait_routed(engine, stack, timeout_s=30, stall_s=30):
         problems.append("the worker did not route the seeded demo cases within 30 s; "
-                        "see bench/results/logs/celery-worker.log (--worker-loglevel INFO "
+                        "see bench/results/logs/<part>/celery-worker.log (--worker-loglevel INFO "
                         "shows task retries)")
         say(f"warning: {problems[-1]}")
-    cases_part = None
-    if baseline is not None and api is not None:
-        cases_part = measure_cases(args, stack, engine, wrk, baseline, api, problems)
-    calls_part = (calls.run_calls(args, stack, engine, env, app_base, app_child, problems)
-                  if with_calls else None)
-    routing_part = (run_routing(args, stack, engine, env, app_base, token, scratch, problems)
-                    if with_routing else None)
-    return build_report(args, engine, settings, cases_part, calls_part, routing_part,
-                        problems)
+    return Services(engine, env, redis_url, token, app_child, app_base)
+
+
+def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
+    """Run the chosen benchmarks, each on a stack of its own, and collect the figures."""
+    parts = [part for part in PARTS if args.only in (None, part)]
+    wrk = ensure_wrk() if {"cases", "listing"} & set(parts) else ""
+    settings = WorkerSettings(workers=args.workers, threads=args.threads)
+    problems: list[str] = []
+    sections: dict[str, dict | None] = {}
+    machine: dict = {}
+    log_root = stack.log_dir
+    for part in parts:
+        say(f"{part}: starting a fresh stack …")
+        (scratch / part).mkdir()
+        stack.log_dir = log_root / part
+        stack.log_dir.mkdir()
+        services = start_services(args, stack, scratch / part, settings, problems)
+        try:
+            machine = machine or machine_info(services.engine, shutil.which("wrk"))
+            sections[part] = run_part(part, args, stack, services, wrk, scratch / part,
+                                      settings, problems)
+        finally:
+            services.engine.dispose()
+            stack.stop_all()
+    return build_report(args, machine, settings, sections.get("cases"), sections.get("calls"),
+                        sections.get("routing"), sections.get("listing"), problems)
+
+
+def run_part(part: str, args: argparse.Namespace, stack: Stack, services: Services, wrk: str,
+             scratch: Path, settings: WorkerSettings, problems: list[str]) -> dict | None:
+    """One benchmark against the services started for it."""
+    if part == "cases":
+        base_child, base_port = start_gunicorn(stack, "baseline", "baseline_app:app",
+                                               services.env, settings, chdir=BENCH_DIR)
+        base_base = f"http://127.0.0.1:{base_port}"
+        baseline = Target("baseline", "baseline", base_child, f"{base_base}/cases",
+                          write_script(scratch, "baseline", "/cases", None, idempotent=False))
+        api = Target("cases_api", "cases API", services.app_child,
+                     f"{services.app_base}/api/v1/cases",
+                     write_script(scratch, "app", "/api/v1/cases", services.token,
+                                  idempotent=True))
+        wait_until(http_ok(f"{base_base}/"), "the baseline", stack)
+        return measure_cases(args, stack, services.engine, wrk, baseline, api, problems)
+    if part == "calls":
+        return calls.run_calls(args, stack, services.engine, services.env, services.app_base,
+                               services.app_child, problems)
+    if part == "routing":
+        return run_routing(args, stack, services.engine, services.env, services.app_base,
+                           services.token, scratch, problems)
+    return listing.run_listing(args, stack, services.engine, wrk, services.app_base,
+                               services.app_child, services.token, scratch, problems)
 
 
 DECIDE_P99_TARGET_MS = 20.0
@@ -372,7 +421,7 @@ def cases_report(baseline: Target, api: Target, routing: dict, problems: list[st
     ratio = api.best.rps / baseline.best.rps if baseline.best.rps else 0.0
     if api.best.errors:
         problems.append(f"the cases API answered {api.best.errors} requests with errors "
-                        f"(statuses {api.best.statuses}); see bench/results/logs/app.log")
+                        f"(statuses {api.best.statuses}); see bench/results/logs/cases/app.log")
     if baseline.best.errors:
         problems.append(f"the baseline answered {baseline.best.errors} requests with errors")
     return {
@@ -385,14 +434,16 @@ def cases_report(baseline: Target, api: Target, routing: dict, problems: list[st
     }
 
 
-def build_report(args: argparse.Namespace, engine: Engine, settings: WorkerSettings,
+def build_report(args: argparse.Namespace, machine: dict, settings: WorkerSettings,
                  cases: dict | None, calls_section: dict | None, routing: dict | None,
-                 problems: list[str]) -> dict:
+                 listing_section: dict | None, problems: list[str]) -> dict:
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine_info(engine, shutil.which("wrk")),
+        "machine": machine,
         "benchmarks": [name for name, part in (("cases", cases), ("calls", calls_section),
-                                               ("routing", routing)) if part is not None],
+                                               ("routing", routing),
+                                               ("listing", listing_section))
+                       if part is not None],
         "settings": {"duration_s": args.duration, "warmup_s": args.warmup,
                      "concurrency": args.concurrency, "wrk_threads": args.wrk_threads,
                      "gunicorn_workers": settings.workers,
@@ -404,6 +455,8 @@ def build_report(args: argparse.Namespace, engine: Engine, settings: WorkerSetti
         report["calls"] = calls_section
     if routing is not None:
         report["routing_bench"] = routing
+    if listing_section is not None:
+        report["listing"] = listing_section
     report["problems"] = problems
     return report
 
@@ -451,6 +504,8 @@ def render(report: dict) -> str:
         blocks.append(calls.render(report["calls"]))
     if "routing_bench" in report:
         blocks.append(render_routing(report["routing_bench"]))
+    if "listing" in report:
+        blocks.append(listing.render(report["listing"]))
     rows = [line for block in blocks for line in (*block, "")][:-1] if blocks else []
     rows += [f"ERROR: {problem}" for problem in report["problems"]]
     return "\n".join(rows)

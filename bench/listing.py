@@ -1,0 +1,273 @@
+"""Listing benchmark: `GET /api/v1/cases` for a queue's open cases at 100,000 cases.
+
+Seeds the cases with bulk SQL (PostgreSQL's generate_series, not through the API):
+contacts, the demo queues and categories, every channel and status, Swedish subjects,
+received over the last year. Then loads two queries with wrk, each rotating over the
+queues: a queue's open cases, newest first, 50 per page; and the same with a `q` text
+filter. The goal is p99 <= 50 ms at 16 connections for both.
+
+    .venv/bin/python bench/run.py --only listing [--listing-cases 100000]
+    .venv/bin/python bench/listing.py --database-url postgresql+psycopg://… --explain
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+TARGET_P99_MS = 50.0
+PAGE = 50
+# Words a guide would type into the search box; some frequent, some rare.
+SEARCH_TERMS = ["bygglov", "parkering", "förskola", "sophämtning", "faktura", "Dalby",
+                "bidrag", "gatubelysning"]
+
+TOPICS = [
+    "Bygglov för altan", "Bygglov för carport", "Fråga om bygganmälan för eldstad",
+    "Strandskyddsdispens vid sommarstuga", "Plats i förskola till hösten",
+    "Byte av förskola", "Skolskjuts för mitt barn", "Ansökan om fritidshem",
+    "Missad sophämtning", "Nytt sopkärl till villan", "Grovavfall och återvinningscentral",
+    "Felparkerad bil på gatan", "Ansökan om parkeringstillstånd", "Trasig gatubelysning",
+    "Hål i cykelvägen", "Snöröjning på vår gata", "Klotter på busskur",
+    "Ekonomiskt bistånd i väntan på lön", "Bostadsbidrag och försörjningsstöd",
+    "Fråga om faktura för vatten och avlopp", "Faktura för barnomsorg",
+    "Buller från granne", "Mögel i hyreslägenheten", "Tillstånd för servering",
+    "Boka lokal i kulturhuset", "Simhallens öppettider", "Bibliotekskort förlorat",
+    "Synpunkt på bemötande", "Klagomål på vägarbete", "Färdtjänst till sjukhuset",
+    "Hemtjänst för min mamma", "Anmälan om ovårdad tomt", "Träd som skymmer sikten",
+    "Lekplatsen är trasig", "Val och röstkort", "Borgerlig vigsel i rådhuset",
+]
+PLACES = ["Lund", "Dalby", "Genarp", "Veberöd", "Södra Sandby", "Stångby", "Torna Hällestad",
+          "Linero", "Norra Fäladen", "Klostergården"]
+CHANNELS = ["phone", "email", "webform", "social", "walk_in"]
+# Weights by repetition: a year's cases are mostly resolved or closed.
+STATUSES = (["open"] * 5 + ["new"] * 1 + ["waiting_on_citizen"] * 2 + ["forwarded"] * 1
+            + ["resolved"] * 5 + ["closed"] * 6)
+PRIORITIES = ["normal"] * 8 + ["low", "high"]
+
+
+def _pg_array(values: list[str]) -> str:
+    return "ARRAY[" + ",".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def seed(engine: Engine, cases: int, contacts: int | None = None) -> dict:
+    """Add `cases` cases (and their contacts) with a few set-based INSERTs."""
+    contacts = contacts or max(1, cases // 5)
+    started = time.monotonic()
+    with engine.begin() as conn:
+        queue_ids = conn.execute(text("SELECT id FROM queues ORDER BY id")).scalars().all()
+        if not queue_ids:
+            raise RuntimeError("no queues: load the demo data first (citizencenter seed-demo)")
+        first_contact = conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM contacts")) \
+            .scalar_one()
+        conn.execute(text(
+            "INSERT INTO contacts (id, name, email, phone, created_at) "
+            "SELECT :first + n, 'Invånare ' || n, 'invanare' || n || '@example.se', "
+            "       '+4646' || lpad(n::text, 6, '0'), now() - interval '400 days' "
+            "FROM generate_series(0, :count - 1) AS n"),
+            {"first": first_contact, "count": contacts})
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('contacts', 'id'), "
+                          "(SELECT max(id) FROM contacts))"))
+        # Cases every ~5 minutes back from now; references in a year of their own so they
+        # never meet the counter the API draws from.
+        conn.execute(text(
+            "INSERT INTO cases (id, reference, channel, kind, status, priority, subject, "
+            "  category_id, contact_id, queue_id, received_at, routed_at, first_response_at, "
+            "  resolved_at, closed_at, resolved_at_first_contact, required_skills, "
+            "  updated_at, version) "
+            "SELECT gen_random_uuid(), 'MC-2001-' || lpad(n::text, 6, '0'), "
+            f"  ({_pg_array(CHANNELS)})[1 + n % {len(CHANNELS)}], 'inquiry', status, "
+            f"  ({_pg_array(PRIORITIES)})[1 + (n / 7) % {len(PRIORITIES)}], "
+            f"  ({_pg_array(TOPICS)})[1 + (n * 7) % {len(TOPICS)}] || ' – ' || "
+            f"  ({_pg_array(PLACES)})[1 + (n / 3) % {len(PLACES)}], "
+            "  (SELECT id FROM categories ORDER BY id OFFSET (n % greatest(1, "
+            "     (SELECT count(*) FROM categories))) LIMIT 1), "
+            "  :first_contact + (n * 7919) % :contacts, "
+            "  (:queues)[1 + (n / 11) % cardinality(:queues)], "
+            "  received, received + interval '2 seconds', "
+            "  CASE WHEN status <> 'new' THEN received + interval '3 hours' END, "
+            "  CASE WHEN status IN ('resolved', 'closed') THEN received + interval '1 day' END, "
+            "  CASE WHEN status = 'closed' THEN received + interval '8 days' END, "
+            "  n % 3 = 0, '[]', received, 1 "
+            "FROM (SELECT n, now() - n * interval '5 minutes' - interval '1 hour' AS received, "
+            f"            ({_pg_array(STATUSES)})[1 + (n * 13) % {len(STATUSES)}] AS status "
+            "      FROM generate_series(1, :count) AS n) AS g"),
+            {"count": cases, "contacts": contacts, "first_contact": first_contact,
+             "queues": list(queue_ids)})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE contacts"))
+        conn.execute(text("VACUUM ANALYZE cases"))
+    return {"cases": cases, "contacts": contacts, "queues": len(queue_ids),
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+def queue_slugs(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT slug FROM queues ORDER BY id")).scalars())
+
+
+def paths(slugs: list[str], with_q: bool) -> list[str]:
+    """The request paths one load rotates over."""
+    from urllib.parse import quote
+
+    base = [f"/api/v1/cases?queue={slug}&status=open&limit={PAGE}" for slug in slugs]
+    if not with_q:
+        return base
+    return [f"{path}&q={quote(term)}" for term in SEARCH_TERMS for path in base]
+
+
+def explain(engine: Engine, queue: str, q: str | None) -> str:
+    """EXPLAIN ANALYZE of the SQL the API runs for one page (compiled from the service)."""
+    from sqlalchemy.dialects import postgresql
+
+    from citizencenter.cases.models import Case
+    from citizencenter.cases.service import listing_query
+    from citizencenter.db import load_all
+
+    load_all()
+    filters = {"queue": queue, "status": "open", **({"q": q} if q else {})}
+    query = listing_query(_StaffActor(), **filters) \
+        .order_by(Case.received_at.desc(), Case.id.desc()).limit(PAGE + 1)
+    sql = str(query.compile(dialect=postgresql.dialect(),
+                            compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        rows = conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
+    return "\n".join(rows)
+
+
+class _StaffActor:
+    is_department_staff = False
+    department_id = None
+
+
+LUA_GET = """\
+-- GET load for the citizencenter listing benchmark (generated; do not edit).
+local paths = {paths}
+wrk.method = "GET"
+wrk.headers["Authorization"] = {auth}
+
+local threads = {{}}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+
+function init(args)
+  sent = 0
+  replayed = 0
+  statuses = {{}}
+end
+
+function request()
+  sent = sent + 1
+  -- Threads start at different queues so the connections do not move in step.
+  return wrk.format(nil, paths[1 + (sent + tid * 7) % #paths])
+end
+
+function response(status, headers, body)
+  local key = tostring(status)
+  statuses[key] = (statuses[key] or 0) + 1
+end
+
+"""
+
+
+def write_get_script(directory: Path, name: str, request_paths: list[str], token: str) -> Path:
+    """A wrk script that GETs `request_paths` in turn; its last line is the one run_wrk reads."""
+    from load import LUA_TEMPLATE, RESULT_PREFIX, lua_string
+
+    done = LUA_TEMPLATE[LUA_TEMPLATE.index("function done("):]
+    script = LUA_GET.format(
+        paths="{" + ", ".join(lua_string(p) for p in request_paths) + "}",
+        auth=lua_string("Bearer " + token)) + done.format(prefix=RESULT_PREFIX)
+    target = directory / f"{name}.lua"
+    target.write_text(script)
+    return target
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--listing-cases", type=int, default=100_000,
+                        help="cases seeded with bulk SQL for the listing benchmark "
+                             "(default 100000)")
+
+
+def run_listing(args: argparse.Namespace, stack, engine: Engine, wrk: str, app_base: str,
+                app_child, token: str, scratch: Path, problems: list[str]) -> dict:
+    """Seed, then load both list queries with wrk; the `listing` section of the report."""
+    from load import run_wrk
+    from services import RssSampler
+
+    print(f"bench: listing: seeding {args.listing_cases} cases with bulk SQL …", flush=True)
+    seeded = seed(engine, args.listing_cases)
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
+    slugs = queue_slugs(engine)
+    queries = {}
+    for key, with_q in (("queue_open", False), ("queue_open_q", True)):
+        script = write_get_script(scratch, f"listing-{key}", paths(slugs, with_q), token)
+        label = "a queue's open cases" + (" with q" if with_q else "")
+        print(f"bench: listing: {label} ({args.warmup:g} s warm-up + {args.duration:g} s, "
+              f"{args.concurrency} connections) …", flush=True)
+        log = stack.log_dir / "wrk.log"
+        url = app_base + "/api/v1/cases"
+        if args.warmup > 0:
+            run_wrk(wrk, url, script, args.warmup, args.concurrency, args.wrk_threads, log)
+        with RssSampler(app_child.process.pid) as rss:
+            result = run_wrk(wrk, url, script, args.duration, args.concurrency,
+                             args.wrk_threads, log)
+        stack.check_alive()
+        if result.errors:
+            problems.append(f"listing: {label}: {result.errors} errors "
+                            f"(statuses {result.statuses})")
+        queries[key] = {**result.as_dict(), "peak_rss_mb": round(rss.peak / 2**20, 1),
+                        "p99_met": result.p99_ms <= TARGET_P99_MS and not result.errors}
+        print(f"bench:   {result.rps:.1f} req/s, p50 {result.p50_ms:.1f} ms, "
+              f"p99 {result.p99_ms:.1f} ms, {result.errors} errors", flush=True)
+    return {"seeded": seeded, "total_cases": total, "page": PAGE, "queues": slugs,
+            "search_terms": SEARCH_TERMS, "concurrency": args.concurrency,
+            "p99_target_ms": TARGET_P99_MS, "queries": queries}
+
+
+def render(section: dict) -> list[str]:
+    """The listing table: both queries against the p99 goal."""
+    rows = [f"listing: GET /api/v1/cases at {section['total_cases']} cases "
+            f"({section['seeded']['cases']} seeded in {section['seeded']['seconds']:g} s), "
+            f"{section['page']} per page, {section['concurrency']} connections",
+            f"{'query':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+            f"{'peak RSS MB':>13}  goal p99 <= {section['p99_target_ms']:g} ms"]
+    for key, label in (("queue_open", "queue, open, newest"), ("queue_open_q", "... and q")):
+        row = section["queries"][key]
+        rows.append(f"{label:<26}{row['req_per_s']:>9.1f}{row['p50_ms']:>9.1f}"
+                    f"{row['p99_ms']:>9.1f}{row['errors']:>8}{row['peak_rss_mb']:>13.1f}  "
+                    f"{'met' if row['p99_met'] else 'missed'}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Seed cases in bulk and EXPLAIN the list "
+                                                 "queries (the load runs from bench/run.py).")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--seed", type=int, default=0, help="cases to add first (default 0)")
+    parser.add_argument("--explain", action="store_true")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from sqlalchemy import create_engine
+
+    engine = create_engine(args.database_url)
+    if args.seed:
+        print(seed(engine, args.seed))
+    if args.explain:
+        slugs = queue_slugs(engine)
+        for q in (None, "bygglov", "gatubelysning"):
+            print(f"--- queue={slugs[1]} status=open q={q}")
+            print(explain(engine, slugs[1], q))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
