@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Response, current_app, g, make_response, request
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from citizencenter import db
-from citizencenter.db import Base, utcnow
+from citizencenter.db import Base, insert_if_absent, utcnow
 from citizencenter.errors import AppError, IdempotencyKeyInFlight, IdempotencyKeyReused
 
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag")
@@ -46,11 +46,20 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, *, ttl_s: in
           lock_s: int) -> IdempotencyKey:
     """Take the key for this request, or return the completed record to replay.
 
-    A new key is only flushed: it commits together with the request's own work, so
-    the key and the effect it guards appear at once. A concurrent request with the
-    same key waits on the unique index and then finds it in flight.
+    A new key is inserted, not committed: it commits together with the request's own
+    work, so the key and the effect it guards appear at once. A fresh key costs one
+    statement; a concurrent request with the same key waits on the unique index, inserts
+    nothing and then finds the key in flight.
     """
     now = utcnow()
+    taken = session.execute(
+        insert_if_absent(session, IdempotencyKey, "owner", "key")
+        .values(owner=owner, key=key, fingerprint=fingerprint, created_at=now, locked_at=now)
+        .returning(IdempotencyKey.id)).scalar()
+    if taken is not None:
+        # Only its id and that it has no response yet are read; `complete` writes by id.
+        return IdempotencyKey(id=taken, owner=owner, key=key, fingerprint=fingerprint,
+                              created_at=now, locked_at=now)
     record = session.scalar(select(IdempotencyKey).where(IdempotencyKey.owner == owner,
                                                          IdempotencyKey.key == key))
     if record is not None and record.created_at < now - timedelta(seconds=ttl_s):
@@ -79,11 +88,8 @@ def claim(session: Session, owner: str, key: str, fingerprint: str, *, ttl_s: in
 
 
 def complete(session: Session, record_id: int, status: int, headers: dict, body: str) -> None:
-    record = session.get(IdempotencyKey, record_id)
-    record.response_status = status
-    record.response_headers = headers
-    record.response_body = body
-    record.locked_at = None
+    session.execute(update(IdempotencyKey).where(IdempotencyKey.id == record_id).values(
+        response_status=status, response_headers=headers, response_body=body, locked_at=None))
     session.commit()
 
 

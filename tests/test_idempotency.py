@@ -119,3 +119,20 @@ def test_concurrent_requests_with_one_key_create_one_case(app, committed):
     created = committed.scalar(select(func.count()).select_from(Case)
                                .where(Case.subject == "Samtidigt"))
     assert created == 1
+
+
+def test_a_fresh_key_is_taken_in_one_statement(client, tokens, engine):
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "idempotency_keys" in statement:
+            seen.append(statement.split(None, 1)[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert _post(client, tokens["guide"], "fresh-key", case_payload()).status_code == 201
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen == ["INSERT", "UPDATE"]  # take the key, keep the response; no read
