@@ -98,7 +98,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--database-url", default=os.environ.get("PROFILE_DATABASE_URL",
                                                                  DEFAULT_URL))
-    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--top", type=int, default=25,
+                        help="functions of the cProfile run to print (0: no profile run)")
     parser.add_argument("--output", help="write the figures as JSON to this file")
     parser.add_argument("--show-sql", action="store_true",
                         help="print the statements of one request first")
@@ -147,13 +148,14 @@ def main() -> None:
             post()
             cpu_ms.append((time.process_time() - started) * 1000)
             per_request.append(statements[0])
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(args.requests):
-            post()
-        profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        if args.top:  # --top 0: the figures only
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.requests):
+                post()
+            profiler.disable()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
         figures = {
             "requests": args.requests,
             "statements_per_request": statistics.mean(per_request),
