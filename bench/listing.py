@@ -105,6 +105,17 @@ def seed(engine: Engine, cases: int, contacts: int | None = None) -> dict:
             "seconds": round(time.monotonic() - started, 1)}
 
 
+def settle_after_seeding() -> None:
+    """Flush the seeding's writes now, not in the middle of the first measured load."""
+    from services import HarnessError, _psql
+
+    try:
+        _psql("CHECKPOINT")  # superuser only: through the local postgres account
+    except (HarnessError, OSError):
+        print("bench: listing: no CHECKPOINT after seeding (not root on the database's "
+              "machine); the first load may pay for the seeding's writes", flush=True)
+
+
 def queue_slugs(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(text("SELECT slug FROM queues ORDER BY id")).scalars())
@@ -200,10 +211,11 @@ def run_listing(args: argparse.Namespace, stack, engine: Engine, wrk: str, app_b
                 app_child, token: str, scratch: Path, problems: list[str]) -> dict:
     """Seed, then load both list queries with wrk; the `listing` section of the report."""
     from load import run_wrk
-    from services import RssSampler
+    from services import RssSampler, cpu_snapshot
 
     print(f"bench: listing: seeding {args.listing_cases} cases with bulk SQL …", flush=True)
     seeded = seed(engine, args.listing_cases)
+    settle_after_seeding()
     with engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
     slugs = queue_slugs(engine)
@@ -217,14 +229,22 @@ def run_listing(args: argparse.Namespace, stack, engine: Engine, wrk: str, app_b
         url = app_base + "/api/v1/cases"
         if args.warmup > 0:
             run_wrk(wrk, url, script, args.warmup, args.concurrency, args.wrk_threads, log)
+        roots = {"app": app_child.process.pid}
+        before = cpu_snapshot(roots, engine.url.database)
         with RssSampler(app_child.process.pid) as rss:
             result = run_wrk(wrk, url, script, args.duration, args.concurrency,
                              args.wrk_threads, log)
+        after = cpu_snapshot(roots, engine.url.database)
+        used = {name: after[name] - before[name] for name in before}
+        # wrk itself is in "other": it is not a child of this process tree.
+        used["other"] = max(0.0, used.pop("machine") - used["app"] - used["postgres"])
+        cores = {name: round(seconds / result.duration_s, 2) for name, seconds in used.items()}
         stack.check_alive()
         if result.errors:
             problems.append(f"listing: {label}: {result.errors} errors "
                             f"(statuses {result.statuses})")
         queries[key] = {**result.as_dict(), "peak_rss_mb": round(rss.peak / 2**20, 1),
+                        "cores_busy": cores,
                         "p99_met": result.p99_ms <= TARGET_P99_MS and not result.errors}
         print(f"bench:   {result.rps:.1f} req/s, p50 {result.p50_ms:.1f} ms, "
               f"p99 {result.p99_ms:.1f} ms, {result.errors} errors", flush=True)
@@ -245,6 +265,11 @@ def render(section: dict) -> list[str]:
         rows.append(f"{label:<26}{row['req_per_s']:>9.1f}{row['p50_ms']:>9.1f}"
                     f"{row['p99_ms']:>9.1f}{row['errors']:>8}{row['peak_rss_mb']:>13.1f}  "
                     f"{'met' if row['p99_met'] else 'missed'}")
+    for key, label in (("queue_open", "queue, open"), ("queue_open_q", "with q")):
+        cores = section["queries"][key]["cores_busy"]
+        rows.append(f"{label}: cores busy during the load: "
+                    + ", ".join(f"{name} {value:.2f}" for name, value in cores.items())
+                    + " (other: wrk and every process outside the stack)")
     return rows
 
 
