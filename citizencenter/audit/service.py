@@ -41,6 +41,14 @@ def changes(old: dict, new: dict) -> dict:
     return {"old": {k: old.get(k) for k in changed}, "new": {k: new.get(k) for k in changed}}
 
 
+def record_changes(session: Session, actor: str, action: str, entity_type: str, entity_id,
+                   old: dict, new: dict) -> None:
+    """Record a change with the fields that differ, old and new; nothing when none did."""
+    changed = changes(old, new)
+    if changed:
+        record(session, actor, action, entity_type, entity_id, **changed)
+
+
 def fingerprint(secret: str | None) -> str | None:
     """Tells secrets apart in the trail without revealing them (they are random, not guessable)."""
     return None if secret is None else "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:16]

@@ -73,9 +73,8 @@ def set_policy(session: Session, actor: Principal, slug: str, data: dict
     policy.overflow_queue_id = overflow_id
     policy.raise_priority = data.get("raise_priority", False)
     session.add(policy)
-    changed = audit.changes(before, _snapshot(session, policy))
-    if changed:
-        audit.record(session, actor.actor, "queue_policy.changed", "queue", slug, **changed)
+    audit.record_changes(session, actor.actor, "queue_policy.changed", "queue", slug, before,
+                         _snapshot(session, policy))
     session.commit()
     return queue, policy
 

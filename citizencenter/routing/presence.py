@@ -93,9 +93,8 @@ def update_profile(session: Session, actor: Principal, user_id: int, changes: di
             _slug_ids(session, ServicePoint, [slug], "service_point")[0]
     if profile.presence == Presence.AVAILABLE:  # more capacity may pull waiting cases
         outbox.enqueue(session, "routing.guide_available", {"user_id": user_id})
-    changed = audit.changes(before, _snapshot(profile))
-    if changed:
-        audit.record(session, actor.actor, "guide.profile_changed", "user", user_id, **changed)
+    audit.record_changes(session, actor.actor, "guide.profile_changed", "user", user_id, before,
+                         _snapshot(profile))
     session.commit()
     return profile
 

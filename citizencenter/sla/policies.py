@@ -71,9 +71,8 @@ def update_policy(session: Session, actor: Principal, slug: str, changes: dict) 
     policy = get_policy(session, slug)
     before = _snapshot(policy)
     _apply(session, policy, changes)
-    changed = audit.changes(before, _snapshot(policy))
-    if changed:
-        audit.record(session, actor.actor, "sla_policy.changed", "sla_policy", slug, **changed)
+    audit.record_changes(session, actor.actor, "sla_policy.changed", "sla_policy", slug, before,
+                         _snapshot(policy))
     session.commit()
     return policy
 

@@ -138,10 +138,8 @@ def replace_calendar(session: Session, actor: Principal, slug: str, data: dict) 
         calendar.current_version += 1
         calendar.versions.append(SlaCalendarVersion(
             version=calendar.current_version, created_by=actor.actor, **hours))
-    changed = audit.changes(before, _snapshot(calendar))
-    if changed:
-        audit.record(session, actor.actor, "sla_calendar.changed", "sla_calendar", slug,
-                     **changed)
+    audit.record_changes(session, actor.actor, "sla_calendar.changed", "sla_calendar", slug,
+                         before, _snapshot(calendar))
     session.commit()
     return calendar
 
