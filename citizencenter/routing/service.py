@@ -3,8 +3,9 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from citizencenter import outbox
@@ -12,7 +13,7 @@ from citizencenter.accounts.models import Department, User
 from citizencenter.accounts.service import SYSTEM
 from citizencenter.audit import service as audit
 from citizencenter.cases import events
-from citizencenter.cases.enums import CaseStatus, Direction, Priority
+from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.phone.models import PbxAgent
 from citizencenter.contacts.models import Contact
@@ -20,7 +21,7 @@ from citizencenter.db import utcnow
 from citizencenter.errors import InvalidInput
 from citizencenter.organisation.models import ChannelDefaultQueue, Queue, ServicePoint
 from citizencenter.routing import assignment, decisions, escalation, forwarding, rules, text
-from citizencenter.routing.models import GuideProfile, Presence
+from citizencenter.routing.models import GuideProfile, Presence, RoutingDecision
 from citizencenter.routing.presence import split_skills
 
 
@@ -101,40 +102,60 @@ class CallDecision:
     reason: str
 
 
+@cache
+def _decide_query():
+    """The queue, the caller's last guide and the free guides with their phone load, one row each.
+
+    One row per available guide with a PBX agent (guide columns null when there is none);
+    no row at all for an unknown queue. No LATERAL: both derived tables are uncorrelated,
+    so SQLite runs it too.
+    """
+    last = (select(Case.contact_id, Case.assignee_id)
+            .join(Contact, Case.contact_id == Contact.id)
+            .where(Contact.phone == bindparam("caller"), Case.assignee_id.is_not(None),
+                   Case.received_at >= bindparam("since"))
+            .order_by(Case.received_at.desc()).limit(1).subquery("last"))
+    phone_load = select(func.count()).where(
+        Case.assignee_id == GuideProfile.user_id, Case.status.in_(assignment.OCCUPYING),
+        Case.channel == Channel.PHONE).scalar_subquery()
+    free = (select(GuideProfile.user_id, GuideProfile.presence, GuideProfile.skills,
+                   GuideProfile.queue_ids, GuideProfile.capacities, GuideProfile.idle_since,
+                   PbxAgent.agent_id, phone_load.label("phone_load"))
+            .join(PbxAgent, PbxAgent.user_id == GuideProfile.user_id)
+            .where(GuideProfile.presence == Presence.AVAILABLE).subquery("free"))
+    return (select(Queue.id.label("queue_id"), Queue.department_id.label("queue_department_id"),
+                   last.c.contact_id, last.c.assignee_id.label("sticky"), *free.c)
+            .select_from(Queue).outerjoin(last, true()).outerjoin(free, true())
+            .where(Queue.slug == bindparam("queue_slug")))
+
+
 def decide_call(session: Session, caller: str | None, queue_slug: str,
                 sticky_window: timedelta = assignment.STICKY_WINDOW) -> CallDecision:
     """Which guide's phone should ring: the caller's last guide when free, else the longest idle."""
-    queues = session.execute(select(Queue.slug, Queue.id, Queue.department_id)).all()
-    queue_id = next((q.id for q in queues if q.slug == queue_slug), None)
-    if queue_id is None:
+    # The phone system waits on this while the caller hears ringing: every read is one
+    # round trip, built once, and the decision is one Core insert.
+    rows = session.execute(_decide_query(), {
+        "queue_slug": queue_slug, "caller": caller or None,
+        "since": utcnow() - sticky_window}).all()
+    if not rows:
         raise InvalidInput("queue", f"Unknown queue {queue_slug!r}.")
-    centre = {q.id for q in queues if q.department_id is None}
-    # One round trip each: the phone's latency budget is a few milliseconds.
-    last = session.execute(
-        select(Case.contact_id, Case.assignee_id).join(Contact, Case.contact_id == Contact.id)
-        .where(Contact.phone == caller, Case.assignee_id.is_not(None),
-               Case.received_at >= utcnow() - sticky_window)
-        .order_by(Case.received_at.desc()).limit(1)).first() if caller else None
-    contact_id, sticky = (last.contact_id, last.assignee_id) if last else (None, None)
-    rows = session.execute(
-        select(GuideProfile, PbxAgent.agent_id)
-        .join(PbxAgent, PbxAgent.user_id == GuideProfile.user_id)
-        .where(GuideProfile.presence == Presence.AVAILABLE)).all()
-    agents = {profile.user_id: agent for profile, agent in rows}
-    profiles = [profile for profile, _ in rows]
-    load = assignment.loads(session, list(agents))
+    queue_id, contact_id, sticky = rows[0].queue_id, rows[0].contact_id, rows[0].sticky
+    # misfit() only asks whether this one queue is the centre's.
+    centre = {queue_id} if rows[0].queue_department_id is None else set()
+    guides = [row for row in rows if row.user_id is not None]
+    agents = {row.user_id: row.agent_id for row in guides}
     need = assignment.needs("phone", None, None)
-    ranked = sorted(profiles, key=lambda p: (p.user_id != sticky, p.idle_since, p.user_id))
-    fits = [p for p in ranked
-            if assignment.misfit(p, "phone", need, queue_id, load[p.user_id], centre) is None]
+    ranked = sorted(guides, key=lambda p: (p.user_id != sticky, p.idle_since, p.user_id))
+    fits = [p for p in ranked if assignment.misfit(
+        p, "phone", need, queue_id, {"phone": p.phone_load}, centre) is None]
     chosen = fits[0] if fits else None
     reason = "none_available" if chosen is None else \
         "sticky" if chosen.user_id == sticky else "longest_idle"
-    decision = decisions.record(session, None, "call_decision", reason,
-                                chosen_user_id=chosen.user_id if chosen else None,
-                                candidates=[{"user_id": p.user_id, "fit": "ok"} for p in fits],
-                                contact_id=contact_id)
-    decision.queue_id = queue_id
+    session.execute(insert(RoutingDecision.__table__), {
+        "case_id": None, "kind": "call_decision", "reason": reason, "queue_id": queue_id,
+        "chosen_user_id": chosen.user_id if chosen else None,
+        "candidates": [{"user_id": p.user_id, "fit": "ok"} for p in fits],
+        "details": {"contact_id": contact_id}, "decided_at": utcnow(), "actor": "system"})
     session.commit()
     return CallDecision(agents[chosen.user_id] if chosen else None,
                         chosen.user_id if chosen else None, reason)

@@ -161,3 +161,60 @@ def test_decide_names_the_sticky_guides_agent_or_the_longest_idle(client, tokens
         assert field in [e["field"] for e in bad.get_json()["errors"]]
     assert client.post(DECIDE, json={"queue": "kontaktcenter"},
                        headers=bearer(tokens["guide"])).status_code == 403
+
+
+def test_decide_weighs_queues_and_phone_load_in_one_read_and_records_one_row(
+        client, tokens, session, guide, engine):
+    from sqlalchemy import event
+
+    from citizencenter.organisation.models import Queue
+
+    queue_ids = dict(session.execute(select(Queue.slug, Queue.id)).all())
+    phone = {"email": 5, "phone": 1}
+    elsewhere = guide(idle_for_s=900, skills={}, capacities=phone, queues=[queue_ids["epost"]])
+    busy = guide(idle_for_s=800, skills={}, capacities=phone)
+    free = guide(idle_for_s=700, skills={}, capacities=phone)
+    sticky = guide(idle_for_s=100, skills={}, capacities=phone,
+                   queues=[queue_ids["kontaktcenter"], queue_ids["bygglov"]])
+    guide(idle_for_s=1000, skills={}, capacities=phone)  # no PBX agent: never rung
+    session.add_all([PbxAgent(agent_id=f"SIP/7{n}", user_id=p.user_id)
+                     for n, p in enumerate((elsewhere, busy, free, sticky))])
+    session.commit()
+    on_the_phone = cases.open_case(session, SYSTEM, channel=Channel.PHONE, subject="Samtal",
+                                   description="Hej", contact={"phone": "+4646355001"},
+                                   assignee_id=busy.user_id)
+    helped = cases.open_case(session, SYSTEM, channel=Channel.EMAIL, subject="Fråga",
+                             description="Hej", contact={"phone": "+4646355002"},
+                             assignee_id=sticky.user_id)
+    auth = bearer(tokens["integration"])
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement.lstrip().split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        # The caller's last guide is on a call (phone capacity 1): the longest idle who
+        # serves the queue and has a PBX agent gets the call.
+        answer = client.post(DECIDE, json={"caller": "+4646355001", "queue": "kontaktcenter"},
+                             headers=auth).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert answer == {"agent": "SIP/72", "user_id": free.user_id, "reason": "longest_idle"}
+    # The token, one read for the queue, the caller's last guide and the free guides, one insert.
+    assert statements == ["SELECT", "SELECT", "INSERT"]
+    decision = session.scalar(select(RoutingDecision).where(
+        RoutingDecision.kind == "call_decision").order_by(RoutingDecision.id.desc()))
+    assert (decision.case_id, decision.queue_id, decision.chosen_user_id, decision.actor) == \
+        (None, queue_ids["kontaktcenter"], free.user_id, "system")
+    assert decision.candidates == [{"user_id": free.user_id, "fit": "ok"},
+                                   {"user_id": sticky.user_id, "fit": "ok"}]
+    assert decision.details == {"contact_id": on_the_phone.contact_id}
+    assert client.post(DECIDE, json={"caller": "+4646355002", "queue": "kontaktcenter"},
+                       headers=auth).get_json()["reason"] == "sticky"
+    # A department's queue: only a guide who lists it serves it.
+    assert client.post(DECIDE, json={"caller": None, "queue": "bygglov"},
+                       headers=auth).get_json() == {"agent": "SIP/73", "user_id": sticky.user_id,
+                                                    "reason": "longest_idle"}
+    assert helped.assignee_id == sticky.user_id
