@@ -12,24 +12,19 @@ The database (default citizencenter_profile on the local cluster) is emptied and
 migrated first.
 """
 
-import argparse
-import cProfile
-import io
-import json
-import os
-import pstats
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from profile_intake import DEFAULT_URL, ensure_database, percentile, start_redis  # noqa: E402
+from profile_intake import (  # noqa: E402
+    arguments,
+    ensure_database,
+    measure,
+    start_redis,
+)
 
 from citizencenter import create_app, db  # noqa: E402
 
@@ -68,17 +63,8 @@ def prepare(session, guides: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--warmup", type=int, default=30)
+    parser = arguments(__doc__.split("\n")[0])
     parser.add_argument("--guides", type=int, default=25)
-    parser.add_argument("--database-url", default=os.environ.get("PROFILE_DATABASE_URL",
-                                                                 DEFAULT_URL))
-    parser.add_argument("--top", type=int, default=25,
-                        help="functions of the cProfile run to print (0: no profile run)")
-    parser.add_argument("--output", help="write the figures as JSON to this file")
-    parser.add_argument("--show-sql", action="store_true",
-                        help="print the statements of one request first")
     args = parser.parse_args()
 
     ensure_database(args.database_url)
@@ -96,13 +82,7 @@ def main() -> None:
             _, token = accounts.create_token(db.session, "profile pbx", role="admin")
             db.session.remove()
         client = app.test_client()
-        engine = app.extensions["engine"]
-        statements, shown, calls = [0], [], [0]
-
-        @event.listens_for(engine, "before_cursor_execute")
-        def _count(_conn, _cursor, statement, *_args):
-            statements[0] += 1
-            shown.append(" ".join(statement.split())[:150])
+        calls = [0]
 
         def post() -> None:
             calls[0] += 1
@@ -112,46 +92,8 @@ def main() -> None:
             if response.status_code != 200:
                 raise SystemExit(f"POST answered {response.status_code}: {response.data!r}")
 
-        for _ in range(args.warmup):
-            post()
-        if args.show_sql:
-            shown.clear()
-            post()
-            print("\n".join(f"{n:3d} {line}" for n, line in enumerate(shown, 1)))
-        per_request, cpu_ms = [], []
-        for _ in range(args.requests):
-            statements[0] = 0
-            started = time.process_time()
-            post()
-            cpu_ms.append((time.process_time() - started) * 1000)
-            per_request.append(statements[0])
-        shown.clear()
-        out = io.StringIO()
-        if args.top:  # --top 0: the figures only
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _ in range(args.requests):
-                post()
-            profiler.disable()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
-        figures = {
-            "requests": args.requests,
-            "statements_per_request": statistics.mean(per_request),
-            "statements_max": max(per_request),
-            "cpu_ms_p50": round(percentile(cpu_ms, 0.50), 2),
-            "cpu_ms_p99": round(percentile(cpu_ms, 0.99), 2),
-            "cpu_ms_mean": round(statistics.mean(cpu_ms), 2),
-        }
-        print(out.getvalue())
-        print(f"{'requests':<24}{figures['requests']}")
-        print(f"{'statements / request':<24}{figures['statements_per_request']:.1f} "
-              f"(max {figures['statements_max']})")
-        print(f"{'CPU ms / request p50':<24}{figures['cpu_ms_p50']}")
-        print(f"{'CPU ms / request p99':<24}{figures['cpu_ms_p99']}")
-        print(f"{'CPU ms / request mean':<24}{figures['cpu_ms_mean']}")
-        if args.output:
-            Path(args.output).write_text(json.dumps(figures, indent=2) + "\n")
-        engine.dispose()
+        measure(app.extensions["engine"], post, args)
+        app.extensions["engine"].dispose()
     finally:
         redis_process.terminate()
         redis_process.wait(10)

@@ -92,8 +92,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The options every in-process profile takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--database-url", default=os.environ.get("PROFILE_DATABASE_URL",
@@ -103,7 +104,63 @@ def main() -> None:
     parser.add_argument("--output", help="write the figures as JSON to this file")
     parser.add_argument("--show-sql", action="store_true",
                         help="print the statements of one request first")
-    args = parser.parse_args()
+    return parser
+
+
+def measure(engine, post, args) -> dict:
+    """Statements and CPU time per call of `post`, then a cProfile run; print and return."""
+    statements, shown = [0], []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(_conn, _cursor, statement, *_args):
+        statements[0] += 1
+        shown.append(" ".join(statement.split())[:150])
+
+    for _ in range(args.warmup):
+        post()
+    if args.show_sql:
+        shown.clear()
+        post()
+        print("\n".join(f"{n:3d} {line}" for n, line in enumerate(shown, 1)))
+    per_request, cpu_ms = [], []
+    for _ in range(args.requests):
+        statements[0] = 0
+        shown.clear()
+        started = time.process_time()
+        post()
+        cpu_ms.append((time.process_time() - started) * 1000)
+        per_request.append(statements[0])
+    out = io.StringIO()
+    if args.top:  # --top 0: the figures only
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.requests):
+            post()
+        profiler.disable()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+    figures = {
+        "requests": args.requests,
+        "statements_per_request": statistics.mean(per_request),
+        "statements_max": max(per_request),
+        "cpu_ms_p50": round(percentile(cpu_ms, 0.50), 2),
+        "cpu_ms_p99": round(percentile(cpu_ms, 0.99), 2),
+        "cpu_ms_mean": round(statistics.mean(cpu_ms), 2),
+    }
+    print(out.getvalue())
+    print(f"{'requests':<24}{figures['requests']}")
+    print(f"{'statements / request':<24}{figures['statements_per_request']:.1f} "
+          f"(max {figures['statements_max']})")
+    print(f"{'CPU ms / request p50':<24}{figures['cpu_ms_p50']}")
+    print(f"{'CPU ms / request p99':<24}{figures['cpu_ms_p99']}")
+    print(f"{'CPU ms / request mean':<24}{figures['cpu_ms_mean']}")
+    if args.output:
+        Path(args.output).write_text(json.dumps(figures, indent=2) + "\n")
+    event.remove(engine, "before_cursor_execute", _count)
+    return figures
+
+
+def main() -> None:
+    args = arguments(__doc__.split("\n")[0]).parse_args()
 
     ensure_database(args.database_url)
     workdir = tempfile.mkdtemp(prefix="profile-intake-")
@@ -120,13 +177,6 @@ def main() -> None:
                                              user_email="anna.lindqvist@lund.example")
             db.session.remove()
         client = app.test_client()
-        engine = app.extensions["engine"]
-        statements, shown = [0], []
-
-        @event.listens_for(engine, "before_cursor_execute")
-        def _count(_conn, _cursor, statement, *_args):
-            statements[0] += 1
-            shown.append(" ".join(statement.split())[:150])
 
         def post() -> None:
             response = client.post("/api/v1/cases", json=BODY, headers={
@@ -134,46 +184,8 @@ def main() -> None:
             if response.status_code != 201:
                 raise SystemExit(f"POST answered {response.status_code}: {response.data!r}")
 
-        for _ in range(args.warmup):
-            post()
-        if args.show_sql:
-            shown.clear()
-            post()
-            print("\n".join(f"{n:3d} {line}" for n, line in enumerate(shown, 1)))
-        per_request, cpu_ms = [], []
-        for _ in range(args.requests):
-            statements[0] = 0
-            shown.clear()
-            started = time.process_time()
-            post()
-            cpu_ms.append((time.process_time() - started) * 1000)
-            per_request.append(statements[0])
-        out = io.StringIO()
-        if args.top:  # --top 0: the figures only
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _ in range(args.requests):
-                post()
-            profiler.disable()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
-        figures = {
-            "requests": args.requests,
-            "statements_per_request": statistics.mean(per_request),
-            "statements_max": max(per_request),
-            "cpu_ms_p50": round(percentile(cpu_ms, 0.50), 2),
-            "cpu_ms_p99": round(percentile(cpu_ms, 0.99), 2),
-            "cpu_ms_mean": round(statistics.mean(cpu_ms), 2),
-        }
-        print(out.getvalue())
-        print(f"{'requests':<24}{figures['requests']}")
-        print(f"{'statements / request':<24}{figures['statements_per_request']:.1f} "
-              f"(max {figures['statements_max']})")
-        print(f"{'CPU ms / request p50':<24}{figures['cpu_ms_p50']}")
-        print(f"{'CPU ms / request p99':<24}{figures['cpu_ms_p99']}")
-        print(f"{'CPU ms / request mean':<24}{figures['cpu_ms_mean']}")
-        if args.output:
-            Path(args.output).write_text(json.dumps(figures, indent=2) + "\n")
-        engine.dispose()
+        measure(app.extensions["engine"], post, args)
+        app.extensions["engine"].dispose()
     finally:
         redis_process.terminate()
         redis_process.wait(10)
