@@ -12,21 +12,18 @@ The database (default citizencenter_profile on the local cluster) is emptied and
 migrated first.
 """
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from profile_intake import (  # noqa: E402
     arguments,
-    ensure_database,
     measure,
-    start_redis,
+    profiled_app,
 )
 
-from citizencenter import create_app, db  # noqa: E402
+from citizencenter import db  # noqa: E402
 
 CALLERS = 50  # distinct numbers; every fifth has an open case with a guide
 
@@ -63,21 +60,13 @@ def prepare(session, guides: int) -> None:
 
 
 def main() -> None:
+    from citizencenter.accounts import service as accounts
+
     parser = arguments(__doc__.split("\n")[0])
     parser.add_argument("--guides", type=int, default=25)
     args = parser.parse_args()
-
-    ensure_database(args.database_url)
-    workdir = tempfile.mkdtemp(prefix="profile-decide-")
-    redis_process, redis_url = start_redis(workdir)
-    try:
-        app = create_app({"DATABASE_URL": args.database_url, "REDIS_URL": redis_url,
-                          "SECRET_KEY": "profile-only-key-0123456789abcdefghijklmnopqrstuvwxyz",
-                          "PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
-        from citizencenter import demo
-        from citizencenter.accounts import service as accounts
+    with profiled_app(args, "profile-decide-") as app:
         with app.app_context():
-            demo.seed(db.session)
             prepare(db.session, args.guides)
             _, token = accounts.create_token(db.session, "profile pbx", role="admin")
             db.session.remove()
@@ -93,12 +82,6 @@ def main() -> None:
                 raise SystemExit(f"POST answered {response.status_code}: {response.data!r}")
 
         measure(app.extensions["engine"], post, args)
-        app.extensions["engine"].dispose()
-    finally:
-        redis_process.terminate()
-        redis_process.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

@@ -13,6 +13,7 @@ migrated first.
 """
 
 import argparse
+import contextlib
 import cProfile
 import io
 import json
@@ -159,20 +160,35 @@ def measure(engine, post, args) -> dict:
     return figures
 
 
-def main() -> None:
-    args = arguments(__doc__.split("\n")[0]).parse_args()
+@contextlib.contextmanager
+def profiled_app(args, prefix: str):
+    """An app on the emptied profile database with demo data and a Redis of its own."""
+    from citizencenter import demo
 
     ensure_database(args.database_url)
-    workdir = tempfile.mkdtemp(prefix="profile-intake-")
+    workdir = tempfile.mkdtemp(prefix=prefix)
     redis_process, redis_url = start_redis(workdir)
     try:
         app = create_app({"DATABASE_URL": args.database_url, "REDIS_URL": redis_url,
                           "SECRET_KEY": "profile-only-key-0123456789abcdefghijklmnopqrstuvwxyz",
                           "PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
-        from citizencenter import demo
-        from citizencenter.accounts import service as accounts
         with app.app_context():
             demo.seed(db.session)
+            db.session.remove()
+        yield app
+        app.extensions["engine"].dispose()
+    finally:
+        redis_process.terminate()
+        redis_process.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    from citizencenter.accounts import service as accounts
+
+    args = arguments(__doc__.split("\n")[0]).parse_args()
+    with profiled_app(args, "profile-intake-") as app:
+        with app.app_context():
             _, token = accounts.create_token(db.session, "profile guide",
                                              user_email="anna.lindqvist@lund.example")
             db.session.remove()
@@ -185,12 +201,6 @@ def main() -> None:
                 raise SystemExit(f"POST answered {response.status_code}: {response.data!r}")
 
         measure(app.extensions["engine"], post, args)
-        app.extensions["engine"].dispose()
-    finally:
-        redis_process.terminate()
-        redis_process.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()
