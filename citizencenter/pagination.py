@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import marshmallow as ma
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, and_, or_, tuple_
 
 from citizencenter.errors import AppError
 
@@ -53,19 +53,25 @@ class Paginator:
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def page(self, session, query: Select, keys: tuple, to_key, from_key, filters: dict,
-             limit: int | None, cursor: str | None, descending: bool = True) -> Page:
-        """The rows ordered by `keys` that follow `cursor`, and the cursor to the next page."""
+             limit: int | None, cursor: str | None, descending: bool | tuple = True,
+             as_rows: bool = False) -> Page:
+        """The rows ordered by `keys` that follow `cursor`, and the cursor to the next page.
+
+        `descending` is one direction for every key or one per key; `as_rows` pages through
+        result rows (several columns) instead of the first column's objects."""
         limit = min(limit or self.default_limit, self.max_limit)
         fingerprint = self.fingerprint(filters)
+        directions = descending if isinstance(descending, tuple) else (descending,) * len(keys)
         if cursor:
             try:
                 after = from_key(self._decode(cursor, fingerprint))
             except (TypeError, ValueError, KeyError):
                 raise InvalidCursor("The cursor is malformed.") from None
-            bound = tuple_(*keys)
-            query = query.where(bound < tuple_(*after) if descending else bound > tuple_(*after))
-        order = [k.desc() for k in keys] if descending else list(keys)
-        rows = list(session.scalars(query.order_by(*order).limit(limit + 1)).unique())
+            query = query.where(_following(keys, directions, after))
+        order = [k.desc() if down else k.asc() for k, down in zip(keys, directions, strict=True)]
+        query = query.order_by(*order).limit(limit + 1)
+        result = session.execute(query) if as_rows else session.scalars(query)
+        rows = list(result.unique())
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
@@ -82,3 +88,16 @@ class Paginator:
         if data.get("f") != fingerprint:
             raise InvalidCursor("The cursor belongs to a query with other filters.")
         return data["k"]
+
+
+def _following(keys: tuple, directions: tuple, after: tuple):
+    """Rows after the keyset `after`: one row comparison when every key runs one way
+    (an index serves it), otherwise key by key."""
+    if len(set(directions)) == 1:
+        bound = tuple_(*keys)
+        return bound < tuple_(*after) if directions[0] else bound > tuple_(*after)
+    clauses = []
+    for i, (key, down) in enumerate(zip(keys, directions, strict=True)):
+        equal = [keys[j] == after[j] for j in range(i)]
+        clauses.append(and_(*equal, key < after[i] if down else key > after[i]))
+    return or_(*clauses)

@@ -29,7 +29,7 @@ ORDER = (
     ("routing",),
     ("channels.webform", "channels.walkin", "channels.social", "feedback"),
     ("channels.email",),
-    ("reports",),
+    ("reports", "workspace"),  # workspace: the guide's pages' use cases
     ("dashboard", "reconciliation", "demo"),
     ("citizencenter",),  # the app factory: subscribes every domain at start
     ("cli",),

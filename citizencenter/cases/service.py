@@ -172,10 +172,16 @@ def listing_query(actor: Principal, **filters) -> Select:
     if "received_to" in filters:
         query = query.where(Case.received_at < filters["received_to"])
     if "q" in filters:
-        pattern = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%") \
-            .replace("_", "\\_") + "%"
-        query = query.where(Case.subject.ilike(pattern, escape="\\"))
+        query = query.where(text_matches(Case.subject, filters["q"]))
     return query
+
+
+def text_matches(column, text: str):
+    """`column` holds `text`, in any letter case (`q` on the subject; trigram-indexed on
+    PostgreSQL)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%") \
+        .replace("_", "\\_") + "%"
+    return column.ilike(pattern, escape="\\")
 
 
 def _apply_status(case: Case, status: CaseStatus, actor: Principal, session: Session) -> None:

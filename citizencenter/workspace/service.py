@@ -1,0 +1,235 @@
+"""My work, searching, the waiting count and the screen pop: what a guide's pages show.
+
+Every read goes through the case service's access rules (`cases.visible_cases`), so
+department staff see their own department's cases only, as in the API.
+"""
+
+import contextlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, false, func, literal, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from citizencenter.accounts.models import User
+from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
+from citizencenter.cases import service as cases
+from citizencenter.cases.enums import CaseStatus
+from citizencenter.cases.models import Case
+from citizencenter.channels.phone.models import Call
+from citizencenter.contacts import service as contacts
+from citizencenter.contacts.models import Contact
+from citizencenter.db import UTCDateTime, utcnow
+from citizencenter.errors import InvalidInput, NotFound
+from citizencenter.organisation.models import Category, Queue
+from citizencenter.pagination import Page, Paginator
+from citizencenter.routing import assignment
+from citizencenter.routing.models import GuideProfile
+from citizencenter.sla.enums import TimerStatus
+from citizencenter.sla.models import SlaTimer
+
+# A guide's own cases still to work on; department staff also hold forwarded ones.
+MINE = (CaseStatus.NEW, CaseStatus.OPEN, CaseStatus.WAITING_ON_CITIZEN)
+DEPARTMENT_ACTIVE = (*MINE, CaseStatus.FORWARDED)
+FINISHED = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+# A case without a running clock sorts after every case with one.
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+REFERENCE = re.compile(r"MC-\d{4}-\d{6}", re.IGNORECASE)
+MAX_SEARCH = 200
+# Matching contacts are listed by id up to this many (the case indexes serve the list);
+# beyond it the search asks the database to match them itself.
+MAX_LISTED_CONTACTS = 500
+SCREEN_POP_OPEN, SCREEN_POP_RECENT = 10, 5
+# What a row shows of its related rows, loaded by id after the page (one IN query each):
+# the page's own statement stays on `cases` alone.
+SHOWN = (selectinload(Case.contact), selectinload(Case.department),
+         selectinload(Case.service_point), selectinload(Case.queue).lazyload(Queue.department),
+         selectinload(Case.category).lazyload(Category.department),
+         selectinload(Case.assignee).lazyload(User.department))
+
+
+@dataclass
+class WorkItem:
+    """One row of the worklist: the case and what its timers say now."""
+
+    case: Case
+    next_due_at: datetime | None  # the earliest running SLA clock's due time
+    sla_state: str | None  # ok, warn, breached; None without a running clock
+    age_s: int  # since the case was received
+    mine: bool  # assigned to the caller (otherwise waiting in one of their queues)
+
+
+@dataclass
+class ScreenPop:
+    """What the guide's screen shows of an answered call."""
+
+    call_id: int
+    caller: str  # E.164, or "withheld"
+    withheld: bool
+    queue: str | None
+    answered_at: datetime | None
+    case_id: uuid.UUID | None  # the call's own case, once the phone channel linked one
+    contact: Contact | None
+    open_cases: list[Case] = field(default_factory=list)
+    recent_cases: list[Case] = field(default_factory=list)
+
+
+def sla_state(timer: SlaTimer, now: datetime) -> str:
+    """ok, warn or breached, by the clock's own warning and due times."""
+    if timer.breached_at is not None or now >= timer.due_at:
+        return "breached"
+    if timer.warned_at is not None or now >= timer.warn_at:
+        return "warn"
+    return "ok"
+
+
+def _queue_ids(session: Session, actor: Principal) -> list[int]:
+    """The queues the guide serves: their profile's, or every centre queue (as routing)."""
+    profile = session.get(GuideProfile, actor.user_id) if actor.user_id else None
+    if profile is not None and profile.queue_ids:
+        return list(profile.queue_ids)
+    return sorted(assignment.centre_queue_ids(session))
+
+
+def _waiting(session: Session, actor: Principal):
+    """Cases nobody has that the caller could take."""
+    if actor.is_department_staff:  # visible_cases keeps them to their department
+        return and_(Case.assignee_id.is_(None), Case.status.in_(DEPARTMENT_ACTIVE))
+    return and_(Case.assignee_id.is_(None), Case.waiting_since.is_not(None),
+                Case.status.in_(assignment.WAITING),
+                Case.queue_id.in_(_queue_ids(session, actor)))
+
+
+def _mine(actor: Principal):
+    if actor.user_id is None:
+        return false()
+    statuses = DEPARTMENT_ACTIVE if actor.is_department_staff else MINE
+    return and_(Case.assignee_id == actor.user_id, Case.status.in_(statuses))
+
+
+def _next_due():
+    earliest = (select(func.min(SlaTimer.due_at))
+                .where(SlaTimer.case_id == Case.id, SlaTimer.status == TimerStatus.RUNNING)
+                .correlate(Case).scalar_subquery())
+    return func.coalesce(earliest, literal(NO_DUE, UTCDateTime()), type_=UTCDateTime())
+
+
+def worklist(session: Session, actor: Principal, paginator: Paginator, *,
+             status: CaseStatus | None = None, channel=None, cursor: str | None = None,
+             limit: int | None = None) -> Page:
+    """My open cases and my queues' waiting cases, the earliest SLA due time first, then
+    the newest; items are `WorkItem`s."""
+    filters = {name: value for name, value in (("status", status), ("channel", channel))
+               if value is not None}
+    due = _next_due().label("next_due")
+    query = cases.listing_query(actor, **filters).options(*SHOWN).add_columns(due) \
+        .where(or_(_mine(actor), _waiting(session, actor)))
+    page = paginator.page(
+        session, query, (due, Case.received_at, Case.id),
+        to_key=lambda row: [row.next_due.isoformat(), row.Case.received_at.isoformat(),
+                            str(row.Case.id)],
+        from_key=lambda k: (datetime.fromisoformat(k[0]), datetime.fromisoformat(k[1]),
+                            uuid.UUID(k[2])),
+        filters={"view": "worklist", "actor": actor.actor, **filters}, limit=limit,
+        cursor=cursor, descending=(False, True, True), as_rows=True)
+    now = utcnow()
+    timers = _earliest_timers(session, [row.Case.id for row in page.items])
+    page.items = [WorkItem(
+        case=row.Case, next_due_at=None if row.Case.id not in timers else row.next_due,
+        sla_state=sla_state(timers[row.Case.id], now) if row.Case.id in timers else None,
+        age_s=max(0, int((now - row.Case.received_at).total_seconds())),
+        mine=actor.user_id is not None and row.Case.assignee_id == actor.user_id)
+        for row in page.items]
+    return page
+
+
+def _earliest_timers(session: Session, case_ids: list[uuid.UUID]) -> dict:
+    earliest: dict[uuid.UUID, SlaTimer] = {}
+    if not case_ids:
+        return earliest
+    for timer in session.scalars(select(SlaTimer).where(
+            SlaTimer.case_id.in_(case_ids), SlaTimer.status == TimerStatus.RUNNING)
+            .order_by(SlaTimer.due_at.desc())):
+        earliest[timer.case_id] = timer  # the earliest comes last
+    return earliest
+
+
+def waiting_count(session: Session, actor: Principal) -> int:
+    """How many cases wait that the caller could take (the header's live count)."""
+    count = session.scalar(cases.visible_cases(actor).with_only_columns(func.count())
+                           .where(_waiting(session, actor)))
+    return count
+
+
+def search(session: Session, actor: Principal, paginator: Paginator, text: str, *,
+           cursor: str | None = None, limit: int | None = None) -> Page:
+    """Cases by reference, citizen name, phone number, e-mail address or subject text,
+    newest first; items are `Case`s."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("q", "Write a reference, a name, a number, an address or words.")
+    if len(text) > MAX_SEARCH:
+        raise InvalidInput("q", f"At most {MAX_SEARCH} characters.")
+    matches = [cases.text_matches(Case.subject, text)]
+    if REFERENCE.fullmatch(text):
+        matches.append(Case.reference == text.upper())
+    matches.append(_of_contacts(session, text))
+    page = paginator.page(
+        session, cases.listing_query(actor).options(*SHOWN).where(or_(*matches)),
+        (Case.received_at, Case.id),
+        to_key=lambda c: [c.received_at.isoformat(), str(c.id)],
+        from_key=lambda k: (datetime.fromisoformat(k[0]), uuid.UUID(k[1])),
+        filters={"view": "search", "actor": actor.actor, "q": text}, limit=limit,
+        cursor=cursor)
+    return page
+
+
+def _of_contacts(session: Session, text: str):
+    """Cases of the contacts whose name holds `text`, or whose address or number it is
+    (both normalised as the contacts service stores them)."""
+    who = [cases.text_matches(Contact.name, text)]
+    if "@" in text:
+        who.append(Contact.email == text.lower())
+    with contextlib.suppress(ValueError):  # not a phone number
+        who.append(Contact.phone == contacts.normalise_phone(text))
+    matching = select(Contact.id).where(or_(*who))
+    ids = session.scalars(matching.limit(MAX_LISTED_CONTACTS + 1)).all()
+    if len(ids) > MAX_LISTED_CONTACTS:
+        return Case.contact_id.in_(matching)
+    return Case.contact_id.in_(ids) if ids else false()
+
+
+def screen_pop(session: Session, actor: Principal, call_id: int) -> ScreenPop:
+    """The caller of an answered call, their contact and cases (the read is audited).
+
+    Shown to the guide whose agent answered it and to supervisors; anyone else, and a
+    call that does not exist, gets 404.
+    """
+    session.commit()  # the audit row below is the first write of its transaction
+    call = session.get(Call, call_id)
+    own = actor.user_id is not None and call is not None and call.agent_user_id == actor.user_id
+    if call is None or actor.is_department_staff or not (own or actor.has_scope("routing:read")):
+        session.rollback()
+        raise NotFound("No such call.")
+    contact = None
+    if call.caller:
+        contact = session.scalar(select(Contact).where(Contact.phone == call.caller)
+                                 .order_by(Contact.id).limit(1))
+    pop = ScreenPop(call_id=call.id, caller=call.caller or "withheld",
+                    withheld=call.caller is None, queue=call.queue,
+                    answered_at=call.answered_at, case_id=call.case_id, contact=contact)
+    if contact is not None:
+        of_contact = cases.visible_cases(actor).options(*SHOWN) \
+            .where(Case.contact_id == contact.id) \
+            .order_by(Case.received_at.desc(), Case.id.desc())
+        pop.open_cases = list(session.scalars(
+            of_contact.where(Case.status.not_in(FINISHED)).limit(SCREEN_POP_OPEN)))
+        pop.recent_cases = list(session.scalars(
+            of_contact.where(Case.status.in_(FINISHED)).limit(SCREEN_POP_RECENT)))
+    audit.record(session, actor.actor, "call.screen_pop", "call", call.id,
+                 cases=sorted(str(c.id) for c in pop.open_cases + pop.recent_cases))
+    session.commit()
+    return pop
