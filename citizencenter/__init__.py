@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from citizencenter import db, errors, keys, outbox
+from citizencenter import db, errors, keys, outbox, web
 from citizencenter.api import Api
 from citizencenter.config import Config, use_timezone, validate
 from citizencenter.contacts import service as contacts
@@ -56,6 +56,7 @@ def create_app(config: dict | type | None = None) -> Flask:
                       walkin_views.blp, email_views.blp, audit_views.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(feedback_views.pages)  # the citizen's HTML page, not the API
+    web.init_app(app)  # the staff pages: sign-in, layout, CSRF
     connect_domains()
     return app
 

@@ -180,6 +180,16 @@ class Config:
 
     # flask-smorest / OpenAPI
     API_TITLE = "citizencenter"
+    # The staff pages (web/): signed out after this long without a page load; the session
+    # cookie is Secure outside the embedded run unless SESSION_COOKIE_SECURE says (1 or 0).
+    # Sign-in locks an account or a client address out for the rest of the window after
+    # this many failures.
+    WEB_IDLE_TIMEOUT_S = _int("WEB_IDLE_TIMEOUT_S", 8 * 3600)
+    SESSION_COOKIE_SECURE = {"1": True, "0": False}.get(os.environ.get("SESSION_COOKIE_SECURE", ""))
+    SIGNIN_MAX_FAILURES_ACCOUNT = _int("SIGNIN_MAX_FAILURES_ACCOUNT", 5)
+    SIGNIN_MAX_FAILURES_ADDRESS = _int("SIGNIN_MAX_FAILURES_ADDRESS", 30)
+    SIGNIN_LOCKOUT_WINDOW_S = _int("SIGNIN_LOCKOUT_WINDOW_S", 15 * 60)
+
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"

@@ -27,6 +27,7 @@ ORDER = (
     ("sla",),  # clocks, calendars; staffing's call history comes from the phone channel
     ("channels.phone",),
     ("routing",),
+    ("web",),  # the pages' sign-in, layout and CSRF (presence in the header is routing's)
     ("channels.webform", "channels.walkin", "channels.social", "feedback"),
     ("channels.email",),
     ("reports", "workspace"),  # workspace: the guide's pages' use cases
@@ -38,7 +39,7 @@ ORDER = (
 NAMESPACES = ("channels",)
 # The web plumbing every view uses; it sits on accounts (tokens), so a low package's views
 # (audit's) may use it although the package's service sits below accounts.
-VIEW_PLUMBING = ("api", "auth")
+VIEW_PLUMBING = ("api", "auth", "web")
 
 RANK = {unit: rank for rank, layer in enumerate(ORDER) for unit in layer}
 

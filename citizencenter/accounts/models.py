@@ -38,6 +38,8 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # argon2id (accounts/passwords.py); None: the user cannot sign in to the pages.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 
