@@ -136,12 +136,12 @@ def explain(engine: Engine, queue: str, q: str | None) -> str:
     from sqlalchemy.dialects import postgresql
 
     from citizencenter.cases.models import Case
-    from citizencenter.cases.service import listing_query
+    from citizencenter.cases.service import LIST_COLUMNS, listing_query
     from citizencenter.db import load_all
 
     load_all()
     filters = {"queue": queue, "status": "open", **({"q": q} if q else {})}
-    query = listing_query(_StaffActor(), **filters) \
+    query = listing_query(_StaffActor(), **filters).with_only_columns(*LIST_COLUMNS) \
         .order_by(Case.received_at.desc(), Case.id.desc()).limit(PAGE + 1)
     sql = str(query.compile(dialect=postgresql.dialect(),
                             compile_kwargs={"literal_binds": True}))
