@@ -3,12 +3,14 @@
 Runs the real app (Flask test client) against a PostgreSQL database that already holds
 the listing benchmark's cases (`bench/listing.py --database-url URL --seed 100000`) and
 a private Redis, and GETs a queue's open cases (with and without `q`) as an admin. For
-comparison in the same run it also times the list query as it was before the listing
-indexes' release (`--variants before,after`): the queue joined by slug and every
-lazy="joined" relation joined, departments included. Prints statements per request,
-CPU ms per request (time.process_time) and the mean time spent waiting on PostgreSQL.
+comparison in the same run (`--variants orm,rows`) it also serves the list as it was
+before the lean page: `orm` builds a Case (and its relations, one IN query each) per row
+and dumps the page with marshmallow's CasePageSchema; `rows` is the app as it is: one
+statement of the listed columns and a plain dict per row. Prints statements per
+request, CPU ms per request (time.process_time) and the mean time spent waiting on
+PostgreSQL.
 
-    .venv/bin/python bench/profile_listing.py --database-url URL [--requests 300]
+    .venv/bin/python bench/profile_listing.py --database-url URL [--requests 300] [--top 30]
 """
 
 import argparse
@@ -38,34 +40,46 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def listing_query_before(actor, **filters):
-    """The list query's shape before: a join to find the queue, every eager join kept."""
-    from citizencenter.cases.models import Case
-    from citizencenter.organisation.models import Queue
+def list_cases_orm(session, actor, paginator, *, limit=None, cursor=None, **filters):
+    """The page as it was before: Case objects, their relations loaded by id."""
+    import uuid
+    from datetime import datetime
 
-    query = cases_service.visible_cases(actor)
-    for name, column in (("status", Case.status), ("channel", Case.channel)):
-        if name in filters:
-            query = query.where(column == filters[name])
-    if "queue" in filters:
-        query = query.join(Queue, Case.queue_id == Queue.id).where(Queue.slug == filters["queue"])
-    if "q" in filters:
-        query = query.where(Case.subject.ilike(f"%{filters['q']}%"))
-    return query
+    from sqlalchemy.orm import selectinload
+
+    from citizencenter.accounts.models import User
+    from citizencenter.cases.models import Case
+    from citizencenter.organisation.models import Category, Queue
+
+    query = cases_service.listing_query(actor, **filters).options(
+        *(selectinload(relation) for relation in (
+            Case.contact, Case.department, Case.service_point)),
+        selectinload(Case.queue).lazyload(Queue.department),
+        selectinload(Case.category).lazyload(Category.department),
+        selectinload(Case.assignee).lazyload(User.department))
+    return paginator.page(
+        session, query, (Case.received_at, Case.id),
+        to_key=lambda c: [c.received_at.isoformat(), str(c.id)],
+        from_key=lambda k: (datetime.fromisoformat(k[0]), uuid.UUID(k[1])),
+        filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--variants", default="before,after")
+    parser.add_argument("--variants", default="orm,rows")
     parser.add_argument("--top", type=int, default=0, help="print a cProfile of the last variant")
     parser.add_argument("--sort", default="cumulative", help="cProfile order (default cumulative)")
     args = parser.parse_args()
 
     stack = Stack(Path(tempfile.mkdtemp(prefix="profile-listing-")))
     redis_url = start_redis(stack)
-    after = cases_service.listing_query
+    from citizencenter.cases import views
+    from citizencenter.cases.schemas import CasePageSchema
+
+    lean = cases_service.list_cases, views.dump_case_page
+    orm = list_cases_orm, CasePageSchema().dump
     try:
         app = create_app({"DATABASE_URL": args.database_url, "REDIS_URL": redis_url,
                           "SECRET_KEY": "profile-only-key-0123456789abcdefghijklmnopqrstuvwxyz",
@@ -102,7 +116,7 @@ def main() -> None:
         print(f"{'variant':<8}{'query':<8}{'stmts/req':>10}{'CPU ms p50':>12}"
               f"{'CPU ms p99':>12}{'DB ms mean':>12}")
         for variant in args.variants.split(","):
-            cases_service.listing_query = after if variant == "after" else listing_query_before
+            cases_service.list_cases, views.dump_case_page = orm if variant == "orm" else lean
             for with_q in (False, True):
                 for n in range(20):
                     get(n, with_q)
@@ -128,7 +142,7 @@ def main() -> None:
             print(out.getvalue())
         engine.dispose()
     finally:
-        cases_service.listing_query = after
+        cases_service.list_cases, views.dump_case_page = lean
         stack.stop_all()
 
 
