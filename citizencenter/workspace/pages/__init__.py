@@ -1,0 +1,1 @@
+"""The service guide's pages: worklist, case, registration (one module each)."""
