@@ -28,6 +28,7 @@ TOPIC_TASKS = {
     "email.send_reply": "email.send_reply",
     "calls.applied": "routing.apply_call_presence",
     "calls.need_cases": "phone.link_call_cases",
+    "calls.answered": "workspace.screen_pop",
     "routing.case_waiting": "routing.assign_case",
     "routing.guide_available": "routing.pull_for_guide",
     "routing.capacity_freed": "routing.pull_for_guide",
@@ -36,8 +37,9 @@ TOPIC_TASKS = {
     "case.resolved": "feedback.request_feedback",
 }
 # Call events have a queue of their own, so call state never waits behind a burst of
-# case intake and routing. A worker started without -Q consumes every queue, in turn.
-TASK_QUEUES = {"phone.apply_call_events": "calls"}
+# case intake and routing; nor does a guide's screen pop of an answered call. A worker
+# started without -Q consumes every queue, in turn.
+TASK_QUEUES = {"phone.apply_call_events": "calls", "workspace.screen_pop": "calls"}
 QUEUES = ("celery", "calls")  # "celery" is Celery's default queue
 RELAY_TASK = "outbox.relay"
 KICK_KEY = "citizencenter:outbox:kick"

@@ -31,4 +31,7 @@ def beat_schedule(config: Mapping) -> dict:
         "dashboard-snapshot": {"task": "dashboard.publish_snapshot",
                                "schedule": float(snapshot_s),
                                "options": {"expires": snapshot_s * 2}},
+        # The guides' live count of waiting cases, as often as the wallboard's figures.
+        "workspace-waiting": {"task": "workspace.publish_waiting", "schedule": float(snapshot_s),
+                              "options": {"expires": snapshot_s * 2}},
     }

@@ -293,9 +293,14 @@ def apply_events(session: Session, event_ids: list[int], short_abandon_s: float 
             events.setdefault((event.source, event.call_id), []).append(event)
     agents = dict(session.execute(select(PbxAgent.agent_id, PbxAgent.user_id)).all())
     now = utcnow()
+    answered_now = []
     for key, call in calls.items():
+        answered_before = call.answered_at is not None
         fold(call, events.get(key, []))
         call.agent_user_id = agents.get(call.agent)
+        if call.agent_user_id and call.answered_at and call.finished_at is None \
+                and not answered_before:
+            answered_now.append(call.id)
     session.execute(update(Call), [
         {"id": call.id, "agent_user_id": call.agent_user_id, "updated_at": now,
          **{name: getattr(call, name) for name in FOLDED}} for call in calls.values()])
@@ -305,6 +310,8 @@ def apply_events(session: Session, event_ids: list[int], short_abandon_s: float 
     on_agents = sorted(c.id for c in calls.values() if c.agent_user_id)
     if on_agents:  # routing follows guides' calls
         outbox.enqueue(session, "calls.applied", {"call_ids": on_agents})
+    if answered_now:  # the guide's workspace shows who is calling (ids only)
+        outbox.enqueue(session, "calls.answered", {"call_ids": sorted(answered_now)})
     session.execute(update(CallEvent).where(CallEvent.id.in_(event_ids)).values(applied_at=now))
     session.commit()
     return len(calls)
