@@ -35,6 +35,7 @@ from services import (
     ROOT,
     Child,
     HarnessError,
+    ProcessMemory,
     RssSampler,
     Stack,
     WorkerSettings,
@@ -62,9 +63,9 @@ WARMUP_DRAIN_S = 1.0
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.py",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("cases", "calls", "routing", "listing"),
-                        default=None, help="run one benchmark only (default: cases, calls, "
-                                           "routing, listing; each on a fresh stack)")
+    parser.add_argument("--only", choices=tuple(PARTS), default=None,
+                        help="run one benchmark only (default: " + ", ".join(PARTS)
+                             + "; each on a fresh stack)")
     parser.add_argument("--duration", type=float, default=15.0,
                         help="seconds of measured load per target and round (default 15)")
     parser.add_argument("--warmup", type=float, default=3.0,
@@ -91,6 +92,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="where the JSON goes (default bench/results/latest.json)")
     parser.add_argument("--routing-cases", type=int, default=1000,
                         help="cases in the routing burst (default 1000)")
+    parser.add_argument("--routing-backlog", type=int, default=1000,
+                        help="cases opened while the worker is paused, for the routing "
+                             "throughput (default 1000; 0: not measured)")
     calls.add_arguments(parser)
     listing.add_arguments(parser)
     args = parser.parse_args(argv)
@@ -229,9 +233,6 @@ def load_target(target: Target, wrk: str, args: argparse.Namespace, stack: Stack
     return result
 
 
-PARTS = ("cases", "calls", "routing", "listing")
-
-
 @dataclass
 class Services:
     """One part's own stack: a fresh database and broker, the app, the worker and beat."""
@@ -242,6 +243,7 @@ class Services:
     token: str
     app_child: Child
     app_base: str
+    worker_child: Child
 
 
 def start_services(args: argparse.Namespace, stack: Stack, scratch: Path,
@@ -258,7 +260,8 @@ def start_services(args: argparse.Namespace, stack: Stack, scratch: Path,
     env = app_env(database_url, redis_url, scratch)
     say("migrating, loading demo data, issuing a token …")
     token = prepare_app(env)
-    start_celery(stack, env, scratch, args.celery_concurrency, args.worker_loglevel)
+    worker_child = start_celery(stack, env, scratch, args.celery_concurrency,
+                                args.worker_loglevel)
     app_child, app_port = start_gunicorn(stack, "app", "wsgi:app", env, settings)
     app_base = f"http://127.0.0.1:{app_port}"
     wait_until(http_ok(f"{app_base}/api/v1/health", lambda b: b.get("status") == "ok"),
@@ -271,66 +274,107 @@ def start_services(args: argparse.Namespace, stack: Stack, scratch: Path,
                         "see bench/results/logs/<part>/celery-worker.log (--worker-loglevel INFO "
                         "shows task retries)")
         say(f"warning: {problems[-1]}")
-    return Services(engine, env, redis_url, token, app_child, app_base)
+    return Services(engine, env, redis_url, token, app_child, app_base, worker_child)
+
+
+@dataclass
+class PartRun:
+    """What a part's benchmark gets: the run's options and the stack started for it."""
+
+    args: argparse.Namespace
+    stack: Stack
+    services: Services
+    wrk: str
+    scratch: Path
+    settings: WorkerSettings
+    problems: list[str]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One benchmark of the run, measured on a stack of its own.
+
+    `key` is where its section goes in latest.json (None: at the top level, as the cases
+    figures always were); `render` prints its table. Adding a part is a Part here, in
+    PARTS, and its goal in GOALS.
+    """
+
+    name: str
+    run: Callable[[PartRun], dict | None]
+    render: Callable[[dict], list[str]]
+    key: str | None
+    needs_wrk: bool = False
 
 
 def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
     """Run the chosen benchmarks, each on a stack of its own, and collect the figures."""
-    parts = [part for part in PARTS if args.only in (None, part)]
-    wrk = ensure_wrk() if {"cases", "listing"} & set(parts) else ""
+    parts = [part for name, part in PARTS.items() if args.only in (None, name)]
+    wrk = ensure_wrk() if any(part.needs_wrk for part in parts) else ""
     settings = WorkerSettings(workers=args.workers, threads=args.threads)
     problems: list[str] = []
     sections: dict[str, dict | None] = {}
+    memory: dict[str, dict] = {}
     machine: dict = {}
     log_root = stack.log_dir
     for part in parts:
-        say(f"{part}: starting a fresh stack …")
-        (scratch / part).mkdir()
-        stack.log_dir = log_root / part
+        say(f"{part.name}: starting a fresh stack …")
+        (scratch / part.name).mkdir()
+        stack.log_dir = log_root / part.name
         stack.log_dir.mkdir()
-        services = start_services(args, stack, scratch / part, settings, problems)
+        services = start_services(args, stack, scratch / part.name, settings, problems)
+        sampler = ProcessMemory({"web": services.app_child.process.pid,
+                                 "celery": services.worker_child.process.pid}).start()
         try:
             machine = machine or machine_info(services.engine, shutil.which("wrk"))
-            sections[part] = run_part(part, args, stack, services, wrk, scratch / part,
-                                      settings, problems)
+            sections[part.name] = part.run(PartRun(args, stack, services, wrk,
+                                                   scratch / part.name, settings, problems))
         finally:
+            sampler.stop()
+            memory[part.name] = sampler.summary()
             services.engine.dispose()
             stack.stop_all()
-    return build_report(args, machine, settings, sections.get("cases"), sections.get("calls"),
-                        sections.get("routing"), sections.get("listing"), problems)
+    return build_report(args, machine, settings, sections, memory, problems)
 
 
-def run_part(part: str, args: argparse.Namespace, stack: Stack, services: Services, wrk: str,
-             scratch: Path, settings: WorkerSettings, problems: list[str]) -> dict | None:
-    """One benchmark against the services started for it."""
-    if part == "cases":
-        base_child, base_port = start_gunicorn(stack, "baseline", "baseline_app:app",
-                                               services.env, settings, chdir=BENCH_DIR)
-        base_base = f"http://127.0.0.1:{base_port}"
-        baseline = Target("baseline", "baseline", base_child, f"{base_base}/cases",
-                          write_script(scratch, "baseline", "/cases", None, idempotent=False))
-        api = Target("cases_api", "cases API", services.app_child,
-                     f"{services.app_base}/api/v1/cases",
-                     write_script(scratch, "app", "/api/v1/cases", services.token,
-                                  idempotent=True))
-        wait_until(http_ok(f"{base_base}/"), "the baseline", stack)
-        return measure_cases(args, stack, services.engine, wrk, baseline, api, problems)
-    if part == "calls":
-        return calls.run_calls(args, stack, services.engine, services.env, services.app_base,
-                               services.app_child, problems)
-    if part == "routing":
-        return run_routing(args, stack, services.engine, services.env, services.app_base,
-                           services.token, scratch, problems)
-    return listing.run_listing(args, stack, services.engine, wrk, services.app_base,
-                               services.app_child, services.token, scratch, problems)
+def run_cases(run: PartRun) -> dict:
+    services, stack, settings = run.services, run.stack, run.settings
+    base_child, base_port = start_gunicorn(stack, "baseline", "baseline_app:app",
+                                           services.env, settings, chdir=BENCH_DIR)
+    base_base = f"http://127.0.0.1:{base_port}"
+    baseline = Target("baseline", "baseline", base_child, f"{base_base}/cases",
+                      write_script(run.scratch, "baseline", "/cases", None, idempotent=False))
+    api = Target("cases_api", "cases API", services.app_child,
+                 f"{services.app_base}/api/v1/cases",
+                 write_script(run.scratch, "app", "/api/v1/cases", services.token,
+                              idempotent=True))
+    wait_until(http_ok(f"{base_base}/"), "the baseline", stack)
+    return measure_cases(run.args, stack, services.engine, run.wrk, baseline, api,
+                         run.problems)
 
 
-DECIDE_P99_TARGET_MS = 20.0
+def run_calls(run: PartRun) -> dict:
+    s = run.services
+    return calls.run_calls(run.args, run.stack, s.engine, s.env, s.app_base, s.app_child,
+                           run.problems)
 
 
-def run_routing(args: argparse.Namespace, stack: Stack, engine: Engine, env: dict[str, str],
-                app_base: str, token: str, scratch: Path, problems: list[str]) -> dict | None:
-    """routing_bench.py against this stack, once the earlier benchmarks' cases are routed."""
+def run_listing(run: PartRun) -> dict:
+    s = run.services
+    return listing.run_listing(run.args, run.stack, s.engine, run.wrk, s.app_base, s.app_child,
+                               s.token, run.scratch, run.problems)
+
+
+DECIDE_P99_TARGET_MS = 10.0
+ASSIGNED_P99_TARGET_MS = 250.0
+ROUTING_MIN_CASES_PER_S = 500.0
+
+
+def run_routing(run: PartRun) -> dict | None:
+    """routing_bench.py against this stack: the burst, the throughput with a paused
+    worker's backlog, then routing/decide."""
+    args, stack, problems = run.args, run.stack, run.problems
+    engine, env, app_base = run.services.engine, run.services.env, run.services.app_base
+    token, scratch = run.services.token, run.scratch
     left = wait_routed(engine, stack, args.route_timeout)
     if left:
         problems.append(f"routing: {left} earlier cases still unrouted; measuring anyway")
@@ -338,7 +382,9 @@ def run_routing(args: argparse.Namespace, stack: Stack, engine: Engine, env: dic
     output = scratch / "routing.json"
     result = subprocess.run(
         [sys.executable, str(BENCH_DIR / "routing_bench.py"), "--base-url", app_base,
-         "--token", token, "--cases", str(args.routing_cases), "--output", str(output)],
+         "--token", token, "--cases", str(args.routing_cases), "--output", str(output),
+         *(["--worker-pid", str(run.services.worker_child.process.pid),
+            "--backlog", str(args.routing_backlog)] if args.routing_backlog else [])],
         env=env, capture_output=True, text=True, cwd=BENCH_DIR.parent)
     if result.returncode != 0:
         problems.append("routing: routing_bench.py failed: "
@@ -346,7 +392,7 @@ def run_routing(args: argparse.Namespace, stack: Stack, engine: Engine, env: dic
         return None
     figures = json.loads(output.read_text())
     figures["decide_p99_target_ms"] = DECIDE_P99_TARGET_MS
-    figures["decide_p99_met"] = figures["decide_ms"]["p99"] < DECIDE_P99_TARGET_MS
+    figures["decide_p99_met"] = figures["decide_ms"]["p99"] <= DECIDE_P99_TARGET_MS
     return figures
 
 
@@ -429,34 +475,35 @@ def cases_report(baseline: Target, api: Target, routing: dict, problems: list[st
         "ratio": round(ratio, 3),
         "goals": {"ratio_min": TARGET_RATIO, "p99_max_ms": TARGET_P99_MS,
                   "ratio_met": ratio >= TARGET_RATIO,
-                  "p99_met": api.best.p99_ms < TARGET_P99_MS},
+                  "p99_met": api.best.p99_ms <= TARGET_P99_MS},
         "routing": routing,
     }
 
 
 def build_report(args: argparse.Namespace, machine: dict, settings: WorkerSettings,
-                 cases: dict | None, calls_section: dict | None, routing: dict | None,
-                 listing_section: dict | None, problems: list[str]) -> dict:
+                 sections: dict[str, dict | None], memory: dict[str, dict],
+                 problems: list[str]) -> dict:
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
-        "benchmarks": [name for name, part in (("cases", cases), ("calls", calls_section),
-                                               ("routing", routing),
-                                               ("listing", listing_section))
-                       if part is not None],
+        "benchmarks": [name for name, section in sections.items() if section is not None],
         "settings": {"duration_s": args.duration, "warmup_s": args.warmup,
                      "concurrency": args.concurrency, "wrk_threads": args.wrk_threads,
                      "gunicorn_workers": settings.workers,
                      "gunicorn_threads": settings.threads, "rounds": args.rounds,
-                     "celery_worker_concurrency": args.celery_concurrency},
-        **(cases or {}),
+                     "celery_worker_concurrency": args.celery_concurrency,
+                     "fresh_stack_per_part": not os.environ.get("BENCH_DATABASE_URL")},
     }
-    if calls_section is not None:
-        report["calls"] = calls_section
-    if routing is not None:
-        report["routing_bench"] = routing
-    if listing_section is not None:
-        report["listing"] = listing_section
+    for name, section in sections.items():
+        if section is None:
+            continue
+        key = PARTS[name].key
+        if key is None:
+            report.update(section)
+        else:
+            report[key] = section
+    report["memory"] = memory
+    report["issue_goals"] = evaluate_goals(report)
     report["problems"] = problems
     return report
 
@@ -490,25 +537,178 @@ def render_routing(figures: dict) -> list[str]:
         row = figures[key]
         rows.append(f"         {name:<30}{row['p50']:>10}{row['p99']:>10}{row['max']:>10}")
     rows.append(f"{figures['cases']} cases posted in {figures['post_seconds']} s; "
-                f"{figures['decide_requests']} decisions; decide p99 target < "
+                f"{figures['decide_requests']} decisions; decide p99 target <= "
                 f"{figures['decide_p99_target_ms']:g} ms "
                 f"({'met' if figures['decide_p99_met'] else 'missed'})")
+    throughput = figures.get("throughput")
+    if throughput:
+        rows.append(f"throughput: {throughput['cases']} cases opened while the worker was "
+                    f"paused ({throughput['post_seconds']} s), all assigned "
+                    f"{throughput['drain_seconds']} s after it continued: "
+                    f"{throughput['cases_per_s']:g} cases/s")
     return rows
+
+
+def render_memory(memory: dict[str, dict]) -> list[str]:
+    rows = ["memory: peak RSS of each process during the part, MB",
+            f"{'part':<10}{'web: gunicorn master, workers':<34}celery: main process, pool"]
+    for part, trees in memory.items():
+        rows.append(f"{part:<10}{_mb_list(trees['web']['peak_mb']):<34}"
+                    f"{_mb_list(trees['celery']['peak_mb'])}")
+    return rows
+
+
+def _mb_list(values: list[float]) -> str:
+    return " ".join(f"{v:g}" for v in values) or "-"
 
 
 def render(report: dict) -> str:
     blocks = []
-    if "targets" in report:
-        blocks.append(render_cases(report))
-    if "calls" in report:
-        blocks.append(calls.render(report["calls"]))
-    if "routing_bench" in report:
-        blocks.append(render_routing(report["routing_bench"]))
-    if "listing" in report:
-        blocks.append(listing.render(report["listing"]))
+    for name, part in PARTS.items():
+        section = report if part.key is None else report.get(part.key)
+        if name in report["benchmarks"] and section is not None:
+            blocks.append(part.render(section))
+    if report.get("memory"):
+        blocks.append(render_memory(report["memory"]))
+    blocks.append(render_goals(report["issue_goals"]))
     rows = [line for block in blocks for line in (*block, "")][:-1] if blocks else []
     rows += [f"ERROR: {problem}" for problem in report["problems"]]
     return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------- goals
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One numbered goal of issue #12: `check` reads the report and answers the figures
+    and whether they meet the target, or None when the part it needs did not run."""
+
+    number: int
+    title: str
+    target: str
+    part: str
+    check: Callable[[dict], tuple[str, bool] | None]
+
+
+def _cases_goal(report: dict) -> tuple[str, bool] | None:
+    if "targets" not in report:
+        return None
+    api, base = report["targets"]["cases_api"], report["targets"]["baseline"]
+    figures = (f"ratio {report['ratio']:.2f} ({api['req_per_s']:.0f} / "
+               f"{base['req_per_s']:.0f} req/s), p99 {api['p99_ms']:.1f} ms")
+    return figures, report["ratio"] >= TARGET_RATIO and api["p99_ms"] <= TARGET_P99_MS
+
+
+def _routing_goal(report: dict) -> tuple[str, bool] | None:
+    figures = report.get("routing_bench")
+    if figures is None:
+        return None
+    p99 = figures["intake_to_assignment_ms"]["p99"]
+    throughput = figures.get("throughput")
+    rate = throughput["cases_per_s"] if throughput else None
+    text = (f"intake → assigned p99 {p99:g} ms ({figures['cases']} cases); "
+            + (f"{rate:g} cases/s" if rate is not None else "throughput not measured"))
+    return text, (p99 <= ASSIGNED_P99_TARGET_MS and rate is not None
+                  and rate >= ROUTING_MIN_CASES_PER_S)
+
+
+def _decide_goal(report: dict) -> tuple[str, bool] | None:
+    figures = report.get("routing_bench")
+    if figures is None:
+        return None
+    decide = figures["decide_ms"]
+    return (f"p50 {decide['p50']:g} ms, p99 {decide['p99']:g} ms",
+            decide["p99"] <= DECIDE_P99_TARGET_MS)
+
+
+def _listing_goal(report: dict) -> tuple[str, bool] | None:
+    section = report.get("listing")
+    if section is None:
+        return None
+    plain, q = section["queries"]["queue_open"], section["queries"]["queue_open_q"]
+    speedups = [HELPDESK_LISTING_P50_MS / max(row["p50_ms"], 0.001) for row in (plain, q)]
+    figures = (f"p99 {plain['p99_ms']:.1f} / {q['p99_ms']:.1f} ms (without / with q); p50 "
+               f"{plain['p50_ms']:.1f} / {q['p50_ms']:.1f} ms = {speedups[0]:.0f}× / "
+               f"{speedups[1]:.0f}× faster than {HELPDESK_LISTING_P50_MS / 1000:g} s")
+    met = all(row["p99_met"] for row in (plain, q)) \
+        and all(speedup >= LISTING_MIN_SPEEDUP for speedup in speedups)
+    return figures, met
+
+
+def _memory_goal(report: dict) -> tuple[str, bool] | None:
+    memory = report.get("memory")
+    if not memory:
+        return None
+    web = max(trees["web"]["max_peak_mb"] for trees in memory.values())
+    celery = max(trees["celery"]["max_peak_mb"] for trees in memory.values())
+    web_n = max(trees["web"]["processes"] for trees in memory.values())
+    celery_n = max(trees["celery"]["processes"] for trees in memory.values())
+    figures = (f"largest web process {web:g} MB (of {web_n}), largest Celery worker "
+               f"process {celery:g} MB (of {celery_n}), over {len(memory)} part(s)")
+    return figures, web <= WEB_RSS_MAX_MB and celery <= CELERY_RSS_MAX_MB
+
+
+def _fresh_stack_goal(report: dict) -> tuple[str, bool] | None:
+    if not report["benchmarks"]:
+        return None
+    if not report["settings"]["fresh_stack_per_part"]:
+        return ("BENCH_DATABASE_URL: every part ran on that one database (Redis and the "
+                "services were fresh per part)", False)
+    return ("each of " + ", ".join(report["benchmarks"]) + " on a new database, Redis, app, "
+            "worker and beat, stopped before the next part", True)
+
+
+HELPDESK_LISTING_P50_MS = 960.0
+LISTING_MIN_SPEEDUP = 10.0
+WEB_RSS_MAX_MB = 150.0
+CELERY_RSS_MAX_MB = 200.0
+
+GOALS = [
+    Goal(1, "case intake", f"ratio >= {TARGET_RATIO:.2f} of the bare baseline, p99 <= "
+         f"{TARGET_P99_MS:g} ms at 16 connections", "cases", _cases_goal),
+    Goal(2, "routing", f"intake → assigned p99 <= {ASSIGNED_P99_TARGET_MS:g} ms for a "
+         f"1,000-case burst; >= {ROUTING_MIN_CASES_PER_S:g} cases/s in the worker",
+         "routing", _routing_goal),
+    Goal(3, "routing/decide", f"p99 <= {DECIDE_P99_TARGET_MS:g} ms", "routing",
+         _decide_goal),
+    Goal(4, "listing at 100k", f"p99 <= {listing.TARGET_P99_MS:g} ms with and without q, "
+         f"p50 >= {LISTING_MIN_SPEEDUP:g}× faster than {HELPDESK_LISTING_P50_MS / 1000:g} s",
+         "listing", _listing_goal),
+    Goal(5, "memory", f"peak RSS <= {WEB_RSS_MAX_MB:g} MB per web worker, <= "
+         f"{CELERY_RSS_MAX_MB:g} MB per Celery worker process", "", _memory_goal),
+    Goal(6, "fresh stack per part", "no part shares a database, broker or worker with "
+         "another", "", _fresh_stack_goal),
+]
+
+
+def evaluate_goals(report: dict) -> list[dict]:
+    rows = []
+    for goal in GOALS:
+        result = goal.check(report)
+        figures, met = result if result is not None else (
+            f"not measured (the {goal.part} part did not run)", None)
+        rows.append({"number": goal.number, "title": goal.title, "target": goal.target,
+                     "figures": figures, "met": met,
+                     "status": {True: "met", False: "missed", None: "not run"}[met]})
+    return rows
+
+
+def render_goals(goals: list[dict]) -> list[str]:
+    rows = ["goals of issue #12 (met / missed / not run)"]
+    for goal in goals:
+        rows.append(f"{goal['number']:>2}. {goal['title']:<22}{goal['status']:<8}"
+                    f"{goal['figures']}")
+        rows.append(f"{'':<4}{'':<22}{'':<8}target: {goal['target']}")
+    return rows
+
+
+PARTS = {part.name: part for part in (
+    Part("cases", run_cases, render_cases, key=None, needs_wrk=True),
+    Part("calls", run_calls, calls.render, key="calls"),
+    Part("routing", run_routing, render_routing, key="routing_bench"),
+    Part("listing", run_listing, listing.render, key="listing", needs_wrk=True),
+)}
 
 
 def _interrupt(_signum: int, _frame: object) -> NoReturn:

@@ -143,6 +143,43 @@ def assignment_latencies(app, case_ids: list[str], timeout: float) -> list[float
     return [(decided - received).total_seconds() * 1000 for received, decided in rows]
 
 
+def backlog_throughput(app, client: Client, worker_pid: int, count: int, concurrency: int,
+                       timeout: float) -> dict:
+    """Routing throughput in the worker: cases opened while it is paused, routed at once.
+
+    The worker's process group is stopped (SIGSTOP) while `count` cases are posted, so
+    they all wait for it (as after a worker restart); then it is continued and timed
+    until the last is assigned. Throughput = cases ÷ (last assignment − continue).
+    """
+    import signal
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from citizencenter import db
+    from citizencenter.cases.models import Case
+    from citizencenter.routing.models import RoutingDecision
+
+    os.killpg(worker_pid, signal.SIGSTOP)
+    try:
+        case_ids, post_s = burst(client, count, concurrency)
+    finally:
+        resumed = datetime.now(UTC)
+        os.killpg(worker_pid, signal.SIGCONT)
+    assignment_latencies(app, case_ids, timeout)
+    ids = [uuid.UUID(i) for i in case_ids]
+    with app.app_context():
+        last = db.session.scalar(select(func.max(RoutingDecision.decided_at)).where(
+            RoutingDecision.case_id.in_(ids), RoutingDecision.kind == "assigned"))
+        routed = db.session.scalar(select(func.count()).select_from(Case).where(
+            Case.id.in_(ids), Case.routed_at.is_not(None)))
+        db.session.remove()
+    drain_s = max((last - resumed).total_seconds(), 1e-3)
+    return {"cases": count, "post_seconds": round(post_s, 2), "routed": routed,
+            "drain_seconds": round(drain_s, 2), "cases_per_s": round(count / drain_s, 1)}
+
+
 def decide(client: Client, requests: int, concurrency: int) -> list[float]:
     def ask(n):
         started = time.perf_counter()
@@ -168,6 +205,11 @@ def main() -> None:
     parser.add_argument("--decide-requests", type=int, default=2000)
     parser.add_argument("--decide-concurrency", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--worker-pid", type=int,
+                        help="the Celery worker's process group: pause it while --backlog "
+                             "cases are posted, then time how fast it routes them all")
+    parser.add_argument("--backlog", type=int, default=1000,
+                        help="cases for the throughput phase (with --worker-pid; default 1000)")
     parser.add_argument("--output", help="also write the figures here as JSON")
     args = parser.parse_args()
     if "DATABASE_URL" not in os.environ:
@@ -177,11 +219,17 @@ def main() -> None:
 
     app = create_app()
     client = Client(args.base_url, args.token)
-    per_guide = min(50, -(-args.cases // args.guides) + 2)
+    per_guide = min(50, -(-max(args.cases, args.backlog) // args.guides) + 2)
     guides = prepare_guides(app, args.guides, per_guide)
+    throughput = None
     try:
         case_ids, post_s = burst(client, args.cases, args.concurrency)
         latencies = assignment_latencies(app, case_ids, args.timeout)
+        if args.worker_pid:
+            release_guides(app, guides)  # their burst cases closed: room for the backlog
+            prepare_guides(app, args.guides, per_guide)
+            throughput = backlog_throughput(app, client, args.worker_pid, args.backlog,
+                                            args.concurrency, args.timeout)
         decide_ms = decide(client, args.decide_requests, args.decide_concurrency)
     finally:
         release_guides(app, guides)
@@ -195,6 +243,7 @@ def main() -> None:
         "decide_ms": {"p50": round(percentile(decide_ms, 50), 2),
                       "p99": round(percentile(decide_ms, 99), 2),
                       "max": round(max(decide_ms), 2)},
+        "throughput": throughput,
     }
     print(f"{'figure':<34}{'p50':>10}{'p99':>10}{'max':>10}")
     for name, key in (("intake → assignment (ms)", "intake_to_assignment_ms"),
@@ -203,6 +252,10 @@ def main() -> None:
         print(f"{name:<34}{row['p50']:>10}{row['p99']:>10}{row['max']:>10}")
     print(f"{args.cases} cases posted in {post_s:.1f}s with {args.concurrency} clients; "
           f"{args.guides} guides × {per_guide} e-mails")
+    if throughput:
+        print(f"routing throughput: {throughput['cases']} cases opened while the worker was "
+              f"paused, all assigned {throughput['drain_seconds']} s after it continued: "
+              f"{throughput['cases_per_s']} cases/s")
     if args.output:
         Path(args.output).write_text(json.dumps(figures, indent=2))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -31,7 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
-BENCH_DB = "citizencenter_bench"
+# BENCH_DB_NAME gives two runs on one machine a database each (it is dropped and created).
+BENCH_DB = os.environ.get("BENCH_DB_NAME", "citizencenter_bench")
+if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", BENCH_DB):
+    raise SystemExit(f"BENCH_DB_NAME must be a plain lower-case identifier, not {BENCH_DB!r}")
 BENCH_ROLE = BENCH_PASSWORD = "citizencenter"
 NO_POSTGRES_HINT = "PostgreSQL is not available: run `make test-services` first, then try again."
 
@@ -339,14 +343,16 @@ def start_gunicorn(stack: Stack, name: str, app_spec: str, env: Mapping[str, str
 
 
 def start_celery(stack: Stack, env: Mapping[str, str], scratch: Path, concurrency: int = 2,
-                 loglevel: str = "WARNING") -> None:
+                 loglevel: str = "WARNING") -> Child:
     """A worker on every queue (it applies call events and routes the created cases) and
-    beat (it relays the outbox)."""
+    beat (it relays the outbox); returns the worker."""
     celery = [sys.executable, "-m", "celery", "-A", "workers.celery_app"]
-    stack.start("celery-worker", [*celery, "worker", "--concurrency", str(concurrency),
-                                  "--loglevel", loglevel, "--hostname", "bench@%h"], env)
+    worker = stack.start("celery-worker", [*celery, "worker", "--concurrency", str(concurrency),
+                                           "--loglevel", loglevel, "--hostname", "bench@%h"],
+                         env)
     stack.start("celery-beat", [*celery, "beat", "--loglevel", "WARNING",
                                 "--schedule", str(scratch / "celerybeat-schedule")], env)
+    return worker
 
 
 # --------------------------------------------------------------------------- memory
@@ -452,3 +458,66 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, tree_rss_bytes(self.pid))
+
+
+def _rss_bytes(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+
+
+class ProcessMemory:
+    """Peak resident memory of every process of some named trees, process by process.
+
+    Goal 5 holds each web worker and each Celery worker process to a ceiling of its own,
+    so the trees' totals (RssSampler) do not tell it: this keeps one peak per process,
+    sampled in the background from the part's start until `stop`, and the last reading
+    (the memory the process still holds after the benchmark).
+    """
+
+    def __init__(self, roots: Mapping[str, int], interval_s: float = 0.5):
+        self.roots, self.interval_s = dict(roots), interval_s
+        self.peak: dict[str, dict[int, int]] = {name: {} for name in roots}
+        self.last: dict[str, dict[int, int]] = {name: {} for name in roots}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        parents = _parents()
+        for name, root in self.roots.items():
+            current = {}
+            for pid in _tree(root, parents):
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    current[pid] = _rss_bytes(pid)
+            if current:
+                self.last[name] = current
+            peaks = self.peak[name]
+            for pid, rss in current.items():
+                peaks[pid] = max(peaks.get(pid, 0), rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.sample()
+
+    def start(self) -> ProcessMemory:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            self.sample()
+
+    def summary(self) -> dict:
+        """Per tree: how many processes were seen, the largest peak, every peak and the
+        last readings, in MB; the root (gunicorn's master, Celery's main process) first."""
+        out = {}
+        for name, root in self.roots.items():
+            def mb(values: dict[int, int], root: int = root) -> list[float]:
+                order = sorted(values, key=lambda pid: (pid != root, pid))
+                return [round(values[pid] / 2**20, 1) for pid in order]
+            peaks = self.peak[name]
+            out[name] = {"processes": len(peaks),
+                         "max_peak_mb": round(max(peaks.values(), default=0) / 2**20, 1),
+                         "peak_mb": mb(peaks), "after_mb": mb(self.last[name])}
+        return out
