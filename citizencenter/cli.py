@@ -109,6 +109,25 @@ def create_user(email, name, role, department):
     click.echo(f"created user {user.id} ({user.role})")
 
 
+@cli.command("set-password")
+@click.option("--email", required=True)
+@with_appcontext
+def set_password(email):
+    """Set a user's password for the pages, read from standard input (one line)."""
+    from citizencenter.accounts import passwords, service
+
+    stdin = sys.stdin
+    if stdin.isatty():
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    try:
+        user = passwords.set_password(db.session, email, password, actor=CLI_ACTOR)
+    except service.InvalidAccount as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"password set for user {user.id}")
+
+
 @cli.command("create-token")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(["guide", "supervisor", "admin", "department"]))
@@ -306,6 +325,7 @@ def run(port, host):
             accounts.revoke_tokens_named(db.session, DEMO_TOKEN_NAME, actor=CLI_ACTOR)
             _, token = accounts.create_token(db.session, DEMO_TOKEN_NAME, role="admin",
                                              actor=CLI_ACTOR)
+            logins = demo.reset_demo_passwords(db.session, actor=CLI_ACTOR)
             db.session.remove()
         app.extensions["engine"].dispose()
         if supervisor.stopping:
@@ -343,6 +363,9 @@ Demo admin token (a new one on every start):
   export TOKEN={token}
   curl -H "Authorization: Bearer $TOKEN" {base}/api/v1/cases
 
+Sign in to the pages at {base}/login (new passwords on every start):
+""" + "".join(f"  {role:<11} {email:<30} {password}\n" for role, email, password in logins)
+                   + """
 A process that dies is restarted. Ctrl-C stops everything.""")
         supervisor.run_until_stopped()
     finally:

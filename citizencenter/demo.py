@@ -1,8 +1,11 @@
 """Demo data for the embedded run: Lund's channels, service points, departments and guides."""
 
+import secrets
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizencenter.accounts import passwords
 from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import SYSTEM
@@ -59,6 +62,9 @@ USERS = [
     ("johan.berg@lund.example", "Johan Berg", "department", "stadsbyggnad"),
     ("admin@lund.example", "Administratör", "admin", None),
 ]
+# Who `citizencenter run` lets sign in to the pages, with new passwords on every start.
+DEMO_LOGINS = [("guide", "anna.lindqvist@lund.example"),
+               ("supervisor", "maria.svensson@lund.example")]
 CASES = [
     (Channel.PHONE, "Fråga om bygglov för altan", "Behöver jag bygglov för en altan på 20 m²?",
      "bygglov", {"name": "Karin Ek", "phone": "070-123 45 67"}),
@@ -100,3 +106,14 @@ def seed(session: Session) -> bool:
         cases.open_case(session, SYSTEM, channel=channel, subject=subject,
                         description=description, category=category, contact=contact)
     return True
+
+
+def reset_demo_passwords(session: Session, *, actor: str = "system"
+                         ) -> list[tuple[str, str, str]]:
+    """Give the demo guide and supervisor fresh passwords: [(role, e-mail, password)]."""
+    logins = []
+    for role, email in DEMO_LOGINS:
+        password = secrets.token_urlsafe(12)
+        passwords.set_password(session, email, password, actor=actor)
+        logins.append((role, email, password))
+    return logins

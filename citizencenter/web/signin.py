@@ -49,6 +49,7 @@ def end_session() -> None:
         with contextlib.suppress(redis.RedisError):  # it expires by itself anyway
             _redis().delete(_KEY + sid)
     session.clear()
+    g.pop("csrf_token", None)  # a token made earlier in this request is of the old session
 
 
 def _session_user_id() -> int | None:
