@@ -178,8 +178,6 @@ class Config:
     WEBFORM_RATE_WINDOW_S = _int("WEBFORM_RATE_WINDOW_S", 600)
     WALKIN_DEFAULT_MINUTES = _int("WALKIN_DEFAULT_MINUTES", 10)
 
-    # flask-smorest / OpenAPI
-    API_TITLE = "citizencenter"
     # The staff pages (web/): signed out after this long without a page load; the session
     # cookie is Secure outside the embedded run unless SESSION_COOKIE_SECURE says (1 or 0).
     # Sign-in locks an account or a client address out for the rest of the window after
@@ -190,14 +188,13 @@ class Config:
     SIGNIN_MAX_FAILURES_ADDRESS = _int("SIGNIN_MAX_FAILURES_ADDRESS", 30)
     SIGNIN_LOCKOUT_WINDOW_S = _int("SIGNIN_LOCKOUT_WINDOW_S", 15 * 60)
 
+    # flask-smorest / OpenAPI
+    API_TITLE = "citizencenter"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = os.environ.get(
-        "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-    )
+    # /api/v1/docs is Swagger UI vendored into web/static (web/api_docs.py), not a CDN's.
     API_SPEC_OPTIONS = {
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}

@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         _discard_changes()
         return security_headers(app.make_response(render_error(403, texts.t("error.csrf"))))
 
-    from citizencenter.web import pages
+    from citizencenter.web import api_docs, pages
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api_docs.bp)
