@@ -67,7 +67,7 @@ class Paginator:
                 after = from_key(self._decode(cursor, fingerprint))
             except (TypeError, ValueError, KeyError):
                 raise InvalidCursor("The cursor is malformed.") from None
-            query = query.where(_following(keys, directions, after))
+            query = query.where(following(keys, directions, after))
         order = [k.desc() if down else k.asc() for k, down in zip(keys, directions, strict=True)]
         query = query.order_by(*order).limit(limit + 1)
         result = session.execute(query) if as_rows else session.scalars(query)
@@ -77,6 +77,14 @@ class Paginator:
             rows = rows[:limit]
             next_cursor = self.serializer.dumps({"k": to_key(rows[-1]), "f": fingerprint})
         return Page(rows, next_cursor)
+
+    def decode(self, cursor: str, filters: dict) -> list:
+        """The key a cursor of ours holds, for a list that pages in parts of its own."""
+        return self._decode(cursor, self.fingerprint(filters))
+
+    def encode(self, key: list, filters: dict) -> str:
+        """A cursor to the rows after `key` (JSON values) of the list `filters` name."""
+        return self.serializer.dumps({"k": key, "f": self.fingerprint(filters)})
 
     def _decode(self, cursor: str, fingerprint: str) -> list:
         try:
@@ -90,7 +98,7 @@ class Paginator:
         return data["k"]
 
 
-def _following(keys: tuple, directions: tuple, after: tuple):
+def following(keys: tuple, directions: tuple, after: tuple):
     """Rows after the keyset `after`: one row comparison when every key runs one way
     (an index serves it), otherwise key by key."""
     if len(set(directions)) == 1:

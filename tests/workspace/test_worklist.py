@@ -66,6 +66,8 @@ def test_the_worklist_puts_the_earliest_due_first_then_the_newest(session, pagin
         if cursor is None:
             break
     assert seen == [breached, warned, fine, newer_no_clock, older_no_clock]
+    with pytest.raises(InvalidCursor):
+        workspace.worklist(session, actor, paginator, cursor="not-one-of-ours")
     with pytest.raises(InvalidCursor):  # a cursor belongs to its filters
         workspace.worklist(session, actor, paginator, limit=2, channel="phone",
                            cursor=workspace.worklist(session, actor, paginator,
