@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.db import Base, utcnow
@@ -10,6 +10,9 @@ class Contact(Base):
     """A citizen who has reached the centre."""
 
     __tablename__ = "contacts"
+    # The guides' search by part of a name (ILIKE '%…%'): trigram GIN on PostgreSQL.
+    __table_args__ = (Index("ix_contacts_name_trgm", "name", postgresql_using="gin",
+                            postgresql_ops={"name": "gin_trgm_ops"}),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
