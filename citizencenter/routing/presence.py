@@ -156,5 +156,11 @@ def apply_call_presence(session: Session, call_ids: list[int]) -> int:
     return changed
 
 
+def presence_of(session: Session, user_id: int) -> Presence:
+    """A guide's presence, read only: offline until routing has met them."""
+    found = session.scalar(select(GuideProfile.presence).where(GuideProfile.user_id == user_id))
+    return found or Presence.OFFLINE
+
+
 def list_profiles(session: Session) -> list[GuideProfile]:
     return list(session.scalars(select(GuideProfile).order_by(GuideProfile.user_id)))

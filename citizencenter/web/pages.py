@@ -29,7 +29,7 @@ def _layout():
     user = current_user()
     presence = None
     if user is not None and user.role in presence_service.ROUTABLE_ROLES:
-        presence = presence_service.ensure_profile(db.session, user.id).presence
+        presence = presence_service.presence_of(db.session, user.id)
     return {"current_user": user, "presence": presence, "presences": list(Presence),
             "nav_items": [(endpoint, key) for endpoint, key in NAV
                           if endpoint in current_app.view_functions]}
