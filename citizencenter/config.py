@@ -142,6 +142,8 @@ class Config:
     # scan escalates and hands out waiting cases. A forwarded case's department target is
     # the department-resolution SLA policy (sla/), not a setting.
     ROUTING_STICKY_HOURS = _int("ROUTING_STICKY_HOURS", 168)
+    # New cases a worker takes at once to start their SLA timers and route them.
+    ROUTING_BATCH = _int("ROUTING_BATCH", 200)
     ROUTING_SCAN_INTERVAL_S = _int("ROUTING_SCAN_INTERVAL_S", 5)
     DEPARTMENT_WEBHOOK_TIMEOUT_S = _int("DEPARTMENT_WEBHOOK_TIMEOUT_S", 10)
 

@@ -33,6 +33,9 @@ class Case(Base):
         # Reconciliation looks for cases routing never saw and resolved cases owed feedback.
         Index("ix_cases_unrouted", "received_at", postgresql_where=text("routed_at IS NULL"),
               sqlite_where=text("routed_at IS NULL")),
+        Index("ix_cases_sla_unstarted", "received_at",
+              postgresql_where=text("sla_started_at IS NULL"),
+              sqlite_where=text("sla_started_at IS NULL")),
         Index("ix_cases_resolved_at", "resolved_at",
               postgresql_where=text("status = 'resolved'"),
               sqlite_where=text("status = 'resolved'")),
@@ -52,6 +55,8 @@ class Case(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     routed_at: Mapped[datetime | None]
+    # Set once, by whoever starts the case's SLA timers (the worker, after intake).
+    sla_started_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]  # the citizen-facing target, e.g. a callback's
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]

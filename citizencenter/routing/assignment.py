@@ -166,6 +166,60 @@ def try_assign(session: Session, case: Case, sticky_window: timedelta = STICKY_W
     return outcome
 
 
+def sticky_guides(session: Session, cases: list[Case], window: timedelta
+                  ) -> dict[int, int]:
+    """Per contact of these cases, the guide who last helped them within the window."""
+    contact_ids = {case.contact_id for case in cases if case.contact_id is not None}
+    if not contact_ids:
+        return {}
+    latest = (select(Case.contact_id, Case.assignee_id, func.row_number().over(
+        partition_by=Case.contact_id, order_by=Case.received_at.desc()).label("n"))
+        .where(Case.contact_id.in_(contact_ids), Case.assignee_id.is_not(None),
+               Case.received_at >= utcnow() - window).subquery())
+    return dict(session.execute(select(latest.c.contact_id, latest.c.assignee_id)
+                                .where(latest.c.n == 1)).all())
+
+
+def assign_batch(session: Session, cases: list[Case],
+                 sticky_window: timedelta = STICKY_WINDOW) -> None:
+    """Give each locked, waiting case of a batch the best free guide, oldest case first.
+
+    The free guides are locked once for the whole batch, without SKIP LOCKED: two
+    batches take turns over the guides rather than each seeing only some of them, so no
+    case is left waiting while a guide is free. Loads are counted once and kept up to
+    date here as cases are given, so a batch reads the same handful of rows however
+    many cases it holds.
+    """
+    if not cases:
+        return
+    query = (select(GuideProfile).where(GuideProfile.presence == Presence.AVAILABLE)
+             .order_by(GuideProfile.user_id))
+    if is_postgresql(session):
+        query = query.with_for_update()
+    profiles = session.scalars(query.execution_options(populate_existing=True)).all()
+    load = loads(session, [p.user_id for p in profiles])
+    centre = centre_queue_ids(session) if profiles else set()
+    sticky = sticky_guides(session, cases, sticky_window) if profiles else {}
+    for case in cases:
+        need = needs(case.channel.value, case.language, case.required_skills)
+        last = sticky.get(case.contact_id)
+        candidates, chosen = [], None
+        for p in sorted(profiles, key=lambda p: (p.user_id != last, p.idle_since, p.user_id)):
+            reason = misfit(p, case.channel.value, need, case.queue_id, load[p.user_id], centre)
+            candidates.append({"user_id": p.user_id, "idle_since": p.idle_since.isoformat(),
+                               "fit": reason or "ok"})
+            chosen = chosen or (p if reason is None else None)
+        if chosen is None:
+            decisions.record(session, case, "waiting", "no_guide_free", candidates=candidates)
+            continue
+        give(session, case, chosen, "sticky" if chosen.user_id == last else "longest_idle",
+             candidates)
+        load[chosen.user_id][case.channel.value] = load[chosen.user_id].get(
+            case.channel.value, 0) + 1
+        if case.contact_id is not None:
+            sticky[case.contact_id] = chosen.user_id
+
+
 def assign_waiting(session: Session, case_id: uuid.UUID,
                    sticky_window: timedelta = STICKY_WINDOW) -> Outcome:
     """Try again to assign a case that is still waiting."""

@@ -187,5 +187,8 @@ def rule_matches(rule: RoutingRuleVersion, facts: CaseFacts, session: Session) -
     return not ("contact" in c and not _contact_matches(c["contact"], facts, session))
 
 
-def first_match(session: Session, facts: CaseFacts) -> RoutingRuleVersion | None:
-    return next((r for r in current_rules(session) if rule_matches(r, facts, session)), None)
+def first_match(session: Session, facts: CaseFacts,
+                live: list[RoutingRuleVersion] | None = None) -> RoutingRuleVersion | None:
+    """The first of the live rules (read now unless given) that the case matches."""
+    live = current_rules(session) if live is None else live
+    return next((r for r in live if rule_matches(r, facts, session)), None)

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, insert, select, true, union
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from citizencenter import outbox
 from citizencenter.accounts.models import Department, User
@@ -17,12 +17,13 @@ from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.phone.models import PbxAgent
 from citizencenter.contacts.models import Contact
-from citizencenter.db import utcnow
+from citizencenter.db import is_postgresql, utcnow
 from citizencenter.errors import InvalidInput
 from citizencenter.organisation.models import ChannelDefaultQueue, Queue, ServicePoint
 from citizencenter.routing import assignment, decisions, escalation, forwarding, rules, text
 from citizencenter.routing.models import GuideProfile, Presence, RoutingDecision
 from citizencenter.routing.presence import split_skills
+from citizencenter.sla import service as sla_service
 
 
 def _capacity_freed(session: Session, case: Case, *, previous: CaseStatus, **_data) -> None:
@@ -37,12 +38,74 @@ def subscribe_case_events() -> None:
     events.subscribe("status_changed", _capacity_freed)
 
 
-def _facts(session: Session, case: Case) -> rules.CaseFacts:
-    body = session.scalar(select(Message.body).where(
-        Message.case_id == case.id, Message.direction == Direction.INBOUND)
-        .order_by(Message.created_at, Message.id).limit(1)) or ""
+def _facts(case: Case, body: str) -> rules.CaseFacts:
     words = text.tokens(f"{case.subject}\n{body}")
     return rules.CaseFacts(case, words, case.language or text.detect_language(words))
+
+
+def _first_bodies(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The first inbound message of each case, in one read."""
+    first = (select(Message.case_id, Message.body, func.row_number().over(
+        partition_by=Message.case_id, order_by=(Message.created_at, Message.id)).label("n"))
+        .where(Message.case_id.in_(case_ids), Message.direction == Direction.INBOUND)
+        .subquery())
+    return dict(session.execute(select(first.c.case_id, first.c.body)
+                                .where(first.c.n == 1)).all())
+
+
+class _Batch:
+    """What placing a batch of cases reads once: rules, queues, escalation deadlines."""
+
+    def __init__(self, session: Session, now):
+        self.session, self.now = session, now
+        self.rules = rules.current_rules(session)
+        self.queues = dict(session.execute(select(Queue.slug, Queue.id)).all())
+        self.defaults = dict(session.execute(select(ChannelDefaultQueue.channel,
+                                                    ChannelDefaultQueue.queue_id)).all())
+        self._deadlines: dict = {}
+
+    def deadline(self, queue_id: int | None):
+        if queue_id not in self._deadlines:
+            self._deadlines[queue_id] = escalation.deadline(self.session, queue_id, self.now)
+        return self._deadlines[queue_id]
+
+
+def _place(batch: _Batch, case: Case, body: str) -> bool:
+    """Set the case's queue, priority and skills by the first matching rule and record it.
+
+    Returns whether the case now waits for a guide; a rule naming a department forwards it.
+    """
+    session = batch.session
+    facts = _facts(case, body)
+    case.language = facts.language or "sv"
+    rule = rules.first_match(session, facts, batch.rules)
+    actions = rule.actions if rule else {}
+    case.routing_rule_version_id = rule.id if rule else None
+    if "priority" in actions:
+        case.priority = Priority(actions["priority"])
+    case.required_skills = sorted(
+        {f"category:{c}" for c in actions.get("required_skills", {}).get("categories", [])}
+        | {f"language:{lang}" for lang in actions.get("required_skills", {}).get("languages", [])})
+    if "queue" in actions:
+        case.queue_id = batch.queues.get(actions["queue"])
+    elif case.queue_id is None and "department" not in actions:
+        case.queue_id = batch.defaults.get(case.channel.value)
+    case.routed_at = batch.now
+    reason = "rule" if rule else "channel_default"
+    audit.record(session, "system", "case.routed", "case", case.id, queue_id=case.queue_id,
+                 rule_version_id=case.routing_rule_version_id)
+    decisions.record(session, case, "routed", reason, language=case.language,
+                     required_skills=case.required_skills)
+    if "department" in actions:
+        department = session.scalar(select(Department)
+                                     .where(Department.slug == actions["department"]))
+        forwarding.hand_over(session, case, department, SYSTEM, None, "rule_targets_department")
+        return False
+    if case.assignee_id is None and case.status in assignment.WAITING:
+        case.waiting_since = case.received_at
+        case.escalate_at = batch.deadline(case.queue_id)
+        return True
+    return False
 
 
 def route_case(session: Session, case_id: uuid.UUID,
@@ -52,47 +115,55 @@ def route_case(session: Session, case_id: uuid.UUID,
     if case is None or case.routed_at is not None:
         session.rollback()
         return False
-    facts = _facts(session, case)
-    case.language = facts.language or "sv"
-    rule = rules.first_match(session, facts)
-    actions = rule.actions if rule else {}
-    case.routing_rule_version_id = rule.id if rule else None
-    if "priority" in actions:
-        case.priority = Priority(actions["priority"])
-    case.required_skills = sorted(
-        {f"category:{c}" for c in actions.get("required_skills", {}).get("categories", [])}
-        | {f"language:{lang}" for lang in actions.get("required_skills", {}).get("languages", [])})
-    if "queue" in actions:
-        case.queue_id = session.scalar(select(Queue.id).where(Queue.slug == actions["queue"]))
-    elif case.queue_id is None and "department" not in actions:
-        case.queue_id = session.scalar(select(ChannelDefaultQueue.queue_id).where(
-            ChannelDefaultQueue.channel == case.channel.value))
-    case.routed_at = now = utcnow()
-    reason = "rule" if rule else "channel_default"
-    audit.record(session, "system", "case.routed", "case", case.id, queue_id=case.queue_id,
-                 rule_version_id=case.routing_rule_version_id)
-    decisions.record(session, case, "routed", reason, language=case.language,
-                     required_skills=case.required_skills)
-    if "department" in actions:
-        department = session.scalar(select(Department)
-                                    .where(Department.slug == actions["department"]))
-        forwarding.hand_over(session, case, department, SYSTEM, None, "rule_targets_department")
-    elif case.assignee_id is None and case.status in assignment.WAITING:
-        case.waiting_since = case.received_at
-        case.escalate_at = escalation.deadline(session, case.queue_id, now)
-        if assignment.try_assign(session, case, sticky_window).contended:
-            outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})
+    sla_service.start_timers(session, [case])  # first: a rule may change the priority
+    batch = _Batch(session, utcnow())
+    if _place(batch, case, _first_bodies(session, [case.id]).get(case.id, "")) \
+            and assignment.try_assign(session, case, sticky_window).contended:
+        outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})
     session.commit()
     return True
 
 
+def route_pending(session: Session, sticky_window: timedelta = assignment.STICKY_WINDOW,
+                  batch_size: int = 200) -> int:
+    """Start the SLA timers of every new case that waits and route it, oldest first.
+
+    Cases are taken in batches, each in one transaction with a few statements for the
+    whole batch, as call events are folded. On PostgreSQL several workers drain at once,
+    each skipping the cases another has taken. Returns how many cases were routed.
+    """
+    routed = 0
+    while True:
+        query = (select(Case).options(lazyload("*"), selectinload(Case.category),
+                                      selectinload(Case.contact))
+                 .where(Case.routed_at.is_(None)).order_by(Case.received_at, Case.id)
+                 .limit(batch_size))
+        if is_postgresql(session):
+            query = query.with_for_update(skip_locked=True, of=Case)
+        cases = list(session.scalars(query.execution_options(populate_existing=True)))
+        if not cases:
+            session.rollback()
+            return routed
+        sla_service.start_timers(session, cases)
+        batch = _Batch(session, utcnow())
+        bodies = _first_bodies(session, [case.id for case in cases])
+        waiting = [case for case in cases if _place(batch, case, bodies.get(case.id, ""))]
+        assignment.assign_batch(session, waiting, sticky_window)
+        session.commit()
+        routed += len(cases)
+
+
 def unrouted_cases(session: Session, since: datetime, before: datetime, limit: int
                    ) -> list[uuid.UUID]:
-    """Cases received in [since, before) that routing never placed (ix_cases_unrouted)."""
-    return list(session.scalars(
-        select(Case.id).where(Case.routed_at.is_(None), Case.received_at >= since,
-                              Case.received_at < before)
-        .order_by(Case.received_at).limit(limit)))
+    """Cases received in [since, before) that routing never placed or whose SLA timers
+    never started (ix_cases_unrouted, ix_cases_sla_unstarted)."""
+    window = (Case.received_at >= since, Case.received_at < before)
+    missing = union(
+        select(Case.id, Case.received_at).where(Case.routed_at.is_(None), *window),
+        select(Case.id, Case.received_at).where(Case.sla_started_at.is_(None), *window),
+    ).subquery()
+    return list(session.scalars(select(missing.c.id).order_by(missing.c.received_at)
+                                .limit(limit)))
 
 
 @dataclass

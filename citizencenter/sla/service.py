@@ -1,13 +1,18 @@
 """SLA clocks follow the case: case event subscribers, and the deadline scan.
 
 `on_case_event` runs inside the publisher's transaction (`cases.events`) and never commits.
+A new case's timers are not started in its intake transaction: the worker that routes
+new cases starts them (`start_timers`), from `received_at`, so the figures are the same.
+A case that changes before the worker got to it has its timers started first, as they
+were at intake, and then the change is applied to them.
 `scan_deadlines` is the public use case the beat task runs; it commits per batch.
 """
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from citizencenter import outbox
 from citizencenter.audit import service as audit
@@ -34,17 +39,46 @@ def on_case_event(session: Session, case: Case, event: str, *,
     """Start, pause, resume or fulfil the case's timers: `created`, `status_changed` (at
     `at`, default now) or `message_added`. Adds to the caller's transaction."""
     if event == "created":
-        _case_created(session, case)
+        start_timers(session, [case])
     elif event == "status_changed":
+        # Timers not started yet start as they would have at intake, before the change.
+        start_timers(session, [case], status=previous)
         _status_changed(session, case, previous, at or utcnow())
     elif event == "message_added" and message is not None:
+        start_timers(session, [case])
         _message_added(session, case, message)
     else:
         raise ValueError(f"unknown case event {event!r}")
 
 
-def _created(session: Session, case: Case, **_data) -> None:
-    on_case_event(session, case, "created")
+def start_timers(session: Session, cases: list[Case], *,
+                 status: CaseStatus | None = None) -> list[Case]:
+    """Start the timers of cases whose timers never started, from their `received_at`.
+
+    Once per case, however many workers and requests try: the conditional UPDATE marks
+    the case, and only the transaction that marked it starts its timers (on PostgreSQL a
+    second one waits for the first and then finds it marked; SQLite runs one writer at a
+    time). `status`: the status the case had at intake, when it has changed since.
+    Returns the cases started here. Adds to the caller's transaction.
+    """
+    pending = {case.id: case for case in cases if case.sla_started_at is None}
+    if not pending:
+        return []
+    now = utcnow()
+    won = set(session.scalars(
+        update(Case).where(Case.id.in_(list(pending)), Case.sla_started_at.is_(None))
+        .values(sla_started_at=now).returning(Case.id)
+        .execution_options(synchronize_session=False)))
+    lost = [case_id for case_id in pending if case_id not in won]
+    if lost:  # started meanwhile by another transaction, whose timers we now see
+        for case_id, started_at in session.execute(
+                select(Case.id, Case.sla_started_at).where(Case.id.in_(lost))):
+            set_committed_value(pending[case_id], "sla_started_at", started_at)
+    started = [case for case_id, case in pending.items() if case_id in won]
+    for case in started:
+        set_committed_value(case, "sla_started_at", now)
+        _case_created(session, case, status or case.status)
+    return started
 
 
 def _moved(session: Session, case: Case, *, previous: CaseStatus, **_data) -> None:
@@ -58,7 +92,8 @@ def _message(session: Session, case: Case, *, message: Message, **_data) -> None
 
 def subscribe_case_events() -> None:
     """Start, pause and fulfil the clocks as cases change (run at app start)."""
-    for event, handler in (("created", _created), ("status_changed", _moved),
+    # `created` is not here: the worker starts a new case's timers (`start_timers`).
+    for event, handler in (("status_changed", _moved),
                            ("forwarded", _moved), ("returned", _moved),
                            ("message_added", _message)):
         events.subscribe(event, handler)
@@ -89,13 +124,13 @@ def _start(session: Session, case: Case, metric: Metric, at: datetime,
             if policy.id not in running]
 
 
-def _case_created(session: Session, case: Case) -> None:
-    if case.status in FINISHED:
+def _case_created(session: Session, case: Case, status: CaseStatus) -> None:
+    if status in FINISHED:
         return
     first = Metric.CALLBACK if case.kind == CaseKind.CALLBACK else Metric.FIRST_RESPONSE
     callbacks = _start(session, case, first, case.received_at, fresh=True)
     _start(session, case, Metric.RESOLUTION, case.received_at, fresh=True)
-    if case.status == CaseStatus.FORWARDED:
+    if status == CaseStatus.FORWARDED:
         _start(session, case, Metric.DEPARTMENT_RESOLUTION, case.received_at, fresh=True)
     if case.kind == CaseKind.CALLBACK and callbacks:
         # The callback policy is the source of the citizen-facing due time.

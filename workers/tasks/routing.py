@@ -19,7 +19,9 @@ def _sticky() -> timedelta:
 @shared_task(name="routing.route_case", acks_late=True, autoretry_for=(Exception,),
              retry_backoff=True, max_retries=10)
 def route_case(payload: dict) -> None:
-    service.route_case(db.session, uuid.UUID(payload["case_id"]), _sticky())
+    # The message only wakes a worker: it starts the timers of, and routes, every new
+    # case that waits, in batches (the case in the payload among them).
+    service.route_pending(db.session, _sticky(), current_app.config["ROUTING_BATCH"])
 
 
 @shared_task(name="routing.assign_case", bind=True, acks_late=True, max_retries=20)
