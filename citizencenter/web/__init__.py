@@ -6,12 +6,13 @@ The bearer-token API is never CSRF-checked. Shared layout: web/templates/base.ht
 """
 
 import redis
-from flask import Flask
+from flask import Flask, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import NotFound
 
 from citizencenter.accounts.lockout import Limits, SignInLockout
 from citizencenter.config import is_embedded
-from citizencenter.errors import _discard_changes
+from citizencenter.errors import _discard_changes, handle_http_exception
 from citizencenter.web import texts
 from citizencenter.web.blueprints import PageBlueprint, csrf, render_error, security_headers
 from citizencenter.web.signin import current_principal, current_user, login_required
@@ -36,6 +37,13 @@ def init_app(app: Flask) -> None:
         config["SIGNIN_MAX_FAILURES_ACCOUNT"], config["SIGNIN_MAX_FAILURES_ADDRESS"],
         config["SIGNIN_LOCKOUT_WINDOW_S"]))
     app.jinja_env.globals.update(t=texts.t, presence_label=texts.presence_label)
+
+    @app.errorhandler(NotFound)
+    def _not_found(error):
+        """An unknown address: a page for people, problem+json under the API."""
+        if request.path.startswith(config["OPENAPI_URL_PREFIX"] + "/"):
+            return handle_http_exception(error)
+        return security_headers(app.make_response(render_error(404)))
 
     @app.errorhandler(CSRFError)
     def _csrf_refused(_error):

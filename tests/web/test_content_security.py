@@ -42,3 +42,12 @@ def test_the_api_docs_are_served_from_this_site(page, live_server):
     assert complaints == []
     html = response.text()
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_an_unknown_address_is_a_page_for_people_and_problem_json_under_the_api(page):
+    response = page.goto("/ingen-sida-alls")
+    assert response.status == 404 and "text/html" in response.headers["content-type"]
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert page.get_by_role("heading", level=1).inner_text() == "Något gick fel"
+    api = page.request.get("/api/v1/ingen-sida-alls")
+    assert api.status == 404 and api.headers["content-type"] == "application/problem+json"
