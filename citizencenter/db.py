@@ -186,6 +186,7 @@ def load_all() -> None:
     """Import every model module so that Base.metadata knows all tables (Alembic, tests)."""
     importlib.import_module("citizencenter.idempotency")
     importlib.import_module("citizencenter.outbox")
+    importlib.import_module("citizencenter.reference_cache")
     # The package's path, not `import citizencenter`: the app factory sits above db.
     for module in pkgutil.walk_packages([str(Path(__file__).parent)], "citizencenter."):
         if module.name.endswith(".models"):

@@ -3,10 +3,12 @@
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizencenter import reference_cache
 from citizencenter.accounts.models import ApiToken, Department, Role, User
 from citizencenter.audit import service as audit
 from citizencenter.db import utcnow
@@ -136,16 +138,34 @@ def revoke_tokens_named(session: Session, name: str, *, actor: str = "system") -
     session.commit()
 
 
+@dataclass(frozen=True)
+class _Grant:
+    """What a valid token resolves to, as the process keeps it (never the secret)."""
+
+    principal: Principal
+    expires_at: datetime | None
+
+
 def authenticate(session: Session, secret: str | None) -> Principal:
-    """Resolve a bearer token to its principal or raise Unauthorized."""
+    """Resolve a bearer token to its principal or raise Unauthorized.
+
+    The resolution is kept per process while no user, token or department changes
+    (`reference_cache`); a token's expiry is checked on every request all the same.
+    """
     if not secret:
         raise Unauthorized("An Authorization: Bearer token is required.")
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    now = utcnow()
-    if (token is None or token.revoked_at is not None
-            or (token.expires_at is not None and token.expires_at <= now)
-            or (token.user is not None and not token.user.active)):
+    digest = hash_token(secret)
+    grant = reference_cache.cached(session, ("token", digest), lambda: _grant(session, digest))
+    if grant is None or (grant.expires_at is not None and grant.expires_at <= utcnow()):
         raise Unauthorized("The token is not valid.")
+    return grant.principal
+
+
+def _grant(session: Session, digest: str) -> _Grant | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    if (token is None or token.revoked_at is not None
+            or (token.user is not None and not token.user.active)):
+        return None
     user = token.user
     role = user.role if user else token.role
     if role == Role.DEPARTMENT and (user is None or user.department_id is None):
@@ -154,11 +174,11 @@ def authenticate(session: Session, secret: str | None) -> Principal:
     scopes = set(token.scopes or [])
     if role:
         scopes |= ROLE_SCOPES[Role(role)]
-    return Principal(
+    return _Grant(Principal(
         actor=f"user:{user.id}" if user else f"token:{token.id}",
         scopes=frozenset(scopes),
         role=Role(role) if role else None,
         user_id=user.id if user else None,
         department_id=user.department_id if user else None,
         token_id=token.id,
-    )
+    ), token.expires_at)

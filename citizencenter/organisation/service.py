@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizencenter import reference_cache
 from citizencenter.errors import InvalidInput
 from citizencenter.pagination import Page, Paginator
 
@@ -11,7 +12,12 @@ def by_slug(session: Session, model, slug: str | None, field: str, noun: str | N
     """The row of `model` with this slug (None for None); an unknown slug is invalid `field`."""
     if slug is None:
         return None
-    row = session.scalar(select(model).where(model.slug == slug))
+    def load():
+        return session.scalar(select(model).where(model.slug == slug))
+
+    row = reference_cache.attach(session, reference_cache.cached(
+        session, (model.__tablename__, slug), load, rows=True)) \
+        if model.__tablename__ in reference_cache.REFERENCE_TABLES else load()
     if row is None:
         raise InvalidInput(field, f"Unknown {noun or field} {slug!r}.")
     return row

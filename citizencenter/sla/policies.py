@@ -1,8 +1,9 @@
 """SLA policies: which target applies to which case, and changing them."""
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from citizencenter import reference_cache
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
@@ -25,7 +26,6 @@ class PolicyExists(AppError):
 
 
 def _apply(session: Session, policy: SlaPolicy, data: dict) -> None:
-    session.info.pop(_MATCHES, None)
     for name in SIMPLE_FIELDS:
         if name in data:
             setattr(policy, name, data[name])
@@ -107,16 +107,19 @@ def matching_policies(session: Session, case: Case, metric: Metric) -> list[SlaP
 
     A policy names a channel, priority, category or department, or leaves it open; the
     ones naming the most win, so a policy for urgent e-mail overrides the e-mail one.
-    Every policy is read once per transaction and matched here, so an intake (and a
-    batch of intakes) asks once for all its metrics, and the read flushes nothing.
+    Every policy (with its calendar's versions) is kept per process while the reference
+    data's version stays the same (`reference_cache`), and matched here, so an intake
+    reads none of them and the read flushes nothing. The winners join the session.
     """
+    def load() -> list[SlaPolicy]:
+        with session.no_autoflush:
+            return list(session.scalars(select(SlaPolicy).order_by(SlaPolicy.id)).unique())
+
     if any(isinstance(obj, SlaPolicy) for obj in (*session.new, *session.deleted)):
         session.flush()  # a policy added or removed in this transaction counts (and needs an id)
-    known = session.info.get(_MATCHES)
-    if known is None:
-        with session.no_autoflush:
-            known = session.info[_MATCHES] = list(session.scalars(
-                select(SlaPolicy).order_by(SlaPolicy.id)).unique())
+    # Timers need a policy's calendar (and its versions); the rest loads when used.
+    known = reference_cache.cached(session, "sla_policies", load, rows=True,
+                                   relations=("calendar",))
     candidates = [p for p in known if p.active and p.metric == metric
                   and p.channel in (None, case.channel)
                   and p.priority in (None, case.priority)
@@ -125,20 +128,5 @@ def matching_policies(session: Session, case: Case, metric: Metric) -> list[SlaP
     if not candidates:
         return []
     best = max(_specificity(p) for p in candidates)
-    return [p for p in candidates if _specificity(p) == best]
-
-
-_MATCHES = "sla_policy_matches"
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_matches(session: Session, transaction) -> None:
-    if transaction.parent is None:  # the outermost transaction: policies may change now
-        session.info.pop(_MATCHES, None)
-
-
-@event.listens_for(Session, "before_flush")
-def _forget_changed_policies(session: Session, _context, _instances) -> None:
-    if _MATCHES in session.info and any(
-            isinstance(obj, SlaPolicy) for obj in (*session.new, *session.deleted)):
-        session.info.pop(_MATCHES, None)
+    return [reference_cache.attach(session, p) for p in candidates
+            if _specificity(p) == best]
