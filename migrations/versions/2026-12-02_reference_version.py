@@ -2,7 +2,7 @@
 policies are valid while it stays the same
 
 Revision ID: a9d4c6e30061
-Revises: f7b3d9e20051
+Revises: a8d4c1f30061
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a9d4c6e30061'
-down_revision = 'f7b3d9e20051'
+down_revision = 'a8d4c1f30061'
 branch_labels = None
 depends_on = None
 

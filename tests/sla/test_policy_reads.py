@@ -1,12 +1,14 @@
-"""Matching SLA policies on intake: none read while kept, no flush, nothing missed."""
+"""Matching SLA policies on intake: one read per transaction, no flush, nothing missed."""
 
 import contextlib
+import uuid
 
 from sqlalchemy import event, select
 
 from citizencenter.accounts.service import SYSTEM
 from citizencenter.cases import service as cases_service
 from citizencenter.cases.enums import Channel, Priority
+from citizencenter.routing import service as routing
 from citizencenter.sla import policies
 from citizencenter.sla.enums import Metric, TargetUnit
 from citizencenter.sla.models import SlaPolicy, SlaTimer
@@ -27,16 +29,25 @@ def statements(engine):
         event.remove(engine, "before_cursor_execute", record)
 
 
-def test_an_intake_reads_the_policies_once_and_writes_its_timers_together(
-        client, tokens, engine):
+def test_an_intake_leaves_the_timers_to_the_worker_which_reads_the_policies_once(
+        client, tokens, engine, session, worker_starts_timers):
     create_case(client, tokens["guide"])  # the reference sequence exists from now on
     with statements(engine) as seen:
+        created = uuid.UUID(create_case(client, tokens["guide"])["id"])
+    assert not [s for s in seen if any(  # no policy, calendar, timer or ledger SQL
+        table in s for table in ("sla_policies", "sla_calendar", "sla_timers", "sla_ledger"))]
+    assert not session.scalars(select(SlaTimer).where(
+        SlaTimer.case_id == created)).all()  # read before the worker: no timers yet
+    for _ in range(3):
         create_case(client, tokens["guide"])
+    with statements(engine) as seen:
+        routing.route_pending(session)
     policy_reads = [s for s in seen if s.startswith("SELECT") and "FROM sla_policies" in s]
     timer_inserts = [s for s in seen if s.startswith("INSERT INTO sla_timers")]
-    assert policy_reads == [], policy_reads  # kept in the process since the first intake
+    assert len(policy_reads) == 1, policy_reads  # once for the whole batch
     if engine.dialect.name == "postgresql":  # SQLite inserts rows it needs ids of one by one
         assert len(timer_inserts) == 1, timer_inserts
+    assert session.scalars(select(SlaTimer).where(SlaTimer.case_id == created)).all()
 
 
 def test_a_policy_added_in_the_same_transaction_is_matched(session):
