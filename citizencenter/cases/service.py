@@ -137,7 +137,7 @@ def list_cases(session: Session, actor: Principal, paginator: Paginator, *,
     Not audited row by row (a page is up to 100 subject lines): opening a case is.
     The page holds rows of `LIST_COLUMNS` (what a list item shows), not `Case` objects.
     """
-    query = listing_query(actor, **filters).with_only_columns(*LIST_COLUMNS)
+    query = listing_query(actor, columns=LIST_COLUMNS, **filters)
     return paginator.page(
         session, query, (Case.received_at, Case.id),
         to_key=lambda c: [c.received_at.isoformat(), str(c.id)],
@@ -170,22 +170,26 @@ LIST_COLUMNS = (
 )
 
 
-def listing_query(actor: Principal, **filters) -> Select:
+def listing_query(actor: Principal, *, columns: tuple | None = None, **filters) -> Select:
     """The cases `list_cases` pages through, before its keyset bound, order and limit.
 
-    `Case` objects; `list_cases` itself selects `LIST_COLUMNS` from it instead."""
+    `Case` objects, or only `columns` of them (`list_cases`: `LIST_COLUMNS`, without the
+    loader options a Case needs)."""
     # The page's rows come from `cases` alone: queue and department filters are scalar
     # subqueries, and what a row shows is loaded by id afterwards (one IN query per
     # relation). PostgreSQL then walks ix_cases_queue_status_received in order and stops
     # after a page, and plans in a tenth of a millisecond; with the six eager joins (and
     # their departments) it spent over 10 ms planning every page.
-    query = visible_cases(actor).options(
-        *(selectinload(relation) for relation in (
-            Case.contact, Case.department, Case.service_point)),
-        # A page shows slugs and names only, not the departments of these.
-        selectinload(Case.queue).lazyload(Queue.department),
-        selectinload(Case.category).lazyload(Category.department),
-        selectinload(Case.assignee).lazyload(User.department))
+    if columns:
+        query = visible_cases(actor).with_only_columns(*columns)
+    else:
+        query = visible_cases(actor).options(
+            *(selectinload(relation) for relation in (
+                Case.contact, Case.department, Case.service_point)),
+            # A page shows slugs and names only, not the departments of these.
+            selectinload(Case.queue).lazyload(Queue.department),
+            selectinload(Case.category).lazyload(Category.department),
+            selectinload(Case.assignee).lazyload(User.department))
     for name, column in (("status", Case.status), ("channel", Case.channel),
                          ("assignee", Case.assignee_id)):
         if name in filters:

@@ -76,6 +76,12 @@ def test_a_page_shows_its_related_rows_in_a_few_statements(client, tokens, sessi
     assert len(statements) <= 8, statements
 
 
+def test_the_list_dump_unpacks_the_columns_the_list_selects():
+    from citizencenter.cases.schemas import LIST_ITEM_COLUMNS
+
+    assert tuple(select(*LIST_COLUMNS).selected_columns.keys()) == LIST_ITEM_COLUMNS
+
+
 def _vary(session, case_ids: list[str]) -> None:
     """Give the listed cases every shape a list item can take."""
     from citizencenter.accounts.models import Department, User
