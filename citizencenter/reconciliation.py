@@ -3,11 +3,11 @@
 The outbox marks a row published once the broker takes it; if the broker then loses the
 message (a restart without persistence, say), nothing would ever run it. This beat job
 asks each domain for what is still missing a grace period after it was due (cases never
-routed, call events never applied, calls owed a case, receipts and replies never sent,
-feedback never asked for) and enqueues it again through the outbox. Every task it feeds
-is idempotent, so a re-drive of work that was only slow is harmless. Work with an outbox
-row still unpublished, or published within the grace period, is left to the relay and
-the workers. SLA timers need nothing here: they start in the case's own transaction.
+routed or whose SLA timers never started, call events never applied, calls owed a case,
+receipts and replies never sent, feedback never asked for) and enqueues it again through
+the outbox. Every task it feeds is idempotent, so a re-drive of work that was only slow
+is harmless. Work with an outbox row still unpublished, or published within the grace
+period, is left to the relay and the workers.
 """
 
 import logging
