@@ -141,7 +141,7 @@ def explain(engine: Engine, queue: str, q: str | None) -> str:
 
     load_all()
     filters = {"queue": queue, "status": "open", **({"q": q} if q else {})}
-    query = listing_query(_StaffActor(), **filters).with_only_columns(*LIST_COLUMNS) \
+    query = listing_query(_StaffActor(), columns=LIST_COLUMNS, **filters) \
         .order_by(Case.received_at.desc(), Case.id.desc()).limit(PAGE + 1)
     sql = str(query.compile(dialect=postgresql.dialect(),
                             compile_kwargs={"literal_binds": True}))
