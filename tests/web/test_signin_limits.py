@@ -4,6 +4,7 @@ import re
 import time
 
 import pytest
+import redis
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
@@ -129,3 +130,16 @@ def test_set_password_reads_one_line_from_standard_input(app, client, session):
 def test_a_password_is_stored_as_an_argon2id_hash(session):
     user = passwords.set_password(session, USERS["guide"][0], PASSWORD)
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+
+
+def test_signing_in_gives_a_new_session_id_and_ends_the_one_before(app, client, with_password,
+                                                                  redis_server):
+    store = redis.Redis.from_url(redis_server.url)
+    ids = []
+    for _ in range(2):
+        assert _post_login(client, USERS["guide"][0], PASSWORD).status_code == 302
+        with client.session_transaction(base_url=HTTPS) as cookie_session:
+            ids.append(cookie_session["sid"])
+    assert ids[0] != ids[1]
+    assert store.get(f"web-session:{ids[0]}") is None
+    assert store.ttl(f"web-session:{ids[1]}") > 0
