@@ -1,4 +1,4 @@
-"""The base pages: sign in and out, the guide's presence, and placeholders other pages replace."""
+"""The base pages: sign in and out, and the guide's presence (the header's "Status")."""
 
 from flask import current_app, redirect, render_template, request, url_for
 
@@ -36,8 +36,8 @@ def _layout():
 
 
 # (endpoint, text key): the header navigation, shown when the endpoint exists. A page
-# that should appear in the menu adds itself here.
-NAV = [("web.home", "nav.home")]
+# that should appear in the menu adds itself here ("Mina ärenden": workspace.pages.worklist).
+NAV: list[tuple[str, str]] = []
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -63,7 +63,7 @@ def login():
         return _login_refused("login.unavailable", next_path, email, 503)
     lockout.succeeded(email)
     start_session(user)
-    return redirect(next_path or url_for("web.home"))
+    return redirect(next_path or url_for("workspace.home"))
 
 
 def _login_refused(key: str, next_path, email: str, status: int):
@@ -79,20 +79,6 @@ def logout():
                            notice=texts.t("login.signed_out"))
 
 
-@bp.route("/")
-@login_required
-def home():
-    """Placeholder for "Mina ärenden": the case list page replaces this view."""
-    return render_template("home.html")
-
-
-@bp.route("/search")
-@login_required
-def search():
-    """Placeholder for the search page; the header's "Sök" box sends `q` here."""
-    return render_template("search.html", q=request.args.get("q", ""))
-
-
 @bp.post("/presence")
 @login_required
 def set_presence():
@@ -106,4 +92,4 @@ def set_presence():
     if request.headers.get("HX-Request"):
         return render_template("macros/presence_form.html", presence=profile.presence,
                                presences=list(Presence), saved=True)
-    return redirect(safe_next(request.form.get("next")) or url_for("web.home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("workspace.home"))

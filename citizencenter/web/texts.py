@@ -181,6 +181,51 @@ SV.update({
     "case.contact.none": "Ärendet har ingen kontakt.",
 })
 
+# Register a contact fast (/register).
+SV.update({
+    "nav.register": "Registrera kontakt",
+    "register.title": "Registrera kontakt",
+    "register.intro": "För ett samtal eller ett besök du just har hanterat.",
+    "register.channel": "Kanal",
+    "register.channel.phone": "Telefon",
+    "register.channel.walk_in": "Besök",
+    "register.service_point": "Servicepunkt",
+    "register.service_point.hint": "Gäller besök.",
+    "register.service_point.choose": "Välj servicepunkt",
+    "register.category": "Kategori",
+    "register.category.none": "Ingen kategori",
+    "register.subject": "Ämne",
+    "register.description": "Kort beskrivning",
+    "register.first_contact": "Löst vid första kontakten",
+    "register.first_contact.hint": "Ärendet avslutas direkt som löst.",
+    "register.citizen": "Medborgaren (frivilligt)",
+    "register.citizen.hint": "Personnummer behövs inte.",
+    "register.name": "Namn",
+    "register.phone": "Telefonnummer",
+    "register.email": "E-post",
+    "register.call": "Samtal från {caller}. Registreringen kopplas till samtalet.",
+    "register.call.withheld": "Samtal från dolt nummer. Registreringen kopplas till samtalet.",
+    "register.call.linked": "Registreringen kopplas till samtalet.",
+    "register.error_prefix": "Fel:",
+    "register.submit": "Registrera",
+    "register.saved": "Registrerat som {reference}.",
+    "register.saved.closed": "Avslutat som löst vid första kontakten.",
+    "register.saved.open": "Ärendet ligger kvar hos dig.",
+    "register.saved.open_case": "Öppna ärendet",
+    "register.errors": "Kontakten registrerades inte. Rätta det som är markerat:",
+    "register.error.channel": "Välj Telefon eller Besök.",
+    "register.error.service_point": "Välj servicepunkten där besöket skedde.",
+    "register.error.category": "Välj en kategori i listan.",
+    "register.error.subject": "Skriv vad kontakten gällde (högst 300 tecken, en rad).",
+    "register.error.description": "Beskrivningen är för lång eller innehåller otillåtna tecken.",
+    "register.error.name": "Skriv namnet på en rad (högst 200 tecken).",
+    "register.error.phone": "Skriv ett giltigt telefonnummer, till exempel 046-35 50 00.",
+    "register.error.email": "Skriv en giltig e-postadress, till exempel namn@exempel.se.",
+    "register.error.call": "Samtalet kan inte kopplas: det besvarades inte av dig, eller "
+                           "inte alls. Ta bort kopplingen genom att öppna formuläret på nytt.",
+    "register.error.form": "Uppgifterna kunde inte sparas.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"sv": SV}
 
 

@@ -8,6 +8,7 @@ without it the call counts for first-contact resolution but not as a direct answ
 no answered call backs it. A visit goes through the walk-in service.
 """
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,6 +21,7 @@ from citizencenter.cases.enums import CaseStatus, Channel, Direction
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call, CallOutcome
 from citizencenter.channels.walkin import service as walkin
+from citizencenter.contacts.models import Contact
 from citizencenter.db import is_postgresql, utcnow
 from citizencenter.errors import Forbidden, InvalidInput, NotFound
 from citizencenter.organisation.models import Category, ServicePoint
@@ -132,3 +134,40 @@ def _complete(session: Session, actor: Principal, call: Call, category: str | No
     case.first_response_at = case.first_response_at or call.answered_at or utcnow()
     session.flush()
     return case
+
+
+@dataclass
+class RegistrationForm:
+    """What the registration form offers, and what it starts with for an answered call."""
+
+    categories: list[Category]
+    service_points: list[ServicePoint]
+    own_service_point: str | None  # the guide's own, the default for a visit
+    call_id: int | None = None
+    contact: dict = field(default_factory=dict)  # name, phone, email of the caller
+
+
+def registration_form(session: Session, actor: Principal, call_id: int | None = None
+                      ) -> RegistrationForm:
+    """The choices of the form; with `call_id`, the caller as the phone system and the
+    contacts know them (only for the guide whose agent answered the call, else 404)."""
+    if actor.is_department_staff:
+        raise Forbidden("Calls and visits are registered by the centre's guides.")
+    own = session.scalar(select(ServicePoint.slug).join(
+        GuideProfile, GuideProfile.service_point_id == ServicePoint.id)
+        .where(GuideProfile.user_id == actor.user_id)) if actor.user_id else None
+    form = RegistrationForm(
+        categories=list(session.scalars(select(Category).order_by(Category.name))),
+        service_points=list(session.scalars(select(ServicePoint).order_by(ServicePoint.name))),
+        own_service_point=own)
+    if call_id is None:
+        return form
+    call = session.get(Call, call_id)
+    if call is None or actor.user_id is None or call.agent_user_id != actor.user_id:
+        raise NotFound("No such call answered by you.")
+    form.call_id = call.id
+    known = session.scalar(select(Contact).where(Contact.phone == call.caller)
+                           .order_by(Contact.id).limit(1)) if call.caller else None
+    form.contact = {"name": known.name if known else None,
+                    "email": known.email if known else None, "phone": call.caller}
+    return form
