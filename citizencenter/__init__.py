@@ -57,6 +57,8 @@ def create_app(config: dict | type | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(feedback_views.pages)  # the citizen's HTML page, not the API
     web.init_app(app)  # the staff pages: sign-in, layout, CSRF
+    from citizencenter.workspace.pages import worklist as worklist_pages
+    app.register_blueprint(worklist_pages.bp)  # "Mina ärenden", search, the live parts
     from citizencenter.workspace.pages import register as register_page
     app.register_blueprint(register_page.bp)  # register a call or visit, /register
     from citizencenter.workspace.pages import case as case_page
