@@ -90,7 +90,7 @@ def _own_call(session: Session, actor: Principal, call_id: int) -> Call:
     query = select(Call).where(Call.id == call_id)
     if is_postgresql(session):
         query = query.with_for_update()
-    call = session.scalar(query)
+    call = session.scalar(query.execution_options(populate_existing=True))
     if call is None or actor.user_id is None or call.agent_user_id != actor.user_id:
         raise NotFound("No such call answered by you.")
     if call.outcome != CallOutcome.ANSWERED:

@@ -4,7 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.enums import CaseStatus, Channel, Direction
@@ -17,7 +17,7 @@ from citizencenter.errors import Forbidden, InvalidInput, NotFound
 from citizencenter.organisation.models import ServicePoint
 from citizencenter.reports.telephony import telephony_report
 from citizencenter.workspace.registration import register_contact
-from tests.workspace.conftest import add_user, principal
+from tests.workspace.conftest import add_case, add_user, principal
 
 
 @pytest.fixture
@@ -171,3 +171,17 @@ def test_a_visit_is_registered_at_the_guides_service_point(session, commits):
                              service_point="kristallen")
     assert other.status == CaseStatus.NEW and other.service_point.slug == "kristallen"
 
+
+
+def test_a_call_the_phone_channel_linked_meanwhile_is_completed_not_doubled(session):
+    guide = add_user(session)
+    call = _answered_call(session, guide.id, caller="+46705554433")
+    session.refresh(call)  # as a page that showed the call holds it
+    linked = add_case(session, channel="phone", assignee_id=guide.id)
+    # Linked by a worker's transaction: this session's copy of the call does not know it.
+    session.execute(update(Call).where(Call.id == call.id).values(case_id=linked)
+                    .execution_options(synchronize_session=False))
+    session.commit()
+    case = register_contact(session, principal(guide), channel="phone", category=None,
+                            subject="Fråga", resolved_first_contact=True, call_id=call.id)
+    assert case.id == linked and case.status == CaseStatus.RESOLVED
