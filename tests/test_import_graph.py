@@ -16,7 +16,7 @@ ROOT = Path(citizencenter.__file__).parent
 # units in the same layer are independent of each other.
 ORDER = (
     ("keys", "db", "fields", "mailer", "embedded"),
-    ("config", "errors", "outbox"),
+    ("config", "errors", "outbox", "reference_cache"),
     ("json_input", "openapi", "pagination", "idempotency"),
     ("api",),
     ("audit",),  # the trail every domain writes to, accounts too
