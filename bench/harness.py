@@ -29,6 +29,7 @@ from typing import NoReturn
 
 import calls
 import listing
+import pages
 from celery import Celery
 from load import LoadResult, ensure_wrk, run_wrk, write_script
 from services import (
@@ -98,6 +99,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "throughput (default 1000; 0: not measured)")
     calls.add_arguments(parser)
     listing.add_arguments(parser)
+    pages.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.duration < 1 or args.concurrency < 1 or args.rounds < 1 or args.workers < 1:
         parser.error("duration, concurrency, rounds and workers must be at least 1")
@@ -368,6 +370,12 @@ def run_listing(run: PartRun) -> dict:
     s = run.services
     return listing.run_listing(run.args, run.stack, s.engine, run.wrk, s.app_base, s.app_child,
                                s.token, run.scratch, run.problems)
+
+
+def run_pages(run: PartRun) -> dict:
+    s = run.services
+    return pages.run_pages(run.args, run.stack, s.engine, run.wrk, s.app_base, s.app_child,
+                           s.env, run.scratch, run.problems)
 
 
 DECIDE_P99_TARGET_MS = 10.0
@@ -685,6 +693,8 @@ GOALS = [
          f"{CELERY_RSS_MAX_MB:g} MB per Celery worker process", "", _memory_goal),
     Goal(6, "fresh stack per part", "no part shares a database, broker or worker with "
          "another", "", _fresh_stack_goal),
+    Goal(7, "page at 100k (#13)", f"GET / (Mina ärenden) p99 <= {pages.TARGET_P99_MS:g} ms "
+         f"at {pages.CONNECTIONS} connections", "pages", pages.goal),
 ]
 
 
@@ -714,6 +724,7 @@ PARTS = {part.name: part for part in (
     Part("calls", run_calls, calls.render, key="calls"),
     Part("routing", run_routing, render_routing, key="routing_bench"),
     Part("listing", run_listing, listing.render, key="listing", needs_wrk=True),
+    Part("pages", run_pages, pages.render, key="pages", needs_wrk=True),
 )}
 
 
