@@ -100,7 +100,7 @@ def new_page(browser, live_server):
 
     def open_page(**options):
         context = browser.new_context(base_url=live_server.url, locale="sv-SE", **options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(20_000)  # the machine may be busy
         contexts.append(context)
         return context.new_page()
 
