@@ -5,6 +5,7 @@ from sqlalchemy import select
 from citizencenter import db
 from citizencenter.accounts.models import User
 from citizencenter.routing.models import GuideProfile, Presence
+from tests.factories import bearer
 from tests.web.conftest import PASSWORD, USERS, assert_accessible, screenshot, sign_in
 
 
@@ -119,3 +120,10 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(page, live_s
     page.get_by_label("Lösenord").fill(PASSWORD)
     page.get_by_role("button", name="Logga in").click()
     assert page.url == live_server("/")
+
+
+def test_the_bearer_token_api_is_not_csrf_checked(client, tokens):
+    response = client.post("/api/v1/cases", headers=bearer(tokens["guide"]), json={
+        "channel": "email", "subject": "Fråga om bygglov", "description": "Altan 20 m².",
+        "category": "bygglov"})
+    assert response.status_code == 201, response.get_json()
