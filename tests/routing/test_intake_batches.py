@@ -1,6 +1,6 @@
 """The worker's side of intake: SLA timers started once, then routing in batches."""
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from citizencenter import reconciliation
 from citizencenter.accounts.service import SYSTEM
@@ -107,3 +107,30 @@ def test_reconciliation_redrives_a_case_whose_timers_never_started(session, app)
     _publish_all(session)
     reconciliation.reconcile(session, app.config, **NO_GRACE)
     assert {"case_id": str(case.id)} in _pending(session, "case.created")
+
+
+def test_a_batch_is_routed_in_the_same_few_statements_however_many_cases_it_holds(
+        session, guide, engine):
+    _idle_worker(session)
+    guide(idle_for_s=100, capacities={"email": 50})
+    guide(idle_for_s=50, capacities={"email": 50})
+    counts = []
+    for size in (2, 20):
+        for n in range(size):
+            _open(session, contact={"email": f"batch{size}.{n}@example.se"})
+        seen: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args, seen=seen):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+                seen.append(" ".join(statement.split()))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert routing.route_pending(session) == size
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        counts.append(len(seen))
+        # One marks the timers started, one writes the routed cases.
+        assert len([s for s in seen if s.startswith("UPDATE cases")]) == 2, seen
+    if engine.dialect.name == "postgresql":  # SQLite inserts rows it needs ids of one by one
+        assert counts[1] <= counts[0] < 30, counts  # the second may find policies cached
