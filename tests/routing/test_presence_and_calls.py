@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
 from citizencenter.accounts.service import SYSTEM
 from citizencenter.cases import service as cases
@@ -187,6 +188,8 @@ def test_decide_weighs_queues_and_phone_load_in_one_read_and_records_one_row(
                              description="Hej", contact={"phone": "+4646355002"},
                              assignee_id=sticky.user_id)
     auth = bearer(tokens["integration"])
+    accounts.authenticate(session, tokens["integration"])  # kept, as after a first request
+    session.commit()
     statements = []
 
     def count(_conn, _cursor, statement, *_args):
@@ -202,7 +205,8 @@ def test_decide_weighs_queues_and_phone_load_in_one_read_and_records_one_row(
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert answer == {"agent": "SIP/72", "user_id": free.user_id, "reason": "longest_idle"}
-    # The token, one read for the queue, the caller's last guide and the free guides, one insert.
+    # The reference data's version (the token is kept), one read for the queue, the caller's
+    # last guide and the free guides, one insert.
     assert statements == ["SELECT", "SELECT", "INSERT"]
     decision = session.scalar(select(RoutingDecision).where(
         RoutingDecision.kind == "call_decision").order_by(RoutingDecision.id.desc()))
