@@ -75,9 +75,10 @@ def start_timers(session: Session, cases: list[Case], *,
                 select(Case.id, Case.sla_started_at).where(Case.id.in_(lost))):
             set_committed_value(pending[case_id], "sla_started_at", started_at)
     started = [case for case_id, case in pending.items() if case_id in won]
+    matches: dict = {}  # cases alike match the same policies: matched once a batch
     for case in started:
         set_committed_value(case, "sla_started_at", now)
-        _case_created(session, case, status or case.status)
+        _case_created(session, case, status or case.status, matches)
     return started
 
 
@@ -116,22 +117,33 @@ def open_timers(session: Session, case: Case, *metrics: Metric) -> list[SlaTimer
 
 
 def _start(session: Session, case: Case, metric: Metric, at: datetime,
-           fresh: bool = False) -> list[SlaTimer]:
-    """Start the policies' timers for `metric` that are not running yet (a new case has none)."""
+           fresh: bool = False, matches: dict | None = None) -> list[SlaTimer]:
+    """Start the policies' timers for `metric` that are not running yet (a new case has none).
+
+    `matches` keeps the policies matched per kind of case across a batch of cases.
+    """
     running = set() if fresh else {t.policy_id for t in open_timers(session, case, metric)}
-    return [clocks.start(session, case, policy, at)
-            for policy in policies.matching_policies(session, case, metric)
+    key = (metric, case.channel, case.priority, case.category_id, case.department_id)
+    if matches is None or key not in matches:
+        found = policies.matching_policies(session, case, metric)
+        if matches is None:
+            return [clocks.start(session, case, policy, at) for policy in found
+                    if policy.id not in running]
+        matches[key] = found
+    return [clocks.start(session, case, policy, at) for policy in matches[key]
             if policy.id not in running]
 
 
-def _case_created(session: Session, case: Case, status: CaseStatus) -> None:
+def _case_created(session: Session, case: Case, status: CaseStatus,
+                  matches: dict | None = None) -> None:
     if status in FINISHED:
         return
     first = Metric.CALLBACK if case.kind == CaseKind.CALLBACK else Metric.FIRST_RESPONSE
-    callbacks = _start(session, case, first, case.received_at, fresh=True)
-    _start(session, case, Metric.RESOLUTION, case.received_at, fresh=True)
+    callbacks = _start(session, case, first, case.received_at, fresh=True, matches=matches)
+    _start(session, case, Metric.RESOLUTION, case.received_at, fresh=True, matches=matches)
     if status == CaseStatus.FORWARDED:
-        _start(session, case, Metric.DEPARTMENT_RESOLUTION, case.received_at, fresh=True)
+        _start(session, case, Metric.DEPARTMENT_RESOLUTION, case.received_at, fresh=True,
+               matches=matches)
     if case.kind == CaseKind.CALLBACK and callbacks:
         # The callback policy is the source of the citizen-facing due time.
         case.due_at = min(timer.due_at for timer in callbacks)
