@@ -33,6 +33,7 @@ import pages
 from celery import Celery
 from load import LoadResult, ensure_wrk, run_wrk, write_script
 from services import (
+    BENCH_DB,
     BENCH_DIR,
     ROOT,
     Child,
@@ -323,7 +324,7 @@ def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
         say(f"{part.name}: starting a fresh stack …")
         (scratch / part.name).mkdir()
         stack.log_dir = log_root / part.name
-        stack.log_dir.mkdir()
+        stack.log_dir.mkdir(parents=True, exist_ok=True)
         services = start_services(args, stack, scratch / part.name, settings, problems)
         sampler = ProcessMemory({"web": services.app_child.process.pid,
                                  "celery": services.worker_child.process.pid}).start()
@@ -335,7 +336,7 @@ def measure(args: argparse.Namespace, stack: Stack, scratch: Path) -> dict:
             raise
         except Exception:  # a bug in one part must not cost the other parts' figures
             problems.append(f"{part.name}: the part failed:\n{traceback.format_exc()}")
-            say(f"{part.name}: failed; going on with the next part")
+            say(f"{part.name}: failed; going on with the next part:\n{problems[-1]}")
         finally:
             sampler.stop()
             memory[part.name] = sampler.summary()
@@ -735,7 +736,8 @@ def _interrupt(_signum: int, _frame: object) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
-    log_dir = RESULTS_DIR / "logs"
+    # A run with a database of its own (BENCH_DB_NAME) keeps its logs apart too.
+    log_dir = RESULTS_DIR / ("logs" if BENCH_DB == "citizencenter_bench" else f"logs-{BENCH_DB}")
     shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir(parents=True)
     scratch = Path(tempfile.mkdtemp(prefix="citizencenter-bench-"))

@@ -63,6 +63,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(register_page.bp)  # register a call or visit, /register
     from citizencenter.workspace.pages import case as case_page
     app.register_blueprint(case_page.bp)  # the case page, /cases/<id>
+    from citizencenter.dashboard import pages as wallboard_page
+    app.register_blueprint(wallboard_page.bp)  # the supervisors' wallboard, /wallboard
     connect_domains()
     return app
 

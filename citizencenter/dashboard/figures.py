@@ -19,8 +19,8 @@ PRESENCES = ("available", "busy", "away", "offline")
 STALE_WAIT = timedelta(hours=4)
 TODAY_FIGURES = {
     "phone": ("service_level_120", "service_level_60", "calls_offered", "abandon_rate",
-              "asa_seconds"),
-    "email": ("answered_within_24h", "cases_received"),
+              "asa_seconds", "direct_answer_rate"),
+    "email": ("answered_within_24h", "cases_received", "mean_response_office_hours"),
     "webform": ("answered_within_24h", "cases_received"),
     "social": ("answered_within_24h", "cases_received"),
     "walk_in": ("cases_received", "first_contact_resolution"),

@@ -32,12 +32,20 @@ def _layout():
         presence = presence_service.presence_of(db.session, user.id)
     return {"current_user": user, "presence": presence, "presences": list(Presence),
             "nav_items": [(endpoint, key) for endpoint, key in NAV
-                          if endpoint in current_app.view_functions]}
+                          if endpoint in current_app.view_functions
+                          and _may_use(user, NAV_SCOPES.get(endpoint))]}
+
+
+def _may_use(user, scope: str | None) -> bool:
+    """A menu entry whose page needs a scope shows only to those who have it."""
+    return scope is None or (user is not None and current_principal().has_scope(scope))
 
 
 # (endpoint, text key): the header navigation, shown when the endpoint exists. A page
 # that should appear in the menu adds itself here ("Mina ärenden": workspace.pages.worklist).
 NAV: list[tuple[str, str]] = []
+# endpoint -> the scope its page needs: the entry is hidden from those without it.
+NAV_SCOPES: dict[str, str] = {}
 
 
 @bp.route("/login", methods=["GET", "POST"])

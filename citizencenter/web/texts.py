@@ -296,6 +296,36 @@ SV.update({
     "pop.none": "Inga.",
     "pop.register": "Registrera samtalet",
     "pop.open_case": "Öppna samtalets ärende",
+    # The supervisors' wallboard (dashboard/pages.py)
+    "nav.wallboard": "Väggtavla",
+    "wallboard.title": "Väggtavla",
+    "wallboard.tv_link": "Visa i helskärm (TV-läge)",
+    "wallboard.tv_exit": "Lämna TV-läget",
+    "wallboard.updated": "Uppdaterad {time}",
+    "wallboard.connection_lost": "Förbindelsen bröts – siffrorna kan vara gamla. "
+                                 "Försöker igen …",
+    "wallboard.calls_waiting": "Samtal i kö",
+    "wallboard.longest_wait": "Längsta väntetid",
+    "wallboard.guides": "Vägledare",
+    "wallboard.unavailable": "Uppgiften saknas.",
+    "wallboard.email_backlog": "E-post utan svar",
+    "wallboard.oldest": "Äldsta väntar: {wait}",
+    "wallboard.breaches_today": "Överskridna tider i dag",
+    "wallboard.failed_outgoing": "Misslyckade utskick i dag",
+    "wallboard.levels": "Servicenivå i dag mot målet",
+    "wallboard.col.figure": "Mått",
+    "wallboard.col.today": "I dag",
+    "wallboard.col.target": "Mål",
+    "wallboard.col.status": "Läge",
+    "wallboard.met": "Når målet",
+    "wallboard.below": "Under målet",
+    "wallboard.no_data": "Inga data än",
+    "wallboard.figure.phone.service_level_60": "Telefon: besvarade inom 60 s",
+    "wallboard.figure.phone.service_level_120": "Telefon: besvarade inom 120 s",
+    "wallboard.figure.phone.direct_answer_rate": "Telefon: direktsvar",
+    "wallboard.figure.email.answered_within_24h": "E-post: besvarad inom 24 h",
+    "wallboard.figure.email.mean_response_office_hours":
+        "E-post: medelsvarstid i kontorstid",
 })
 
 CATALOGUES: dict[str, dict[str, str]] = {"sv": SV}
