@@ -159,6 +159,11 @@ def test_a_note_is_saved_and_shown_as_internal(committed, live_server, guide_pag
     expect(note).to_have_class(re.compile("message-internal"))
     assert_accessible(page)
     screenshot(page, "case-page-note")
+    # Usable 320 px wide: one column, nothing wider than the screen.
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    expect(page.get_by_role("button", name="Skicka svar")).to_be_visible()
+    screenshot(page, "case-page-320")
 
     stored = committed.scalars(select(Message).where(Message.case_id == case_id)
                                .order_by(Message.id)).all()
@@ -277,6 +282,9 @@ def test_a_guide_changes_priority_and_category_without_script(committed, live_se
         page.get_by_role("button", name="Spara kategori").click()
         expect(page.get_by_role("status")).to_contain_text("Kategorin är sparad")
         expect(_summary(page, "Kategori")).to_have_text("Bygglov och bygganmälan")
+        page.get_by_text("Visa händelserna bakom tiderna").click()
+        page.get_by_role("link", name="Öppna händelserna").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Tidsgränsernas händelser")
     finally:
         context.close()
     assert _case(committed, case_id).category.slug == "bygglov"
