@@ -36,11 +36,14 @@ def feed(app, committed, worker_env, start_celery):
 
     def live() -> dict:
         response = client.get("/api/v1/dashboard/live", headers=bearer(api_token))
+        committed.rollback()  # SQLite: an open read would hold off the worker's writes
         assert response.status_code == 200
         return response.get_json()
 
     def send(events: list[dict]) -> None:
+        committed.rollback()
         response = post_events(client, (token, secret), events)
+        committed.rollback()
         assert response.status_code == 202, response.get_json()
 
     return live, send
