@@ -2,7 +2,9 @@
 
 A row is added in the caller's transaction (`enqueue`). After commit the relay is
 kicked; a beat task also runs it every second, so a Redis outage only delays work.
-Publishing is at-least-once; every task is idempotent.
+Publishing is at-least-once; every task is idempotent. Topics whose task takes
+whatever waits (`COALESCED`) are sent once per relay batch, with the batch's ids in one
+payload, while each row stays in the table for reconciliation.
 """
 
 import contextlib
@@ -41,6 +43,10 @@ TOPIC_TASKS = {
 # started without -Q consumes every queue, in turn.
 TASK_QUEUES = {"phone.apply_call_events": "calls", "workspace.screen_pop": "calls"}
 QUEUES = ("celery", "calls")  # "celery" is Celery's default queue
+# Topics whose task drains every waiting item (routing.route_case routes every new case
+# that waits, in batches): the rows of a relay batch go as one message whose payload
+# lists their ids under the plural key, {"case_ids": [...]}, not one message each.
+COALESCED = {"case.created": ("case_id", "case_ids")}
 RELAY_TASK = "outbox.relay"
 KICK_KEY = "citizencenter:outbox:kick"
 
@@ -121,17 +127,47 @@ def relay(session: Session, publisher: Publisher, batch: int = 200) -> int:
         if not rows:
             session.commit()
             return published
-        for row in rows:
-            row.attempts += 1
+        for message, sent in _messages(rows):
+            for row in sent:
+                row.attempts += 1
             try:
-                publisher.send(TOPIC_TASKS[row.topic], [row.payload])
+                publisher.send(TOPIC_TASKS[sent[0].topic], [message])
             except Exception as exc:
-                row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                for row in sent:
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 session.commit()
                 raise
-            row.published_at = utcnow()
+            now = utcnow()
+            for row in sent:
+                row.published_at = now
         session.commit()
         published += len(rows)
+
+
+def _messages(rows: list[OutboxMessage]) -> list[tuple[dict, list[OutboxMessage]]]:
+    """The messages to send for a batch of rows, in id order, each with the rows it
+    publishes: one per row, but one per coalesced topic (at its first row's place)."""
+    messages: list[tuple[dict, list[OutboxMessage]]] = []
+    grouped: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        if row.topic not in COALESCED:
+            messages.append((row.payload, [row]))
+        elif row.topic in grouped:
+            grouped[row.topic].append(row)
+        else:
+            grouped[row.topic] = [row]
+            messages.append(({}, grouped[row.topic]))
+    out = []
+    for payload, sent in messages:
+        if sent[0].topic in COALESCED:
+            one, many = COALESCED[sent[0].topic]
+            ids: list = []
+            for row in sent:
+                value = row.payload.get(many, row.payload.get(one))
+                ids.extend(value if isinstance(value, list) else [value] if value else [])
+            payload = {many: list(dict.fromkeys(ids))}
+        out.append((payload, sent))
+    return out
 
 
 def in_flight(session: Session, topics: list[str], published_since: datetime

@@ -156,6 +156,21 @@ def route_pending(session: Session, sticky_window: timedelta = assignment.STICKY
         routed += len(cases)
 
 
+def route_new(session: Session, case_ids: list[uuid.UUID],
+              sticky_window: timedelta = assignment.STICKY_WINDOW,
+              batch_size: int = 200) -> bool:
+    """Route every new case that waits (`route_pending`); return whether the cases named
+    (those of the wake-up) are routed now. One another transaction held locked was
+    skipped: the caller tries again shortly."""
+    route_pending(session, sticky_window, batch_size)
+    if not case_ids:
+        return True
+    left = session.scalar(select(func.count()).select_from(Case).where(
+        Case.id.in_(case_ids), Case.routed_at.is_(None)))
+    session.rollback()
+    return not left
+
+
 # What starting the timers, routing and assignment change on a new case.
 _ROUTED = ("queue_id", "routed_at", "language", "routing_rule_version_id", "priority",
            "required_skills", "waiting_since", "escalate_at", "assignee_id", "due_at")

@@ -16,12 +16,20 @@ def _sticky() -> timedelta:
     return timedelta(hours=current_app.config["ROUTING_STICKY_HOURS"])
 
 
-@shared_task(name="routing.route_case", acks_late=True, autoretry_for=(Exception,),
-             retry_backoff=True, max_retries=10)
-def route_case(payload: dict) -> None:
+class StillUnrouted(Exception):
+    """A case of the wake-up was held by another transaction; try again in a moment."""
+
+
+@shared_task(name="routing.route_case", bind=True, acks_late=True,
+             autoretry_for=(Exception,), retry_backoff=True, max_retries=10)
+def route_case(self, payload: dict) -> None:
     # The message only wakes a worker: it starts the timers of, and routes, every new
-    # case that waits, in batches (the case in the payload among them).
-    service.route_pending(db.session, _sticky(), current_app.config["ROUTING_BATCH"])
+    # case that waits, in batches. The relay sends one per batch of new cases, their ids
+    # in "case_ids" (a re-drive names one, "case_id").
+    ids = payload.get("case_ids") or ([payload["case_id"]] if payload.get("case_id") else [])
+    if not service.route_new(db.session, [uuid.UUID(i) for i in ids], _sticky(),
+                             current_app.config["ROUTING_BATCH"]):
+        raise self.retry(exc=StillUnrouted(), countdown=0.1 * (self.request.retries + 1))
 
 
 @shared_task(name="routing.assign_case", bind=True, acks_late=True, max_retries=20)
