@@ -7,6 +7,7 @@ from citizencenter.api import Api
 from citizencenter.config import Config, use_timezone, validate
 from citizencenter.contacts import service as contacts
 from citizencenter.pagination import Paginator
+from citizencenter.privacy import service as privacy
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -20,6 +21,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     validate(app.config)
     use_timezone(app.config["TIMEZONE"])
     contacts.set_default_region(app.config["PHONE_DEFAULT_REGION"])
+    privacy.use_keys(keys.secret_keys(app.config))
 
     app.extensions["engine"] = engine = app.config.get("ENGINE") or db.make_engine(
         app.config["DATABASE_URL"])
@@ -75,7 +77,7 @@ def connect_domains() -> None:
     Case event subscribers run in the order they subscribe, which is the order of their
     effects: SLA clocks, then routing, then the audit trail. Subscribing twice is once.
     """
-    from citizencenter.cases import trail
+    from citizencenter.cases import identity, trail
     from citizencenter.channels.phone import history as call_history
     from citizencenter.routing import service as routing_service
     from citizencenter.sla import service as sla_service
@@ -84,3 +86,4 @@ def connect_domains() -> None:
     routing_service.subscribe_case_events()
     trail.subscribe_case_events()
     call_history.provide_call_history()
+    identity.mask_on_flush()

@@ -182,13 +182,16 @@ def rotate_integration_secret(name):
 def rotate_keys():
     """Re-encrypt every stored secret under SECRET_KEY (older keys in SECRET_KEY_FALLBACKS)."""
     from citizencenter.integrations import service as integrations
+    from citizencenter.privacy import service as privacy
     from citizencenter.routing import notifications
 
     secret_keys = keys.secret_keys(current_app.config)
     sealed = integrations.reencrypt_secrets(db.session, secret_keys)
     webhooks = notifications.reencrypt_webhook_secrets(db.session, secret_keys)
+    numbers = privacy.reencrypt_numbers(db.session, secret_keys)
     click.echo(f"re-encrypted the secrets of {sealed} integrations and {webhooks} department "
-               "webhooks; SECRET_KEY_FALLBACKS may now be removed")
+               f"webhooks, and {numbers} personal identity numbers; SECRET_KEY_FALLBACKS "
+               "may now be removed")
 
 
 @cli.command("map-agent")

@@ -76,15 +76,16 @@ def serializer_keys(config: Mapping, purpose: str, legacy: bool = False) -> list
     return old + list(reversed(verifying_keys(config, purpose)))
 
 
-def box(keys: SecretKeys, legacy_label: bytes | None = None) -> MultiFernet:
-    """Encrypt under the current key's "secrets-at-rest" key; decrypt under any key.
+def box(keys: SecretKeys, legacy_label: bytes | None = None,
+        purpose: str = "secrets-at-rest") -> MultiFernet:
+    """Encrypt under the current key's key for `purpose`; decrypt under any key.
 
     `keys` is the current SECRET_KEY, or it and its fallbacks. `legacy_label` names the
     SHA-256 derivation used before HKDF, so secrets stored then still open until
     `citizencenter rotate-keys` re-encrypts them.
     """
     keys = _as_list(keys)
-    fernets = [Fernet(base64.urlsafe_b64encode(derive(k, "secrets-at-rest"))) for k in keys]
+    fernets = [Fernet(base64.urlsafe_b64encode(derive(k, purpose))) for k in keys]
     if legacy_label is not None:
         fernets += [Fernet(base64.urlsafe_b64encode(
             hashlib.sha256(legacy_label + b"\0" + k.encode()).digest())) for k in keys]
@@ -97,8 +98,9 @@ class SecretBox:
     Opening a value no key fits raises cryptography's InvalidToken.
     """
 
-    def __init__(self, keys: SecretKeys, legacy_label: bytes | None = None):
-        self._fernet = box(keys, legacy_label)
+    def __init__(self, keys: SecretKeys, legacy_label: bytes | None = None,
+                 purpose: str = "secrets-at-rest"):
+        self._fernet = box(keys, legacy_label, purpose)
 
     def seal(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode()

@@ -48,9 +48,15 @@ SERVICE_RULES = {
     ("POST", "/api/v1/walk-ins"): {"department": {403}},
     ("POST", "/api/v1/routing/claim"): {"admin": {403}, "department": {403, 404}},
     ("PUT", "/api/v1/routing/guides/{user_id}/presence"): {"department": {403}},
+    # A personnummer is revealed to a person, who is named in the audit trail.
+    ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"): {"admin": {403},
+                                                                   "reader": {403}},
 }
 # POSTs that compute an answer and store nothing, so a read scope guards them.
-COMPUTING = {("POST", "/api/v1/staffing/erlang-c")}
+COMPUTING = {("POST", "/api/v1/staffing/erlang-c"),
+             # Reads (audited, like a GET) that take a personnummer in the body, not the URL.
+             ("POST", "/api/v1/cases/by-identity-number"),
+             ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal")}
 # Path parameters naming an object that belongs to a case.
 CASE_SCOPED = {"case_id", "attachment_id"}
 CALLERS = ("admin", "supervisor", "guide", "department", "integration", "reader", "none",
@@ -166,6 +172,9 @@ class World:
             ("POST", "/api/v1/cases/{case_id}/send-back"): {"note": "Inte vårt."},
             ("PUT", "/api/v1/routing/guides/{user_id}/presence"): {"presence": "offline"},
             ("POST", "/api/v1/routing/decide"): {"queue": "kontaktcenter"},
+            ("POST", "/api/v1/cases/by-identity-number"): {"personnummer": "19121212-1212"},
+            ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"): {
+                "reason": "Handläggning av ärendet"},
             ("POST", "/api/v1/walk-ins"): {
                 "service_point": "dalby", "subject": "Hjälp med e-tjänst",
                 "visited_at": (utcnow() - timedelta(minutes=30)).isoformat(),

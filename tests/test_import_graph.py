@@ -20,7 +20,7 @@ ORDER = (
     ("json_input", "openapi", "pagination", "idempotency"),
     ("api",),
     ("audit",),  # the trail every domain writes to, accounts too
-    ("accounts", "contacts"),
+    ("accounts", "contacts", "privacy"),  # privacy: masks and seals what cases store
     ("auth", "integrations", "health"),
     ("organisation",),
     ("cases",),

@@ -187,3 +187,30 @@ class MessageSchema(ma.Schema):
 
 CasePageSchema = page_schema(CaseSchema, "CasePage")
 MessagePageSchema = page_schema(MessageSchema, "MessagePage")
+
+
+class IdentityNumberSearchSchema(ma.Schema):
+    personnummer = checked.SingleLine(
+        required=True, validate=validate.Length(min=10, max=20),
+        metadata={"description": "10 or 12 digits, with or without -, + or a space. "
+                                 "In the body, never a URL."})
+
+
+class CaseListSchema(ma.Schema):
+    items = fields.List(fields.Nested(CaseSchema))
+
+
+class IdentityNumberRevealSchema(ma.Schema):
+    reason = checked.SingleLine(required=True, validate=validate.Length(min=3, max=500),
+                                metadata={"description": "Why the number is needed; audited."})
+
+
+class RevealedNumberSchema(ma.Schema):
+    number = fields.String(metadata={"description": "12 digits, YYYYMMDDNNNC."})
+    mask = fields.String()
+    in_subject = fields.Boolean(metadata={"description": "Found in the subject or name."})
+    message_ids = fields.List(fields.Integer())
+
+
+class RevealedNumbersSchema(ma.Schema):
+    items = fields.List(fields.Nested(RevealedNumberSchema))

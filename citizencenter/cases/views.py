@@ -6,17 +6,22 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import current_principal, require_scope
-from citizencenter.cases import service
+from citizencenter.cases import identity, service
 from citizencenter.cases.schemas import (
     CaseCreateSchema,
+    CaseListSchema,
     CasePageSchema,
     CaseQueryArgsSchema,
     CaseSchema,
     CaseUpdateSchema,
+    IdentityNumberRevealSchema,
+    IdentityNumberSearchSchema,
     MessageCreateSchema,
     MessagePageSchema,
     MessageSchema,
+    RevealedNumbersSchema,
     dump_case_page,
+    dump_list_item,
 )
 from citizencenter.errors import PreconditionFailed
 from citizencenter.idempotency import idempotent
@@ -99,3 +104,25 @@ class CaseMessages(MethodView):
     def post(self, data, case_id: uuid.UUID):
         """Add an inbound message, an outbound reply or an internal note"""
         return service.add_message(db.session, current_principal(), case_id, **data)
+
+
+@blp.route("/by-identity-number")
+class CasesByIdentityNumber(MethodView):
+    @require_scope("cases:read")
+    @blp.arguments(IdentityNumberSearchSchema)
+    @blp.response(200, CaseListSchema)
+    def post(self, data):
+        """The cases where a personnummer was found (in the body, never in a URL)"""
+        rows = identity.cases_of_number(db.session, current_principal(), data["personnummer"])
+        return jsonify({"items": [dump_list_item(row) for row in rows]})
+
+
+@blp.route("/<uuid:case_id>/identity-numbers/reveal")
+class CaseIdentityNumbers(MethodView):
+    @require_scope("cases:read")
+    @blp.arguments(IdentityNumberRevealSchema)
+    @blp.response(200, RevealedNumbersSchema)
+    def post(self, data, case_id: uuid.UUID):
+        """Reveal the personnummer found on a case; the reason is audited"""
+        return {"items": identity.reveal_numbers(db.session, current_principal(), case_id,
+                                                 **data)}

@@ -1,0 +1,107 @@
+"""Personal identity numbers on cases: masked as they are stored, found, and revealed.
+
+Every Case subject, contact name and Message body (and the strings of its
+channel_metadata) is masked just before it is written, whichever path wrote it (the API,
+each channel's intake, the pages, the worker), and the numbers found are kept sealed by
+`privacy`. Finding a number's cases and revealing a case's numbers are use cases here,
+since they obey the case's access rules; both are audited without the number.
+"""
+
+import uuid
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
+from citizencenter.cases import service as cases
+from citizencenter.cases.models import Case, Message
+from citizencenter.contacts.models import Contact
+from citizencenter.errors import Forbidden, InvalidInput
+from citizencenter.privacy import detection
+from citizencenter.privacy import service as privacy
+
+SEARCH_LIMIT = 200  # the cases of one person; a page with no cursor (a cursor is a URL)
+_FOUND = "identity_numbers_found"
+
+
+def mask_on_flush() -> None:
+    """Mask every case text before it is written, on every session (once, at app start)."""
+    if not event.contains(Session, "before_flush", _mask_pending):
+        event.listen(Session, "before_flush", _mask_pending)
+        event.listen(Session, "after_flush", _record_found)
+
+
+def _mask_pending(session: Session, _context, _instances) -> None:
+    found = session.info[_FOUND] = []
+    for row in (*session.new, *session.dirty):
+        if isinstance(row, Case):
+            found += [(row, None, n) for n in _mask(row, "subject", Case.subject)]
+            if row in session.new and row.contact is not None:
+                found += [(row, None, n) for n in _mask(row.contact, "name", Contact.name)]
+        elif isinstance(row, Message):
+            found += [(row, row, n) for n in _mask(row, "body")]
+            metadata = row.channel_metadata
+            if _changed(row, "channel_metadata") and privacy.json_holds_number(metadata):
+                row.channel_metadata = privacy.mask_json(metadata)
+        elif isinstance(row, Contact):
+            # A contact's name changed on its own: masked, kept with no case to find it by.
+            _mask(row, "name", Contact.name)
+
+
+def _changed(row, name: str) -> bool:
+    state = inspect(row)
+    return state.pending or state.attrs[name].history.has_changes()
+
+
+def _mask(row, name: str, column=None) -> list[str]:
+    """Mask the attribute `name` of `row` if it is new or changed; the numbers it held."""
+    if not _changed(row, name):
+        return []
+    text, numbers = privacy.mask(getattr(row, name))
+    if numbers:
+        # A mask may be longer than the number it replaced ("121212-1212"): still fit.
+        length = getattr(column.type, "length", None) if column is not None else None
+        setattr(row, name, text[:length] if length else text)
+    return numbers
+
+
+def _record_found(session: Session, _context) -> None:
+    found = session.info.pop(_FOUND, [])
+    if found:
+        privacy.record(session.connection(), [
+            (row.id if isinstance(row, Case) else row.case_id,
+             message.id if message is not None else None, number)
+            for row, message, number in found])
+
+
+def cases_of_number(session: Session, actor: Principal, personnummer: str) -> list:
+    """The cases the caller may see where a number was found, newest first (audited)."""
+    number = detection.identity_number(personnummer)
+    if number is None:
+        raise InvalidInput("personnummer", "Not a valid personnummer or samordningsnummer "
+                           "(10 or 12 digits, a real date, a valid check digit).")
+    query = (cases.listing_query(actor, columns=cases.LIST_COLUMNS)
+             .where(Case.id.in_(privacy.case_ids_of(number)))
+             .order_by(Case.received_at.desc(), Case.id.desc()).limit(SEARCH_LIMIT))
+    rows = session.execute(query).all()
+    audit.record(session, actor.actor, "identity_number.searched", "case", "-",
+                 cases=[str(row[0]) for row in rows])
+    session.commit()
+    return rows
+
+
+def reveal_numbers(session: Session, actor: Principal, case_id: uuid.UUID, *,
+                   reason: str) -> list[dict]:
+    """Show a signed-in user the numbers found on a case they may see; audited with why."""
+    if actor.user_id is None:
+        raise Forbidden("Only a signed-in person may reveal a personnummer, with a reason.")
+    reason = privacy.mask(reason.strip())[0]
+    if not reason:
+        raise InvalidInput("reason", "Say why the number is needed.")
+    case = cases.shown_case(session, actor, case_id, "identity_numbers")
+    numbers = privacy.numbers_of(session, case.id)
+    audit.record(session, actor.actor, "identity_number.revealed", "case", case.id,
+                 reason=reason, count=len(numbers))
+    session.commit()
+    return numbers
