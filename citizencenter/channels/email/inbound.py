@@ -45,6 +45,7 @@ from citizencenter.channels.email.parsing import (
 from citizencenter.channels.email.settings import own_addresses, signing_secrets
 from citizencenter.db import utcnow
 from citizencenter.errors import AppError
+from citizencenter.privacy import service as privacy
 from citizencenter.routing import decisions
 
 log = logging.getLogger(__name__)
@@ -123,8 +124,11 @@ def store(session: Session, parsed: ParsedEmail, config: Mapping, *,
     email = EmailMessage(
         kind=EmailKind.INBOUND, dedupe_key=parsed.dedupe_key, message_id=parsed.message_id,
         in_reply_to=parsed.in_reply_to, reference_ids=parsed.references,
-        subject=parsed.subject[:998], from_address=_address(parsed.from_address),
-        to_address=_address(next(iter(parsed.to), None)), html=parsed.html, mailbox=mailbox,
+        # The text and subject go to the case masked (cases.identity); these copies too.
+        subject=privacy.mask(parsed.subject)[0][:998],
+        from_address=_address(parsed.from_address),
+        to_address=_address(next(iter(parsed.to), None)), html=privacy.mask(parsed.html)[0],
+        mailbox=mailbox,
         ack_refusal=refusal)
     try:
         with session.begin_nested():  # the unique dedupe_key decides a concurrent race
