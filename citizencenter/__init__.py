@@ -67,6 +67,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(case_page.bp)  # the case page, /cases/<id>
     from citizencenter.dashboard import pages as wallboard_page
     app.register_blueprint(wallboard_page.bp)  # the supervisors' wallboard, /wallboard
+    from citizencenter.sla import pages as sla_pages
+    app.register_blueprint(sla_pages.bp)  # breaches and warnings, /sla
     connect_domains()
     return app
 

@@ -129,3 +129,30 @@ class CaseSlaSchema(ma.Schema):
 
 
 PolicyPageSchema = page_schema(PolicySchema, "SlaPolicyPage")
+
+
+class AtRiskArgsSchema(ma.Schema):
+    state = fields.String(validate=validate.OneOf(["breached", "warning"]),
+                          metadata={"description": "Only breached, or only warned timers."})
+    channel = fields.Enum(Channel, by_value=True)
+    queue = checked.slug(metadata={"description": "A queue's slug."})
+
+
+class AtRiskItemSchema(ma.Schema):
+    case_id = fields.UUID()
+    reference = fields.String()
+    subject = fields.String(allow_none=True)
+    channel = fields.Enum(Channel, by_value=True)
+    case_status = fields.Enum(CaseStatus, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    queue = fields.String(allow_none=True)
+    queue_name = fields.String(allow_none=True)
+    state = fields.String(validate=validate.OneOf(["breached", "warning"]))
+    timer = fields.Nested(TimerSchema)
+    ledger = fields.List(fields.Nested(LedgerEntrySchema),
+                         metadata={"description": "The timer's ledger, oldest first."})
+
+
+class AtRiskSchema(ma.Schema):
+    items = fields.List(fields.Nested(AtRiskItemSchema))
+    truncated = fields.Boolean(metadata={"description": "More cases than the list holds."})

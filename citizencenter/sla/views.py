@@ -16,6 +16,8 @@ from citizencenter.sla.calendars.schemas import (
     CalendarSchema,
 )
 from citizencenter.sla.schemas import (
+    AtRiskArgsSchema,
+    AtRiskSchema,
     CaseSlaSchema,
     PolicyChangeSchema,
     PolicyCreateSchema,
@@ -104,3 +106,13 @@ class CaseSla(MethodView):
     def get(self, case_id: uuid.UUID):
         """The SLA timers of a case and the ledger that explains them"""
         return queries.case_sla(db.session, current_principal(), case_id)
+
+
+@blp.route("/sla/at-risk")
+class AtRisk(MethodView):
+    @require_scope("reports:read")
+    @blp.arguments(AtRiskArgsSchema, location="query")
+    @blp.response(200, AtRiskSchema)
+    def get(self, args):
+        """Cases whose open timers breached or are about to, with the ledger of each timer"""
+        return queries.at_risk(db.session, current_principal(), **args)

@@ -328,6 +328,32 @@ SV.update({
         "E-post: medelsvarstid i kontorstid",
 })
 
+# Breaches and warnings (sla/pages.py).
+SV.update({
+    "nav.sla": "Tidsgränser",
+    "sla.title": "Överskridna tider och varningar",
+    "sla.intro": "Ärenden vars tidsgräns har passerats eller snart passeras, med händelserna "
+                 "som förklarar varje tidsgräns.",
+    "sla.state": "Läge",
+    "sla.state.breached": "Överskriden",
+    "sla.state.warning": "Varning: nära gränsen",
+    "sla.channel": "Kanal",
+    "sla.queue": "Kö",
+    "sla.all": "Alla",
+    "sla.filter": "Filtrera",
+    "sla.caption": "Ärenden med överskriden tid eller varning ({count}), de mest försenade först",
+    "sla.col.case": "Ärende",
+    "sla.col.state": "Läge",
+    "sla.col.metric": "Mål",
+    "sla.col.due": "Senast",
+    "sla.col.channel": "Kanal",
+    "sla.col.queue": "Kö",
+    "sla.col.ledger": "Förklaring",
+    "sla.ledger": "Händelser ({count})",
+    "sla.none": "Inga ärenden har överskridit eller närmar sig sin tidsgräns.",
+    "sla.truncated": "Listan visar de 200 mest försenade. Filtrera för att se fler.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"sv": SV}
 
 
