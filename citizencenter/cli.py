@@ -181,6 +181,7 @@ def rotate_integration_secret(name):
 @with_appcontext
 def rotate_keys():
     """Re-encrypt every stored secret under SECRET_KEY (older keys in SECRET_KEY_FALLBACKS)."""
+    from citizencenter.channels.email import service as email_service
     from citizencenter.integrations import service as integrations
     from citizencenter.privacy import service as privacy
     from citizencenter.routing import notifications
@@ -189,9 +190,10 @@ def rotate_keys():
     sealed = integrations.reencrypt_secrets(db.session, secret_keys)
     webhooks = notifications.reencrypt_webhook_secrets(db.session, secret_keys)
     numbers = privacy.reencrypt_numbers(db.session, secret_keys)
+    mail = email_service.reencrypt_kept_mail(db.session, secret_keys)
     click.echo(f"re-encrypted the secrets of {sealed} integrations and {webhooks} department "
-               f"webhooks, and {numbers} personal identity numbers; SECRET_KEY_FALLBACKS "
-               "may now be removed")
+               f"webhooks, {numbers} personal identity numbers and {mail} quarantined "
+               "messages; SECRET_KEY_FALLBACKS may now be removed")
 
 
 @cli.command("map-agent")

@@ -22,6 +22,9 @@ from citizencenter.privacy.models import IdentityNumber
 
 SEAL_PURPOSE = "identity-numbers"
 LOOKUP_PURPOSE = "identity-number-lookup"
+KEPT_MAIL_PURPOSE = "kept-mail"
+# How a Fernet token begins (version byte 0x80, base64): mail kept before sealing never does.
+_SEALED_PREFIX = b"gAAAAA"
 
 _secret_keys: list[str] = []
 
@@ -126,4 +129,28 @@ def reencrypt_numbers(session: Session, secret_keys: keys.SecretKeys) -> int:
         number = box.open(row.sealed)
         row.sealed, row.lookup_hash = box.seal(number), _hash(current, number)
     session.commit()
+    return len(rows)
+
+
+def seal_mail(raw: bytes) -> bytes:
+    """Raw mail kept whole (quarantine), sealed: it may hold a number in any encoding."""
+    return keys.box(_keys(), purpose=KEPT_MAIL_PURPOSE).encrypt(raw)
+
+
+def open_mail(stored: bytes) -> bytes:
+    """Kept raw mail, opened; mail kept before sealing comes back as it is."""
+    if not stored.startswith(_SEALED_PREFIX):
+        return stored
+    return keys.box(_keys(), purpose=KEPT_MAIL_PURPOSE).decrypt(stored)
+
+
+def reseal_mail_column(session: Session, column, secret_keys: keys.SecretKeys) -> int:
+    """Seal every kept raw mail of an ORM `column` under the current key, the ones kept
+    before sealing too; returns how many. The caller commits."""
+    box = keys.box(_as_list(secret_keys), purpose=KEPT_MAIL_PURPOSE)
+    rows = session.scalars(select(column.class_).where(column.is_not(None))).all()
+    for row in rows:
+        stored = bytes(getattr(row, column.key))
+        setattr(row, column.key, box.rotate(stored) if stored.startswith(_SEALED_PREFIX)
+                else box.encrypt(stored))
     return len(rows)

@@ -340,3 +340,29 @@ def test_rotating_keys_reseals_and_rehashes_the_numbers(client, session, app, to
     finally:
         privacy.use_keys(keys.secret_keys(app.config))
     assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_quarantined_mail_is_kept_sealed_and_given_back_whole(client, session, app, tokens):
+    from citizencenter.channels.email import quarantine
+    from citizencenter.channels.email.models import QuarantinedEmail
+
+    raw = citizen_mail(f"Fråga {MAIL}", f"Mitt personnummer: {short(MAIL)}")
+    error = ValueError(f"cannot store line 'Mitt personnummer: {short(MAIL)}'")
+    row = quarantine.quarantine(session, raw, size=len(raw), reason=quarantine.PROCESSING_ERROR,
+                                detail="ValueError", error=error)
+    session.commit()
+    stored = session.get(QuarantinedEmail, row.id)
+    assert MAIL.encode() not in stored.raw and TEN[MAIL].encode() not in stored.raw
+    assert "19900315-XXXX" in stored.error_message
+    assert stored_leaks(session) == {}
+    response = client.get(f"/api/v1/email/quarantine/{row.id}/raw",
+                          headers=bearer(tokens["admin"]))
+    assert response.status_code == 200 and response.data == raw
+    # A message kept before sealing is given back as it was, and sealed by rotate-keys.
+    session.execute(QuarantinedEmail.__table__.update().where(
+        QuarantinedEmail.id == row.id).values(raw=raw))
+    session.commit()
+    assert quarantine.kept_raw(session.get(QuarantinedEmail, row.id)) == raw
+    assert quarantine.reencrypt_kept_mail(session, app.config["SECRET_KEY"]) >= 1
+    session.refresh(stored)
+    assert stored.raw != raw and quarantine.kept_raw(stored) == raw

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from citizencenter.channels.email.models import QuarantinedEmail
 from citizencenter.errors import NotFound
 from citizencenter.pagination import Page, Paginator
+from citizencenter.privacy import service as privacy
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ def quarantine(session: Session, raw: bytes | None, *, size: int, reason: str,
         if existing is not None:
             return existing
     row = QuarantinedEmail(
-        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, size=size, raw=raw,
+        mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, size=size,
+        raw=privacy.seal_mail(raw) if raw is not None else None,
         sha256=hashlib.sha256(raw).hexdigest() if raw is not None else None)
     record_failure(row, reason, detail, error)
     session.add(row)
@@ -55,8 +57,10 @@ def record_failure(row: QuarantinedEmail, reason: str, detail: str | None,
     row.error_type = row.error_message = row.traceback = None
     if error is not None:
         row.error_type = _type_name(error)[:200]
-        row.error_message = str(error)[:MAX_ERROR_MESSAGE]
-        row.traceback = "".join(traceback.format_exception(error))[-MAX_TRACEBACK:]
+        # Masked: an exception's message may quote a line of the mail.
+        row.error_message = privacy.mask(str(error))[0][:MAX_ERROR_MESSAGE]
+        row.traceback = privacy.mask("".join(traceback.format_exception(error)))[0][
+            -MAX_TRACEBACK:]
 
 
 def _type_name(error: BaseException) -> str:
@@ -84,6 +88,18 @@ def list_quarantined(session: Session, paginator: Paginator, *, limit: int | Non
         to_key=lambda q: [q.received_at.isoformat(), q.id],
         from_key=lambda k: (datetime.fromisoformat(k[0]), int(k[1])),
         filters={"list": "quarantine"}, limit=limit, cursor=cursor)
+
+
+def kept_raw(row: QuarantinedEmail) -> bytes | None:
+    """The message as received; kept sealed, since it may hold a personnummer in clear."""
+    return privacy.open_mail(row.raw) if row.raw is not None else None
+
+
+def reencrypt_kept_mail(session: Session, secret_keys) -> int:
+    """Seal every kept message under the current key; returns how many."""
+    sealed = privacy.reseal_mail_column(session, QuarantinedEmail.raw, secret_keys)
+    session.commit()
+    return sealed
 
 
 def get_quarantined(session: Session, quarantine_id: int) -> QuarantinedEmail:

@@ -29,7 +29,7 @@ def retry(session: Session, actor: Principal, quarantine_id: int,
     row = quarantine_service.get_quarantined(session, quarantine_id)
     if row.raw is None:
         raise Conflict("The message was too large to keep; it is still in its mailbox.")
-    raw, mailbox = row.raw, row.mailbox
+    raw, mailbox = quarantine_service.kept_raw(row), row.mailbox
     try:
         # A message stored before (by an earlier retry) is recognised by its dedupe key.
         outcome = inbound.store(session, inbound.parse(raw, config), config, mailbox=mailbox)

@@ -13,12 +13,17 @@ from citizencenter.channels.email.outbound import (
     send_reply,
 )
 from citizencenter.channels.email.polling import poll_all, poll_mailbox
-from citizencenter.channels.email.quarantine import get_quarantined, list_quarantined
+from citizencenter.channels.email.quarantine import (
+    get_quarantined,
+    kept_raw,
+    list_quarantined,
+    reencrypt_kept_mail,
+)
 from citizencenter.channels.email.reprocessing import retry as retry_quarantined
 from citizencenter.channels.email.settings import mailboxes
 from citizencenter.channels.email.unsent import owed_acknowledgements, unsent_replies
 
-__all__ = ["RETRY_BACKOFF_MAX_S", "get_attachment", "get_quarantined", "give_up",
+__all__ = ["RETRY_BACKOFF_MAX_S", "get_attachment", "get_quarantined", "give_up", "kept_raw",
            "list_quarantined", "mailbox_states", "mailboxes", "owed_acknowledgements",
-           "poll_all", "poll_mailbox", "receive", "retry_quarantined", "send_acknowledgement",
-           "send_reply", "unsent_replies"]
+           "poll_all", "poll_mailbox", "receive", "reencrypt_kept_mail", "retry_quarantined",
+           "send_acknowledgement", "send_reply", "unsent_replies"]

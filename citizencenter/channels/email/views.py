@@ -93,7 +93,8 @@ class QuarantinedRaw(MethodView):
         row = service.get_quarantined(db.session, quarantine_id)
         if row.raw is None:
             raise NotFound("The message was too large to keep; it is still in its mailbox.")
-        return send_file(io.BytesIO(row.raw), mimetype="message/rfc822", as_attachment=True,
+        return send_file(io.BytesIO(service.kept_raw(row)), mimetype="message/rfc822",
+                         as_attachment=True,
                          download_name=f"quarantine-{row.id}.eml")
 
 
