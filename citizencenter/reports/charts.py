@@ -1,0 +1,132 @@
+"""The figures behind the service measurement's charts that the report itself does not
+hold: calls per hour of the weekday and the written answers' response-time distribution.
+Both read the rollups' own tables (cells and facts), never calls, cases or messages."""
+
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.models import Department
+from citizencenter.config import local_zone
+from citizencenter.errors import InvalidInput
+from citizencenter.organisation.models import Queue
+from citizencenter.reports.models import ReportFact, RollupCell
+from citizencenter.reports.service_measurement import (
+    WRITTEN,
+    ReportSettings,
+    period_problem,
+    service_measurement,
+)
+
+# Upper bounds (hours) of the distribution's bins; the last bin is open-ended.
+CALENDAR_BINS = (1, 4, 8, 24, 48, 72, 120)
+OFFICE_DAY_HOURS = 9  # weekdays 08–17: one working day of office time
+OFFICE_BINS = (1, 4, 9, 18, 27, 45)
+
+
+def _check(start: datetime, end: datetime) -> None:
+    problem = period_problem(start, end, None)
+    if problem:
+        raise InvalidInput(*problem)
+
+
+def _filtered(query, model, filters: dict):
+    for name in ("channel", "queue", "department"):
+        if filters.get(name):
+            query = query.where(getattr(model, name) == filters[name])
+    return query
+
+
+def calls_by_weekday_hour(session: Session, start: datetime, end: datetime, *,
+                          queue: str | None = None, department: str | None = None) -> dict:
+    """Offered and answered calls of [start, end) per Stockholm weekday (0 = Monday) and
+    hour, as the report counts them (short abandons left out of offered)."""
+    _check(start, end)
+    query = (select(RollupCell.bucket_start, func.sum(RollupCell.calls_offered),
+                    func.sum(RollupCell.calls_answered))
+             .where(RollupCell.bucket_start >= start, RollupCell.bucket_start < end,
+                    RollupCell.channel == "phone", RollupCell.calls_offered > 0)
+             .group_by(RollupCell.bucket_start))
+    query = _filtered(query, RollupCell, {"queue": queue, "department": department})
+    offered = [[0] * 24 for _ in range(7)]
+    answered = [[0] * 24 for _ in range(7)]
+    zone, places = local_zone(), {}
+    for bucket, n_offered, n_answered in session.execute(query):
+        hour_start = bucket.replace(minute=0)
+        place = places.get(hour_start)
+        if place is None:
+            local = hour_start.astimezone(zone)
+            place = places[hour_start] = (local.weekday(), local.hour)
+        offered[place[0]][place[1]] += n_offered or 0
+        answered[place[0]][place[1]] += n_answered or 0
+    return {"from": start.isoformat(), "to": end.isoformat(), "offered": offered,
+            "answered": answered, "total_offered": sum(map(sum, offered)),
+            "total_answered": sum(map(sum, answered))}
+
+
+def _bins(column, bounds: tuple[int, ...]) -> tuple[list, list[dict]]:
+    """SUM(CASE) columns counting answered inquiries per bin of `column` (seconds)."""
+    answered = ReportFact.cases_responded == 1
+    columns, bins, low = [], [], 0
+    for high in (*bounds, None):
+        condition = [answered, column >= low * 3600]
+        if high is not None:
+            condition.append(column < high * 3600)
+        columns.append(func.coalesce(func.sum(case((and_(*condition), 1), else_=0)), 0))
+        bins.append({"from_hours": low, "to_hours": high})
+        low = high
+    return columns, bins
+
+
+def response_time_distribution(session: Session, start: datetime, end: datetime, *,
+                               channel: str | None = None, queue: str | None = None,
+                               department: str | None = None,
+                               answer_within_hours: int = 24) -> dict:
+    """How long written inquiries received in [start, end) waited for their first human
+    reply: counts per bin of calendar hours and of office hours, and the unanswered."""
+    _check(start, end)
+    channels = (channel,) if channel else WRITTEN
+    calendar, calendar_bins = _bins(ReportFact.cases_response_s, CALENDAR_BINS)
+    office, office_bins = _bins(ReportFact.cases_response_office_s, OFFICE_BINS)
+    query = (select(func.count(), func.coalesce(func.sum(ReportFact.cases_responded), 0),
+                    *calendar, *office)
+             .where(ReportFact.kind == "case", ReportFact.bucket_start >= start,
+                    ReportFact.bucket_start < end, ReportFact.channel.in_(channels)))
+    row = session.execute(_filtered(query, ReportFact, {"queue": queue,
+                                                       "department": department})).one()
+    received, responded = int(row[0]), int(row[1])
+    counts = [int(n) for n in row[2:]]
+    for b, n in zip(calendar_bins + office_bins, counts, strict=True):
+        b["n"] = n
+    return {"from": start.isoformat(), "to": end.isoformat(), "channels": list(channels),
+            "received": received, "answered": responded, "unanswered": received - responded,
+            "calendar_hours": calendar_bins, "office_hours": office_bins,
+            "marks": {"calendar_hours": answer_within_hours,
+                      "office_hours": [OFFICE_DAY_HOURS, 2 * OFFICE_DAY_HOURS]}}
+
+
+def filter_choices(session: Session) -> dict:
+    """The queues and departments a report can be filtered by: (slug, name), by name."""
+    return {"queues": session.execute(select(Queue.slug, Queue.name)
+                                      .order_by(Queue.name)).all(),
+            "departments": session.execute(select(Department.slug, Department.name)
+                                           .order_by(Department.name)).all()}
+
+
+def measurement_page(session: Session, start: datetime, end: datetime,
+                     settings: ReportSettings, *, interval: str, channel: str | None = None,
+                     queue: str | None = None, department: str | None = None) -> dict:
+    """Everything the report page shows for [start, end): the service measurement with
+    its time series, calls per weekday and hour, and the response-time distribution."""
+    report = service_measurement(session, start, end, settings, channel=channel, queue=queue,
+                                 department=department, interval=interval)
+    return {
+        "report": report,
+        "calls_by_weekday_hour": calls_by_weekday_hour(session, start, end, queue=queue,
+                                                       department=department),
+        "distribution": response_time_distribution(
+            session, start, end, channel=channel or "email",
+            queue=queue, department=department,
+            answer_within_hours=settings.definitions.answer_within_hours),
+    }
