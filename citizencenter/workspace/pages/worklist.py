@@ -29,7 +29,7 @@ NAV.insert(0, ("workspace.home", "nav.home"))  # "Mina ärenden" first in the me
 LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 # A stream notices a closed page at its next heartbeat, so a short one frees the server's
 # thread soon; the browser reconnects when a stream ends.
-EVENTS_HEARTBEAT_S = 5
+EVENTS_HEARTBEAT_S = 2
 EVENTS_MAX_S = 120
 MAX_TRAIL = 20  # "Föregående" remembers this many earlier pages
 
