@@ -196,6 +196,17 @@ def rotate_keys():
                "messages; SECRET_KEY_FALLBACKS may now be removed")
 
 
+@cli.command("mask-identity-numbers")
+@with_appcontext
+def mask_identity_numbers():
+    """Mask the personnummer in case text stored before masking began, keeping them sealed."""
+    from citizencenter.cases import identity
+
+    changed = identity.mask_stored(db.session)
+    click.echo(f"masked {changed['cases']} subjects, {changed['contacts']} contact names and "
+               f"{changed['messages']} messages; {changed['numbers']} numbers kept sealed")
+
+
 @cli.command("map-agent")
 @click.option("--agent", "agent_id", required=True, help="e.g. SIP/8007 or PJSIP/anna")
 @click.option("--user", "user_email", required=True)

@@ -9,7 +9,7 @@ since they obey the case's access rules; both are audited without the number.
 
 import uuid
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.service import Principal
@@ -105,3 +105,53 @@ def reveal_numbers(session: Session, actor: Principal, case_id: uuid.UUID, *,
                  reason=reason, count=len(numbers))
     session.commit()
     return numbers
+
+
+def mask_stored(session: Session, batch: int = 500) -> dict[str, int]:
+    """Mask the numbers in case text stored before masking began; returns what changed.
+
+    Subjects, contact names, message bodies and their metadata, a batch at a time, each
+    batch committed; running it again finds nothing more to do.
+    """
+    changed = {"cases": 0, "contacts": 0, "messages": 0, "numbers": 0}
+    for model, attributes in ((Case, ("subject",)), (Contact, ("name",)),
+                              (Message, ("body", "channel_metadata"))):
+        key, last = model.id, None
+        while True:
+            query = select(model).order_by(key).limit(batch)
+            rows = session.scalars(query if last is None else query.where(key > last)).all()
+            if not rows:
+                break
+            found = []
+            for row in rows:
+                numbers = _mask_stored_row(row, attributes)
+                if numbers is not None:
+                    changed[model.__tablename__] += 1
+                    if isinstance(row, Case):
+                        found += [(row.id, None, n) for n in numbers]
+                    elif isinstance(row, Message):
+                        found += [(row.case_id, row.id, n) for n in numbers]
+            session.flush()
+            changed["numbers"] += privacy.record(session.connection(), found)
+            session.commit()
+            last = rows[-1].id
+    return changed
+
+
+def _mask_stored_row(row, attributes: tuple[str, ...]) -> list[str] | None:
+    """Mask a row's text in place; the numbers found, or None when it held none."""
+    numbers, touched = [], False
+    for name in attributes:
+        value = getattr(row, name)
+        if isinstance(value, str):
+            text, found = privacy.mask(value)
+            if found:
+                column = getattr(type(row), name)
+                length = getattr(column.type, "length", None)
+                setattr(row, name, text[:length] if length else text)
+                numbers += found
+                touched = True
+        elif value and privacy.json_holds_number(value):
+            setattr(row, name, privacy.mask_json(value))
+            touched = True
+    return numbers if touched else None

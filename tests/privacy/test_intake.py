@@ -366,3 +366,34 @@ def test_quarantined_mail_is_kept_sealed_and_given_back_whole(client, session, a
     assert quarantine.reencrypt_kept_mail(session, app.config["SECRET_KEY"]) >= 1
     session.refresh(stored)
     assert stored.raw != raw and quarantine.kept_raw(stored) == raw
+
+
+def test_text_stored_before_masking_is_masked_by_the_command(client, session, app, tokens):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from citizencenter.cli import cli
+
+    case = create_case(client, tokens["guide"], description="Inget nummer här.")
+    case_id = uuid.UUID(case["id"])
+    # As an older version stored them: in clear, past the masking of today's writes.
+    session.execute(Case.__table__.update().where(Case.id == case_id).values(
+        subject=f"Gammalt ärende {short(NOTE)}"))
+    session.execute(Message.__table__.update().where(Message.case_id == case_id).values(
+        body=f"Personnummer {NOTE}", channel_metadata={"headers": {"Subject": NOTE}}))
+    session.commit()
+    assert stored_leaks(session) != {}
+
+    def run():
+        result = CliRunner().invoke(cli, ["mask-identity-numbers"],
+                                    obj=ScriptInfo(create_app=lambda: app))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "masked 1 subjects, 0 contact names and 1 messages; 2 numbers" in run()
+    assert stored_leaks(session) == {}
+    assert session.get(Case, case_id).subject == f"Gammalt ärende {NOTE[:8]}-XXXX"
+    response = client.post("/api/v1/cases/by-identity-number",
+                           headers=bearer(tokens["guide"]), json={"personnummer": NOTE})
+    assert [c["id"] for c in response.get_json()["items"]] == [case["id"]]
+    assert "masked 0 subjects, 0 contact names and 0 messages; 0 numbers" in run()
