@@ -69,6 +69,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(wallboard_page.bp)  # the supervisors' wallboard, /wallboard
     from citizencenter.sla import pages as sla_pages
     app.register_blueprint(sla_pages.bp)  # breaches and warnings, /sla
+    from citizencenter.sla.staffing import pages as staffing_pages
+    app.register_blueprint(staffing_pages.bp)  # guides needed against staffed, /staffing
     from citizencenter.reports import pages as report_pages
     app.register_blueprint(report_pages.bp)  # the service measurement, /reports, /me/figures
     connect_domains()

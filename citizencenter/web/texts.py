@@ -473,6 +473,53 @@ SV.update({
 })
 
 
+# Staffing (sla/staffing/pages.py).
+SV.update({
+    "nav.staffing": "Bemanning",
+    "staffing.title": "Bemanning per timme",
+    "staffing.intro": "Hur många vägledare som behövs per veckodag och timme för vald "
+                      "servicenivå (Erlang C, från samtalen de senaste veckorna), mot hur "
+                      "många som var inloggade (tillgängliga eller upptagna) då.",
+    "staffing.weeks": "Antal veckor bakåt",
+    "staffing.aht_s": "Hanteringstid per samtal (sekunder)",
+    "staffing.target_percent": "Servicenivå (procent)",
+    "staffing.answer_within_s": "Svar inom (sekunder)",
+    "staffing.show": "Visa",
+    "staffing.form_error": "Kontrollera fälten: ett värde är ogiltigt.",
+    "staffing.error.weeks": "Ange ett heltal mellan 1 och 26.",
+    "staffing.error.aht_s": "Ange en tid i sekunder, minst 1.",
+    "staffing.error.target_percent": "Ange en procentsats större än 0 och mindre än 100.",
+    "staffing.error.answer_within_s": "Ange sekunder mellan 0 och 3600.",
+    "staffing.error.queue": "Okänd kö.",
+    "staffing.window": "Underlag: {first} – {last} ({weeks} veckor, {calls} samtal).",
+    "staffing.legend.needed": "Behövs (stapel)",
+    "staffing.legend.available": "Inloggade (streck och punkt)",
+    "staffing.legend.under": "Underbemannad timme (triangel)",
+    "staffing.under_count": "Underbemannade timmar: {count}",
+    "staffing.under_none": "Inga underbemannade timmar.",
+    "staffing.svg.title": "Vägledare som behövs och inloggade per timme, {day}",
+    "staffing.svg.desc": "Stapeldiagram per timme: stapeln är antalet vägledare som behövs, "
+                         "strecket med punkt antalet inloggade, en triangel betyder för få. "
+                         "Samma värden finns i tabellen.",
+    "staffing.as_table": "Visa som tabell",
+    "staffing.col.hour": "Timme",
+    "staffing.col.calls": "Samtal (medel)",
+    "staffing.col.needed": "Behövs",
+    "staffing.col.available": "Inloggade (medel)",
+    "staffing.col.state": "Läge",
+    "staffing.under": "Underbemannad",
+    "staffing.enough": "Räcker",
+    "staffing.beyond": "Fler än rimligt",
+    "staffing.none": "Inga samtal och inga inloggade vägledare under perioden.",
+    "staffing.weekday.monday": "Måndag",
+    "staffing.weekday.tuesday": "Tisdag",
+    "staffing.weekday.wednesday": "Onsdag",
+    "staffing.weekday.thursday": "Torsdag",
+    "staffing.weekday.friday": "Fredag",
+    "staffing.weekday.saturday": "Lördag",
+    "staffing.weekday.sunday": "Söndag",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"sv": SV}
 
 

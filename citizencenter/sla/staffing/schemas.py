@@ -55,3 +55,35 @@ class ForecastSchema(ma.Schema):
     interval_s = fields.Integer()
     total_calls = fields.Integer()
     intervals = fields.List(fields.Nested(ForecastIntervalSchema))
+
+
+class CoverageArgsSchema(ma.Schema):
+    weeks = fields.Integer(load_default=4, validate=validate.Range(min=1, max=26))
+    queue = checked.slug()
+    aht_s = fields.Float(load_default=300, validate=validate.Range(min=1, max=86_400),
+                         metadata={"description": "Average handling time in seconds."})
+    target_service_level = fields.Float(load_default=0.8, validate=OPEN_FRACTION)
+    answer_within_s = fields.Float(load_default=120, validate=validate.Range(min=0, max=3600))
+
+
+class CoverageHourSchema(ma.Schema):
+    weekday = fields.String()
+    hour = fields.Integer(metadata={"description": "Local hour of day, 0–23."})
+    calls = fields.Float(metadata={"description": "Mean calls offered."})
+    guides_needed = fields.Integer(allow_none=True,
+                                   metadata={"description": "null: beyond any number"})
+    guides_available = fields.Float(metadata={"description": "Mean guides staffed "
+                                              "(available or busy) in the hour."})
+    understaffed = fields.Boolean()
+
+
+class CoverageSchema(ma.Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    weeks = fields.Integer()
+    queue = fields.String(allow_none=True)
+    aht_s = fields.Float()
+    target_service_level = fields.Float()
+    answer_within_s = fields.Float()
+    total_calls = fields.Integer()
+    hours = fields.List(fields.Nested(CoverageHourSchema))

@@ -4,8 +4,11 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
+from citizencenter.sla.staffing import coverage as staffing_coverage
 from citizencenter.sla.staffing import service as staffing
 from citizencenter.sla.staffing.schemas import (
+    CoverageArgsSchema,
+    CoverageSchema,
     ErlangCRequestSchema,
     ErlangCSchema,
     ForecastArgsSchema,
@@ -35,3 +38,15 @@ class Forecast(MethodView):
         """Mean calls per weekday and hour over recent weeks, from the calls table"""
         return staffing.forecast_calls(db.session, timezone=current_app.config["TIMEZONE"],
                                        **args)
+
+
+@blp.route("/coverage")
+class Coverage(MethodView):
+    @require_scope("reports:read")
+    @blp.arguments(CoverageArgsSchema, location="query")
+    @blp.response(200, CoverageSchema)
+    def get(self, args):
+        """Guides needed per weekday and hour (forecast, Erlang C) beside the guides staffed
+        then (presence history); understaffed hours marked"""
+        return staffing_coverage.coverage(db.session, timezone=current_app.config["TIMEZONE"],
+                                          **args)
