@@ -289,7 +289,7 @@ def test_the_screen_pop_shows_the_caller_within_two_seconds_and_presence_reaches
     screenshot(page, "screen-pop")
 
     post_events(app.test_client(), (token, secret), _call_events("pop-withheld", None))
-    page.get_by_role("heading", name="Samtal från Dolt nummer").wait_for(timeout=5_000)
+    page.get_by_role("heading", name="Samtal från Dolt nummer").wait_for(timeout=15_000)
     assert "Registrera samtalet" in region.inner_text()
 
     # The header's "Status" is the routing presence: available, routing gives Anna the

@@ -68,9 +68,12 @@
   // The event stream: screen pops and changed waiting counts.
   var workspace = document.querySelector("[data-workspace-events]");
   var popRegion = document.getElementById("screen-pop");
-  function showPop(callId) {
+  function showPop(callId, tries) {
     var url = workspace.getAttribute("data-screen-pop").replace(/\/0\/pop$/, "/" + callId + "/pop");
-    get(url).then(function (html) { popRegion.innerHTML = html; }).catch(function () {});
+    get(url).then(function (html) { popRegion.innerHTML = html; }).catch(function () {
+      tries = tries || 0;  // a busy database: ask again a few times, soon
+      if (tries < 4) { window.setTimeout(function () { showPop(callId, tries + 1); }, 400); }
+    });
   }
   function connect() {
     var source = new EventSource(workspace.getAttribute("data-workspace-events"));
