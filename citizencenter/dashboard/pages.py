@@ -30,17 +30,21 @@ def _levels(snapshot: dict) -> list[dict]:
     """Today's service levels beside their targets (the reports' targets and their rule)."""
     settings = report_settings(current_app.config)
     definitions, targets = settings.definitions, settings.targets
-    shown = [("phone", f"service_level_{definitions.threshold_t1_s}", "ratio"),
-             ("phone", f"service_level_{definitions.threshold_t2_s}", "ratio"),
-             ("phone", "direct_answer_rate", "ratio"),
-             ("email", "answered_within_24h", "ratio"),
-             ("email", "mean_response_office_hours", "hours")]
+    # (channel, figure, unit, text key and its values); the thresholds are configured.
+    shown = [*(("phone", f"service_level_{seconds}", "ratio", "phone.service_level",
+                {"seconds": seconds})
+               for seconds in (definitions.threshold_t1_s, definitions.threshold_t2_s)),
+             ("phone", "direct_answer_rate", "ratio", "phone.direct_answer_rate", {}),
+             ("email", "answered_within_24h", "ratio", "email.answered_within_24h", {}),
+             ("email", "mean_response_office_hours", "hours",
+              "email.mean_response_office_hours", {})]
     rows = []
-    for channel, name, unit in shown:
+    for channel, name, unit, key, values in shown:
         value = snapshot.get("today", {}).get(channel, {}).get(name)
         target = targets.target(channel, name)
         rows.append({"channel": channel, "name": name, "unit": unit, "value": value,
-                     "target": target, "comparison": targets.comparison(name),
+                     "label": (key, values), "target": target,
+                     "comparison": targets.comparison(name),
                      "met": targets.met(name, value, target)})
     return rows
 

@@ -320,8 +320,7 @@ SV.update({
     "wallboard.met": "Når målet",
     "wallboard.below": "Under målet",
     "wallboard.no_data": "Inga data än",
-    "wallboard.figure.phone.service_level_60": "Telefon: besvarade inom 60 s",
-    "wallboard.figure.phone.service_level_120": "Telefon: besvarade inom 120 s",
+    "wallboard.figure.phone.service_level": "Telefon: besvarade inom {seconds} s",
     "wallboard.figure.phone.direct_answer_rate": "Telefon: direktsvar",
     "wallboard.figure.email.answered_within_24h": "E-post: besvarad inom 24 h",
     "wallboard.figure.email.mean_response_office_hours":

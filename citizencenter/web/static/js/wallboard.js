@@ -2,7 +2,8 @@
 // - One EventSource on the page's stream; each `snapshot` event fetches the figures again
 //   and swaps them in. EventSource reconnects by itself when a stream ends; when the server
 //   refuses (503: every stream slot taken, or Redis away) it gives up, so we open a new one
-//   after a pause, and say on the page that the figures may be old meanwhile.
+//   after a pause, and say on the page that the figures may be old meanwhile. Signed out
+//   (the figures' request is sent to the sign-in page), the page reloads to sign in again.
 // - The longest wait counts up every second from when the oldest waiting call came in,
 //   by the server's clock (the figures carry the server's time).
 (function () {
@@ -39,6 +40,10 @@
     fetching = true;
     fetch(board.getAttribute("data-figures"), {credentials: "same-origin", cache: "no-store"})
       .then(function (response) {
+        if (response.redirected) {  // signed out (idle timeout): show the sign-in page
+          window.location.reload();
+          throw new Error("signed out");
+        }
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.text();
       })
@@ -62,6 +67,7 @@
         source.close();
         source = null;
         setStatus(board.getAttribute("data-lost"));
+        refresh();  // still signed in? a redirect to the sign-in page reloads
         window.setTimeout(connect, RETRY_MS);
       }
     });
