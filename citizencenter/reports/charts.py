@@ -2,6 +2,8 @@
 hold: calls per hour of the weekday and the written answers' response-time distribution.
 Both read the rollups' own tables (cells and facts), never calls, cases or messages."""
 
+import threading
+from collections import OrderedDict
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
@@ -11,7 +13,7 @@ from citizencenter.accounts.models import Department
 from citizencenter.config import local_zone
 from citizencenter.errors import InvalidInput
 from citizencenter.organisation.models import Queue
-from citizencenter.reports.models import ReportFact, RollupCell
+from citizencenter.reports.models import ReportFact, RollupCell, RollupState
 from citizencenter.reports.service_measurement import (
     WRITTEN,
     ReportSettings,
@@ -23,6 +25,10 @@ from citizencenter.reports.service_measurement import (
 CALENDAR_BINS = (1, 4, 8, 24, 48, 72, 120)
 OFFICE_DAY_HOURS = 9  # weekdays 08–17: one working day of office time
 OFFICE_BINS = (1, 4, 9, 18, 27, 45)
+# The report page's figures per rollup state and question (measurement_page), per process.
+PAGE_CACHE_SIZE = 32
+_PAGE_CACHE: OrderedDict = OrderedDict()
+_PAGE_LOCK = threading.Lock()
 
 
 def _check(start: datetime, end: datetime) -> None:
@@ -118,7 +124,30 @@ def measurement_page(session: Session, start: datetime, end: datetime,
                      settings: ReportSettings, *, interval: str, channel: str | None = None,
                      queue: str | None = None, department: str | None = None) -> dict:
     """Everything the report page shows for [start, end): the service measurement with
-    its time series, calls per weekday and hour, and the response-time distribution."""
+    its time series, calls per weekday and hour, and the response-time distribution.
+
+    The rollups change only when they are refreshed, so the figures are kept per process
+    for the rollup state they were read at; the next refresh makes them be read again."""
+    state = session.scalar(select(RollupState.refreshed_at).where(RollupState.id == 1))
+    key = (state, start, end, interval, channel, queue, department, settings.definitions,
+           settings.formula, tuple(sorted(settings.targets.values.items())),
+           settings.comparable_n)
+    with _PAGE_LOCK:
+        if key in _PAGE_CACHE:
+            _PAGE_CACHE.move_to_end(key)
+            return _PAGE_CACHE[key]
+    figures = _measurement_page(session, start, end, settings, interval=interval,
+                                channel=channel, queue=queue, department=department)
+    with _PAGE_LOCK:
+        _PAGE_CACHE[key] = figures
+        while len(_PAGE_CACHE) > PAGE_CACHE_SIZE:
+            _PAGE_CACHE.popitem(last=False)
+    return figures
+
+
+def _measurement_page(session: Session, start: datetime, end: datetime,
+                      settings: ReportSettings, *, interval: str, channel: str | None,
+                      queue: str | None, department: str | None) -> dict:
     report = service_measurement(session, start, end, settings, channel=channel, queue=queue,
                                  department=department, interval=interval)
     return {

@@ -145,3 +145,20 @@ def test_a_custom_period_takes_its_dates_and_refuses_a_backward_or_too_long_one(
         assert caught.value.errors[0]["field"] == field
     with pytest.raises(InvalidInput):
         periods.report_period("fortnight", date(2026, 1, 1))
+
+
+def test_the_report_page_reads_again_after_each_rollup_refresh(session, app, generated,
+                                                               bounds):
+    from tests.reports.conftest import refresh
+
+    settings = report_settings(_config())
+    first = charts.measurement_page(session, *bounds, settings, interval="week")
+    assert charts.measurement_page(session, *bounds, settings, interval="week") is first
+    assert charts.measurement_page(session, *bounds, settings, interval="week",
+                                   queue="bygglov") is not first
+    assert first["report"] == service_measurement(session, *bounds, settings,
+                                                  interval="week")
+    refresh(session, app)
+    again = charts.measurement_page(session, *bounds, settings, interval="week")
+    assert again is not first and again["report"]["rollups_refreshed_at"] != first[
+        "report"]["rollups_refreshed_at"]
