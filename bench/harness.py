@@ -30,6 +30,7 @@ from typing import NoReturn
 import calls
 import listing
 import pages
+import report_page
 from celery import Celery
 from load import LoadResult, ensure_wrk, run_wrk, write_script
 from services import (
@@ -101,6 +102,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     calls.add_arguments(parser)
     listing.add_arguments(parser)
     pages.add_arguments(parser)
+    report_page.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.duration < 1 or args.concurrency < 1 or args.rounds < 1 or args.workers < 1:
         parser.error("duration, concurrency, rounds and workers must be at least 1")
@@ -377,6 +379,12 @@ def run_pages(run: PartRun) -> dict:
     s = run.services
     return pages.run_pages(run.args, run.stack, s.engine, run.wrk, s.app_base, s.app_child,
                            s.env, run.scratch, run.problems)
+
+
+def run_report_page(run: PartRun) -> dict:
+    s = run.services
+    return report_page.run_report_page(run.args, run.stack, s.engine, run.wrk, s.app_base,
+                                       s.app_child, s.env, run.scratch, run.problems)
 
 
 DECIDE_P99_TARGET_MS = 10.0
@@ -696,6 +704,9 @@ GOALS = [
          "another", "", _fresh_stack_goal),
     Goal(7, "page at 100k (#13)", f"GET / (Mina ärenden) p99 <= {pages.TARGET_P99_MS:g} ms "
          f"at {pages.CONNECTIONS} connections", "pages", pages.goal),
+    Goal(8, "report page (#14)", f"GET /reports for a year p99 <= "
+         f"{report_page.TARGET_P99_MS:g} ms at {report_page.CONNECTIONS} connections",
+         "report-page", report_page.goal),
 ]
 
 
@@ -726,6 +737,8 @@ PARTS = {part.name: part for part in (
     Part("routing", run_routing, render_routing, key="routing_bench"),
     Part("listing", run_listing, listing.render, key="listing", needs_wrk=True),
     Part("pages", run_pages, pages.render, key="pages", needs_wrk=True),
+    Part("report-page", run_report_page, report_page.render, key="report_page",
+         needs_wrk=True),
 )}
 
 
