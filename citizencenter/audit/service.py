@@ -4,10 +4,11 @@ import hashlib
 import json
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from citizencenter.audit.models import AuditEntry
+from citizencenter.db import utcnow
 from citizencenter.pagination import Paginator
 
 
@@ -25,6 +26,19 @@ def record(session: Session, actor: str, action: str, entity_type: str, entity_i
     """Add an audit entry to the caller's transaction. Keep personal data out of `data`."""
     session.add(AuditEntry(actor=actor, action=action, entity_type=entity_type,
                            entity_id=str(entity_id), data=plain(data)))
+
+
+def entry(actor: str, action: str, entity_type: str, entity_id, **data) -> dict:
+    """An audit entry's row, for `write` to insert with others; as `record` keeps it."""
+    return {"occurred_at": utcnow(), "actor": actor, "action": action,
+            "entity_type": entity_type, "entity_id": str(entity_id), "data": plain(data)}
+
+
+def write(session: Session, rows: list[dict]) -> None:
+    """Insert entries made with `entry`, in their order, with one executemany."""
+    if rows:
+        session.execute(insert(AuditEntry.__table__), rows)
+        rows.clear()
 
 
 def plain(value):

@@ -71,14 +71,35 @@ def misfit(profile: GuideProfile, channel: str, need: set[str], queue_id: int | 
     """Why the guide cannot take such a case now, or None when they can."""
     if profile.presence != Presence.AVAILABLE:
         return f"presence:{profile.presence.value}"
-    missing = need - set(profile.skills)
+    return _misfit(set(profile.skills), set(profile.queue_ids) or centre, profile.capacities,
+                   channel, need, queue_id, load)
+
+
+def _misfit(skills: set[str], queues: set[int], capacities: dict, channel: str,
+            need: set[str], queue_id: int | None, load: dict[str, int]) -> str | None:
+    """`misfit` of an available guide whose skills and served queues are given as sets."""
+    missing = need - skills
     if missing:
         return "missing:" + ",".join(sorted(missing))
-    if queue_id not in (set(profile.queue_ids) or centre):
+    if queue_id not in queues:
         return "queue_not_served"
-    if load.get(channel, 0) >= int(profile.capacities.get(channel, 0)):
+    if load.get(channel, 0) >= int(capacities.get(channel, 0)):
         return "at_capacity"
     return None
+
+
+@dataclass(slots=True)
+class _Free:
+    """A locked, available guide as a batch sees them: read once, kept up to date."""
+
+    profile: GuideProfile
+    user_id: int
+    idle_since: object
+    idle_iso: str
+    skills: set[str]
+    queues: set[int]
+    capacities: dict
+    load: dict[str, int]
 
 
 def lock_case(session: Session, case_id: uuid.UUID, *, skip: bool) -> Case | None:
@@ -108,14 +129,16 @@ def sticky_guide(session: Session, case: Case, window: timedelta) -> int | None:
 
 
 def give(session: Session, case: Case, profile: GuideProfile, reason: str,
-         candidates: list[dict], actor: str = "system") -> None:
-    """Assign a locked, waiting case to a locked guide and record why."""
+         candidates: list[dict], actor: str = "system", into: list[dict] | None = None
+         ) -> None:
+    """Assign a locked, waiting case to a locked guide and record why (the decision's
+    row appended to `into` when given, see `decisions.record`)."""
     now = utcnow()
     previous = case.assignee_id
     case.assignee_id, case.waiting_since, case.escalate_at = profile.user_id, None, None
     profile.idle_since = profile.last_assignment_at = now
     decisions.record(session, case, "assigned", reason, chosen_user_id=profile.user_id,
-                     candidates=candidates, actor=actor)
+                     candidates=candidates, actor=actor, into=into)
     events.publish(session, "assigned", case, actor=actor, previous=previous)
 
 
@@ -181,7 +204,8 @@ def sticky_guides(session: Session, cases: list[Case], window: timedelta
 
 
 def assign_batch(session: Session, cases: list[Case],
-                 sticky_window: timedelta = STICKY_WINDOW) -> None:
+                 sticky_window: timedelta = STICKY_WINDOW,
+                 into: list[dict] | None = None) -> None:
     """Give each locked, waiting case of a batch the best free guide, oldest case first.
 
     The free guides are locked once for the whole batch, without SKIP LOCKED: two
@@ -200,22 +224,34 @@ def assign_batch(session: Session, cases: list[Case],
     load = loads(session, [p.user_id for p in profiles])
     centre = centre_queue_ids(session) if profiles else set()
     sticky = sticky_guides(session, cases, sticky_window) if profiles else {}
+    # What the guides' ORM objects hold, read once (the loop below runs per case and
+    # guide); a guide given a case is updated here as on the object.
+    free = sorted((_Free(p, p.user_id, p.idle_since, p.idle_since.isoformat(), set(p.skills),
+                         set(p.queue_ids) or centre, p.capacities, load[p.user_id])
+                   for p in profiles), key=lambda f: (f.idle_since, f.user_id))
     for case in cases:
-        need = needs(case.channel.value, case.language, case.required_skills)
+        channel = case.channel.value
+        need = needs(channel, case.language, case.required_skills)
         last = sticky.get(case.contact_id)
+        ordered = free if last is None else \
+            [f for f in free if f.user_id == last] + [f for f in free if f.user_id != last]
         candidates, chosen = [], None
-        for p in sorted(profiles, key=lambda p: (p.user_id != last, p.idle_since, p.user_id)):
-            reason = misfit(p, case.channel.value, need, case.queue_id, load[p.user_id], centre)
-            candidates.append({"user_id": p.user_id, "idle_since": p.idle_since.isoformat(),
+        for f in ordered:
+            reason = _misfit(f.skills, f.queues, f.capacities, channel, need, case.queue_id,
+                             f.load)
+            candidates.append({"user_id": f.user_id, "idle_since": f.idle_iso,
                                "fit": reason or "ok"})
-            chosen = chosen or (p if reason is None else None)
+            chosen = chosen or (f if reason is None else None)
         if chosen is None:
-            decisions.record(session, case, "waiting", "no_guide_free", candidates=candidates)
+            decisions.record(session, case, "waiting", "no_guide_free", candidates=candidates,
+                             into=into)
             continue
-        give(session, case, chosen, "sticky" if chosen.user_id == last else "longest_idle",
-             candidates)
-        load[chosen.user_id][case.channel.value] = load[chosen.user_id].get(
-            case.channel.value, 0) + 1
+        give(session, case, chosen.profile,
+             "sticky" if chosen.user_id == last else "longest_idle", candidates, into=into)
+        chosen.load[channel] = chosen.load.get(channel, 0) + 1
+        chosen.idle_since = chosen.profile.idle_since
+        chosen.idle_iso = chosen.idle_since.isoformat()
+        free.sort(key=lambda f: (f.idle_since, f.user_id))
         if case.contact_id is not None:
             sticky[case.contact_id] = chosen.user_id
 

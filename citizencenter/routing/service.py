@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, select, true, union, update
+from sqlalchemy import bindparam, func, insert, inspect, select, true, union, update
 from sqlalchemy.orm import Session, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -64,6 +64,13 @@ class _Batch:
         self.defaults = dict(session.execute(select(ChannelDefaultQueue.channel,
                                                     ChannelDefaultQueue.queue_id)).all())
         self._deadlines: dict = {}
+        # The batch's routing decisions and audit entries, inserted together (`write`).
+        self.decisions: list[dict] = []
+        self.audit: list[dict] = []
+
+    def write(self) -> None:
+        decisions.write(self.session, self.decisions)
+        audit.write(self.session, self.audit)
 
     def deadline(self, queue_id: int | None):
         if queue_id not in self._deadlines:
@@ -93,11 +100,13 @@ def _place(batch: _Batch, case: Case, body: str) -> bool:
         case.queue_id = batch.defaults.get(case.channel.value)
     case.routed_at = batch.now
     reason = "rule" if rule else "channel_default"
-    audit.record(session, "system", "case.routed", "case", case.id, queue_id=case.queue_id,
-                 rule_version_id=case.routing_rule_version_id)
+    batch.audit.append(audit.entry("system", "case.routed", "case", case.id,
+                                   queue_id=case.queue_id,
+                                   rule_version_id=case.routing_rule_version_id))
     decisions.record(session, case, "routed", reason, language=case.language,
-                     required_skills=case.required_skills)
+                     required_skills=case.required_skills, into=batch.decisions)
     if "department" in actions:
+        batch.write()  # before the hand-over's own decision
         department = session.scalar(select(Department)
                                      .where(Department.slug == actions["department"]))
         forwarding.hand_over(session, case, department, SYSTEM, None, "rule_targets_department")
@@ -118,8 +127,9 @@ def route_case(session: Session, case_id: uuid.UUID,
         return False
     sla_service.start_timers(session, [case])  # first: a rule may change the priority
     batch = _Batch(session, utcnow())
-    if _place(batch, case, _first_bodies(session, [case.id]).get(case.id, "")) \
-            and assignment.try_assign(session, case, sticky_window).contended:
+    waits = _place(batch, case, _first_bodies(session, [case.id]).get(case.id, ""))
+    batch.write()
+    if waits and assignment.try_assign(session, case, sticky_window).contended:
         outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})
     session.commit()
     return True
@@ -150,8 +160,9 @@ def route_pending(session: Session, sticky_window: timedelta = assignment.STICKY
         bodies = _first_bodies(session, [case.id for case in cases])
         with session.no_autoflush:  # the cases are written together, at the end
             waiting = [case for case in cases if _place(batch, case, bodies.get(case.id, ""))]
-            assignment.assign_batch(session, waiting, sticky_window)
+            assignment.assign_batch(session, waiting, sticky_window, into=batch.decisions)
             _write_cases(session, cases)
+            batch.write()
         session.commit()
         routed += len(cases)
 
@@ -197,6 +208,10 @@ def _write_cases(session: Session, cases: list[Case]) -> None:
             set_committed_value(case, name, getattr(case, name))
         set_committed_value(case, "version", case.version + 1)
         set_committed_value(case, "updated_at", now)
+        state = inspect(case)
+        if not state.committed_state:
+            # Nothing else changed: mark it clean, so the commit's flush skips it.
+            state._commit_all(state.dict, session.identity_map)
 
 
 def unrouted_cases(session: Session, since: datetime, before: datetime, limit: int

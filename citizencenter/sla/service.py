@@ -76,9 +76,18 @@ def start_timers(session: Session, cases: list[Case], *,
             set_committed_value(pending[case_id], "sla_started_at", started_at)
     started = [case for case_id, case in pending.items() if case_id in won]
     matches: dict = {}  # cases alike match the same policies: matched once a batch
+    starts = []
     for case in started:
         set_committed_value(case, "sla_started_at", now)
-        _case_created(session, case, status or case.status, matches)
+        starts.extend(_intake_starts(session, case, status or case.status, matches))
+    callbacks: dict = {}
+    for timer in clocks.start_many(session, starts):  # a few statements for the batch
+        if timer["metric"] == Metric.CALLBACK:
+            callbacks.setdefault(timer["case_id"], []).append(timer["due_at"])
+    for case in started:
+        if case.kind == CaseKind.CALLBACK and case.id in callbacks:
+            # The callback policy is the source of the citizen-facing due time.
+            case.due_at = min(callbacks[case.id])
     return started
 
 
@@ -116,37 +125,30 @@ def open_timers(session: Session, case: Case, *metrics: Metric) -> list[SlaTimer
     return list(session.scalars(query.order_by(SlaTimer.id)))
 
 
-def _start(session: Session, case: Case, metric: Metric, at: datetime,
-           fresh: bool = False, matches: dict | None = None) -> list[SlaTimer]:
-    """Start the policies' timers for `metric` that are not running yet (a new case has none).
-
-    `matches` keeps the policies matched per kind of case across a batch of cases.
-    """
-    running = set() if fresh else {t.policy_id for t in open_timers(session, case, metric)}
-    key = (metric, case.channel, case.priority, case.category_id, case.department_id)
-    if matches is None or key not in matches:
-        found = policies.matching_policies(session, case, metric)
-        if matches is None:
-            return [clocks.start(session, case, policy, at) for policy in found
-                    if policy.id not in running]
-        matches[key] = found
-    return [clocks.start(session, case, policy, at) for policy in matches[key]
+def _start(session: Session, case: Case, metric: Metric, at: datetime) -> list[SlaTimer]:
+    """Start the policies' timers for `metric` that are not running yet."""
+    running = {t.policy_id for t in open_timers(session, case, metric)}
+    return [clocks.start(session, case, policy, at)
+            for policy in policies.matching_policies(session, case, metric)
             if policy.id not in running]
 
 
-def _case_created(session: Session, case: Case, status: CaseStatus,
-                  matches: dict | None = None) -> None:
+def _intake_starts(session: Session, case: Case, status: CaseStatus, matches: dict
+                   ) -> list[tuple]:
+    """The timers a new case starts from its `received_at`: (case, policy, at) each."""
     if status in FINISHED:
-        return
+        return []
     first = Metric.CALLBACK if case.kind == CaseKind.CALLBACK else Metric.FIRST_RESPONSE
-    callbacks = _start(session, case, first, case.received_at, fresh=True, matches=matches)
-    _start(session, case, Metric.RESOLUTION, case.received_at, fresh=True, matches=matches)
+    metrics = [first, Metric.RESOLUTION]
     if status == CaseStatus.FORWARDED:
-        _start(session, case, Metric.DEPARTMENT_RESOLUTION, case.received_at, fresh=True,
-               matches=matches)
-    if case.kind == CaseKind.CALLBACK and callbacks:
-        # The callback policy is the source of the citizen-facing due time.
-        case.due_at = min(timer.due_at for timer in callbacks)
+        metrics.append(Metric.DEPARTMENT_RESOLUTION)
+    starts = []
+    for metric in metrics:
+        key = (metric, case.channel, case.priority, case.category_id, case.department_id)
+        if key not in matches:  # cases alike match the same policies
+            matches[key] = policies.matching_policies(session, case, metric)
+        starts.extend((case, policy, case.received_at) for policy in matches[key])
+    return starts
 
 
 def _status_changed(session: Session, case: Case, previous: CaseStatus | None,
