@@ -23,6 +23,7 @@ from citizencenter.privacy import service as privacy
 
 SEARCH_LIMIT = 200  # the cases of one person; a page with no cursor (a cursor is a URL)
 _FOUND = "identity_numbers_found"
+_NAMED = "identity_numbers_named"
 
 
 def mask_on_flush() -> None:
@@ -34,19 +35,24 @@ def mask_on_flush() -> None:
 
 def _mask_pending(session: Session, _context, _instances) -> None:
     found = session.info[_FOUND] = []
-    for row in (*session.new, *session.dirty):
+    named = session.info.setdefault(_NAMED, {})  # numbers of new contacts, for their case
+    # Cases first: a new case's new contact is masked with the case, so its number is kept.
+    for row in sorted((*session.new, *session.dirty), key=lambda r: not isinstance(r, Case)):
         if isinstance(row, Case):
             found += [(row, None, n) for n in _mask(row, "subject", Case.subject)]
             if row in session.new and row.contact is not None:
-                found += [(row, None, n) for n in _mask(row.contact, "name", Contact.name)]
+                found += [(row, None, n) for n in _mask(row.contact, "name", Contact.name)
+                          + named.pop(row.contact, [])]
         elif isinstance(row, Message):
             found += [(row, row, n) for n in _mask(row, "body")]
             metadata = row.channel_metadata
             if _changed(row, "channel_metadata") and privacy.json_holds_number(metadata):
                 row.channel_metadata = privacy.mask_json(metadata)
         elif isinstance(row, Contact):
-            # A contact's name changed on its own: masked, kept with no case to find it by.
-            _mask(row, "name", Contact.name)
+            # Masked now; kept with the case it is registered for (often flushed before it).
+            numbers = _mask(row, "name", Contact.name)
+            if numbers:
+                named[row] = named.get(row, []) + numbers
 
 
 def _changed(row, name: str) -> bool:

@@ -56,7 +56,8 @@ MAIL = number("19900315", "456")
 API = number("20010704", "321")
 NOTE = number("19470812", "654")
 REPLY = number("19660606", "777")
-ALL = (WEBFORM, WALKIN, SOCIAL, MAIL, API, NOTE, REPLY)
+NAME = number("19580918", "246")  # in the web form's name field
+ALL = (WEBFORM, WALKIN, SOCIAL, MAIL, API, NOTE, REPLY, NAME)
 CITIZEN = "6345123456789012"  # the Messenger sender
 TEN = {n: n[2:].replace("-", "") for n in ALL}  # the ten digits every form holds
 
@@ -144,9 +145,10 @@ def _intake(client, tokens, mail_token) -> dict:
         "REMOTE_ADDR": "198.51.100.77"}, json={
         "category": "felanmalan", "subject": f"Fråga från {short(WEBFORM)}",
         "message": f"Mitt personnummer är {WEBFORM}. Lampan lyser inte.",
-        "name": "Per Holm", "email": "per.holm@example.se"})
+        "name": f"Per Holm {TEN[NAME]}", "email": "per.holm@example.se"})
     assert response.status_code == 201, response.get_json()
-    ids[WEBFORM] = reference_to_id(client, tokens, response.get_json()["reference"])
+    ids[WEBFORM] = ids[NAME] = reference_to_id(client, tokens,
+                                               response.get_json()["reference"])
 
     response = client.post("/api/v1/walk-ins", headers=bearer(tokens["guide"]), json={
         "service_point": "dalby", "visited_at": "2026-01-05T09:00:00+00:00",
@@ -279,7 +281,8 @@ def test_numbers_are_kept_only_sealed_and_found_again_by_lookup_and_reveal(
                            headers=bearer(tokens["department"]),
                            json={"reason": "Bygglovet ska handläggas"})
     assert response.status_code == 200, response.get_json()
-    assert {i["number"] for i in response.get_json()["items"]} == {WEBFORM.replace("-", "")}
+    assert {i["number"] for i in response.get_json()["items"]} == {
+        n.replace("-", "") for n in (WEBFORM, NAME)}
     [entry, *_] = session.scalars(select(AuditEntry).where(
         AuditEntry.action == "identity_number.revealed",
         AuditEntry.entity_id == ids[MAIL])).all()
