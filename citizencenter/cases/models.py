@@ -39,6 +39,11 @@ class Case(Base):
         Index("ix_cases_resolved_at", "resolved_at",
               postgresql_where=text("status = 'resolved'"),
               sqlite_where=text("status = 'resolved'")),
+        # The workspace header's count of cases waiting in a guide's queues: an index-only
+        # count of the waiting ones alone, not a walk over every case of those queues.
+        Index("ix_cases_waiting_queue", "queue_id", "status",
+              postgresql_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL"),
+              sqlite_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -157,9 +157,11 @@ def apply_call_presence(session: Session, call_ids: list[int]) -> int:
 
 
 def presence_of(session: Session, user_id: int) -> Presence:
-    """A guide's presence, read only: offline until routing has met them."""
-    found = session.scalar(select(GuideProfile.presence).where(GuideProfile.user_id == user_id))
-    return found or Presence.OFFLINE
+    """A guide's presence, read only: offline until routing has met them.
+
+    By primary key, so a profile this transaction already read is not read again."""
+    profile = session.get(GuideProfile, user_id)
+    return profile.presence if profile is not None else Presence.OFFLINE
 
 
 def list_profiles(session: Session) -> list[GuideProfile]:

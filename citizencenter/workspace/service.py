@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, false, func, or_, select, tuple_
+from sqlalchemy import and_, event, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from citizencenter.accounts.models import User
@@ -43,6 +43,8 @@ MAX_SEARCH = 200
 # beyond it the search asks the database to match them itself.
 MAX_LISTED_CONTACTS = 500
 SCREEN_POP_OPEN, SCREEN_POP_RECENT = 10, 5
+# session.info: per user id, (queue ids, profile) as this transaction read them.
+_QUEUES = "workspace_queue_ids"
 # What a row shows of its related rows, loaded by id after the page (one IN query each):
 # the page's own statement stays on `cases` alone.
 SHOWN = (selectinload(Case.contact), selectinload(Case.department),
@@ -87,11 +89,28 @@ def sla_state(timer: SlaTimer, now: datetime) -> str:
 
 
 def _queue_ids(session: Session, actor: Principal) -> list[int]:
-    """The queues the guide serves: their profile's, or every centre queue (as routing)."""
+    """The queues the guide serves: their profile's, or every centre queue (as routing).
+
+    Read once per transaction: the page's list and its header count ask alike, and the
+    profile is held until the transaction ends, so the header's presence (`session.get`)
+    finds it in the session instead of reading it again.
+    """
+    kept = session.info.setdefault(_QUEUES, {})
+    if actor.user_id in kept:
+        return kept[actor.user_id][0]
     profile = session.get(GuideProfile, actor.user_id) if actor.user_id else None
     if profile is not None and profile.queue_ids:
-        return list(profile.queue_ids)
-    return sorted(assignment.centre_queue_ids(session))
+        queue_ids = list(profile.queue_ids)
+    else:
+        queue_ids = sorted(assignment.centre_queue_ids(session))
+    kept[actor.user_id] = (queue_ids, profile)
+    return queue_ids
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_queues(session: Session, transaction) -> None:
+    if transaction.parent is None and _QUEUES in session.info:  # the next reads afresh
+        del session.info[_QUEUES]
 
 
 def _waiting(session: Session, actor: Principal):
@@ -180,10 +199,13 @@ def _after(paginator: Paginator, cursor: str | None, listing: dict) -> tuple | N
 
 
 def waiting_count(session: Session, actor: Principal) -> int:
-    """How many cases wait that the caller could take (the header's live count)."""
-    count = session.scalar(cases.visible_cases(actor).with_only_columns(func.count())
-                           .where(_waiting(session, actor)))
-    return count
+    """How many cases wait that the caller could take (the header's live count).
+
+    Exact, read as the page renders: for a guide an index-only count of the waiting cases
+    of their queues (ix_cases_waiting_queue), never a walk over every case of the queues.
+    """
+    return session.scalar(cases.visible_cases(actor).with_only_columns(func.count())
+                          .where(_waiting(session, actor)))
 
 
 def search(session: Session, actor: Principal, paginator: Paginator, text: str, *,

@@ -68,7 +68,7 @@ def _paging() -> dict:
     return {"cursor": request.args.get("cursor") or None, "trail": trail}
 
 
-def _worklist(template: str, *, claim_empty: bool = False):
+def _worklist(template: str, *, claim_empty: bool = False, header: bool = True):
     status, channel = _choice("status", CaseStatus), _choice("channel", Channel)
     paging = _paging()
     page = workspace.worklist(db.session, current_principal(),
@@ -79,7 +79,8 @@ def _worklist(template: str, *, claim_empty: bool = False):
     return render_template(template, page=page, filters=filters, paging=paging,
                            statuses=list(CaseStatus), channels=list(Channel),
                            can_claim=_can_claim(), claim_empty=claim_empty,
-                           waiting=workspace.waiting_count(db.session, current_principal()))
+                           waiting=workspace.waiting_count(db.session, current_principal())
+                           if header else None)
 
 
 def _can_claim() -> bool:
@@ -97,8 +98,9 @@ def home():
 @bp.route("/worklist/rows")
 @login_required
 def rows():
-    """The list alone, as the page asks for it again to stay up to date."""
-    return _worklist("workspace/worklist/_rows.html")
+    """The list alone, as the page asks for it again to stay up to date (no header: the
+    count is asked for on its own)."""
+    return _worklist("workspace/worklist/_rows.html", header=False)
 
 
 @bp.post("/next-case")
