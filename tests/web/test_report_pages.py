@@ -253,3 +253,15 @@ def test_the_figures_per_guide_and_queue_sort_by_a_column(contacts, supervisor_p
         f"{queue['phone']['asa_seconds']['n']} ")
     assert_accessible(page)
     screenshot(page, "report-queues")
+
+
+@pytest.mark.parametrize("width, name", [(320, "320px"), (640, "zoom-200")])
+def test_the_report_pages_fit_narrow_screens(contacts, new_page, width, name):
+    from tests.web.conftest import sign_in
+
+    page = new_page(viewport={"width": width, "height": 640})
+    sign_in(page, "supervisor")
+    for path, shot in (("/reports", "reports"), ("/reports/guides", "report-guides")):
+        page.goto(f"{path}?period=custom&from={contacts['from']}&to={contacts['to']}")
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        screenshot(page, f"{shot}-{name}")
