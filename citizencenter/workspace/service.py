@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, event, false, func, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
 from citizencenter.accounts.models import User
 from citizencenter.accounts.service import Principal
@@ -51,6 +51,9 @@ SHOWN = (selectinload(Case.contact), selectinload(Case.department),
          selectinload(Case.service_point), selectinload(Case.queue).lazyload(Queue.department),
          selectinload(Case.category).lazyload(Category.department),
          selectinload(Case.assignee).lazyload(User.department))
+# A worklist row shows the citizen alone of its related rows: the others load if used.
+LISTED = (selectinload(Case.contact), *(lazyload(relation) for relation in (
+    Case.department, Case.service_point, Case.queue, Case.category, Case.assignee)))
 
 
 @dataclass
@@ -144,7 +147,7 @@ def worklist(session: Session, actor: Principal, paginator: Paginator, *,
     listing = {"view": "worklist", "actor": actor.actor, **filters}
     limit = min(limit or paginator.default_limit, paginator.max_limit)
     after = _after(paginator, cursor, listing)
-    work = cases.listing_query(actor, **filters).options(*SHOWN) \
+    work = cases.listing_query(actor, columns=(Case,), **filters).options(*LISTED) \
         .where(or_(_mine(actor), _waiting(session, actor)))
     rows: list[tuple[Case, SlaTimer | None]] = []
     if after is None or after[0] < NO_DUE:

@@ -78,3 +78,18 @@ def test_the_waiting_count_can_be_answered_from_its_index_alone(session):
             text(f"EXPLAIN QUERY PLAN {compiled}")))
         assert "ix_cases_waiting_queue" in plan, plan
     session.rollback()
+
+
+def test_the_list_loads_the_citizen_alone_of_a_rows_related_rows(session, paginator):
+    me = add_user(session, queues=["sociala-medier"])
+    _waiting(session, "sociala-medier", assignee_id=None)
+    add_case(session, minutes_ago=3, assignee_id=me.id, status="open")
+    session.commit()
+    with statements(session) as seen:
+        page = workspace.worklist(session, principal(me), paginator)
+    assert len(page.items) == 2
+    read = " ".join(seen)
+    for table in ("queues", "categories", "users", "departments", "service_points"):
+        assert f"FROM {table} WHERE {table}.id IN" not in read, seen
+        assert f"JOIN {table} " not in read, seen
+    assert page.items[1].case.queue.slug == "sociala-medier"  # still there when asked for
