@@ -9,12 +9,12 @@ snapshot. Behaviour: static/js/wallboard.js (reconnects, counts the longest wait
 
 from datetime import datetime
 
-from flask import Response, current_app, render_template, request
+from flask import current_app, render_template, request
 
 from citizencenter import db
 from citizencenter.config import local_zone
 from citizencenter.dashboard import service
-from citizencenter.dashboard.views import _holding, _store, _stream_slots
+from citizencenter.dashboard.views import store, stream_response
 from citizencenter.db import utcnow
 from citizencenter.reports.service import report_settings
 from citizencenter.web import PageBlueprint, current_principal, login_required
@@ -51,7 +51,7 @@ def _levels(snapshot: dict) -> list[dict]:
 
 def _board() -> dict:
     current_principal().require(SCOPE)
-    snapshot = service.current_snapshot(db.session, _store(),
+    snapshot = service.current_snapshot(db.session, store(),
                                         report_settings(current_app.config))
     return {"live": snapshot, "levels": _levels(snapshot), "now": utcnow().isoformat()}
 
@@ -105,16 +105,4 @@ def figures():
 def stream():
     """The dashboard's Server-Sent Events for a signed-in supervisor (same slots as the API)."""
     current_principal().require(SCOPE)
-    config = current_app.config
-    slot = _stream_slots().take()
-    try:
-        events = service.stream(db.session, _store(), report_settings(config),
-                                heartbeat_s=config["DASHBOARD_HEARTBEAT_S"],
-                                max_s=config["DASHBOARD_STREAM_MAX_S"])
-    except BaseException:
-        slot.release()
-        raise
-    response = Response(_holding(slot, events), mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    response.call_on_close(slot.release)
-    return response
+    return stream_response()

@@ -15,7 +15,7 @@ blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
                 description="Live wallboard figures")
 
 
-def _store():
+def store():
     return service.client(current_app.config["REDIS_URL"])
 
 
@@ -26,7 +26,7 @@ class Live(MethodView):
     def get(self):
         """Calls waiting, longest wait, guides by presence, today's service levels, e-mail
         backlog and breaches today"""
-        return service.current_snapshot(db.session, _store(),
+        return service.current_snapshot(db.session, store(),
                                         report_settings(current_app.config))
 
 
@@ -39,19 +39,24 @@ class Stream(MethodView):
                       "see Retry-After")
     def get(self):
         """Server-Sent Events: the snapshot on connect, then every change; heartbeat comments"""
-        config = current_app.config
-        slot = _stream_slots().take()
-        try:
-            events = service.stream(db.session, _store(), report_settings(config),
-                                    heartbeat_s=config["DASHBOARD_HEARTBEAT_S"],
-                                    max_s=config["DASHBOARD_STREAM_MAX_S"])
-        except BaseException:
-            slot.release()
-            raise
-        response = Response(_holding(slot, events), mimetype="text/event-stream",
-                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        response.call_on_close(slot.release)  # also when the client goes away mid-stream
-        return response
+        return stream_response()
+
+
+def stream_response() -> Response:
+    """The snapshot stream in one of this process's slots (the API's and the wallboard's)."""
+    config = current_app.config
+    slot = _stream_slots().take()
+    try:
+        events = service.stream(db.session, store(), report_settings(config),
+                                heartbeat_s=config["DASHBOARD_HEARTBEAT_S"],
+                                max_s=config["DASHBOARD_STREAM_MAX_S"])
+    except BaseException:
+        slot.release()
+        raise
+    response = Response(_holding(slot, events), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(slot.release)  # also when the client goes away mid-stream
+    return response
 
 
 def _stream_slots() -> StreamSlots:
