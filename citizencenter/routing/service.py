@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, func, insert, inspect, select, true, union, update
+from sqlalchemy import bindparam, func, insert, select, true, union, update
 from sqlalchemy.orm import Session, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -208,10 +208,6 @@ def _write_cases(session: Session, cases: list[Case]) -> None:
             set_committed_value(case, name, getattr(case, name))
         set_committed_value(case, "version", case.version + 1)
         set_committed_value(case, "updated_at", now)
-        state = inspect(case)
-        if not state.committed_state:
-            # Nothing else changed: mark it clean, so the commit's flush skips it.
-            state._commit_all(state.dict, session.identity_map)
 
 
 def unrouted_cases(session: Session, since: datetime, before: datetime, limit: int
