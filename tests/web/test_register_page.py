@@ -18,9 +18,25 @@ from citizencenter.channels.phone.models import Call, CallOutcome
 from citizencenter.config import local_zone
 from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
+from citizencenter.organisation.models import ServicePoint
+from citizencenter.routing import presence
 from tests.web.conftest import USERS, assert_accessible, screenshot
 
 SAVED = re.compile(r"Registrerat som (MC-\d{4}-\d{6})")
+
+
+@pytest.fixture(autouse=True)
+def _guide_at_kristallen(app, engine):
+    """The demo guide works at Kristallen, as the demo data says (routing tests that ran
+    before may have emptied the guides' profiles)."""
+    db.session.remove()
+    db.session.configure(bind=engine)
+    with app.app_context():
+        guide = db.session.scalar(select(User).where(User.email == USERS["guide"][0]))
+        presence.ensure_profile(db.session, guide.id).service_point_id = db.session.scalar(
+            select(ServicePoint.id).where(ServicePoint.slug == "kristallen"))
+        db.session.commit()
+        db.session.remove()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -38,7 +38,9 @@ def _rows(page) -> list[str]:
 
 
 def _subjects(page) -> list[str]:
-    return [text.split("\n")[0].strip() for text in _rows(page)]
+    """The subjects alone (each row's link), whether or not the stylesheet has applied yet."""
+    return [text.strip() for text in page.get_by_role("main").get_by_role("table")
+            .get_by_role("rowheader").get_by_role("link").all_inner_texts()]
 
 
 def test_the_worklist_shows_my_cases_most_urgent_first_with_sla_marks_filters_and_pages(
