@@ -15,7 +15,7 @@ ROOT = Path(citizencenter.__file__).parent
 # Lowest first. A unit is a module or package under citizencenter/ (channels.* are one each);
 # units in the same layer are independent of each other.
 ORDER = (
-    ("keys", "db", "fields", "mailer", "embedded"),
+    ("keys", "db", "fields", "mailer", "embedded", "redis_pool"),
     ("config", "errors", "outbox", "reference_cache"),
     ("json_input", "openapi", "pagination", "idempotency"),
     ("api",),

@@ -20,16 +20,6 @@ SNAPSHOT_TTL_S = 60
 # These grow every second; a change is a change of anything else.
 AGES = ("at", "longest_wait_seconds", "oldest_wait_seconds")
 
-_clients: dict[str, redis.Redis] = {}
-
-
-def client(url: str) -> redis.Redis:
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=5,
-                                             decode_responses=True)
-    return _clients[url]
-
-
 def _stable(snapshot: dict) -> dict:
     def strip(value):
         if isinstance(value, dict):

@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from flask import Response, current_app
 from flask.views import MethodView
 
-from citizencenter import db, openapi
+from citizencenter import db, openapi, redis_pool
 from citizencenter.api import Blueprint
 from citizencenter.auth import require_scope
 from citizencenter.dashboard import service
@@ -16,7 +16,7 @@ blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
 
 
 def store():
-    return service.client(current_app.config["REDIS_URL"])
+    return redis_pool.client(current_app.config["REDIS_URL"])
 
 
 @blp.route("/live")

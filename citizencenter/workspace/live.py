@@ -24,17 +24,6 @@ WAITING_KEY = "citizencenter:workspace:waiting"
 WAITING_CHANNEL = "citizencenter:workspace:waiting:changes"
 WAITING_TTL_S = 60
 
-_clients: dict[str, redis.Redis] = {}
-
-
-def client(url: str) -> redis.Redis:
-    """One connection pool per Redis URL, for the publishers and the event streams."""
-    if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=5,
-                                             decode_responses=True)
-    return _clients[url]
-
-
 def user_channel(user_id: int) -> str:
     """The channel of one user's screen pops."""
     return f"citizencenter:workspace:user:{int(user_id)}"

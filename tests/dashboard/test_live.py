@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import inspect
 
+from citizencenter import redis_pool
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call
 from citizencenter.dashboard import service
@@ -18,7 +19,7 @@ from tests.reports.dataset import STOCKHOLM
 
 @pytest.fixture
 def store(app):
-    client = service.client(app.config["REDIS_URL"])
+    client = redis_pool.client(app.config["REDIS_URL"])
     client.delete(service.SNAPSHOT_KEY)
     yield client
     client.delete(service.SNAPSHOT_KEY)

@@ -6,7 +6,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from citizencenter import outbox
+from citizencenter import outbox, redis_pool
 from citizencenter.dashboard import service
 from citizencenter.reports.models import RollupState
 
@@ -32,7 +32,7 @@ def clean_rollups(engine):
 @pytest.mark.worker
 def test_refresh_and_snapshot_tasks_run_in_a_worker(app, committed, start_celery,
                                                     clean_rollups):
-    store = service.client(app.config["REDIS_URL"])
+    store = redis_pool.client(app.config["REDIS_URL"])
     store.delete(service.SNAPSHOT_KEY)
     start_celery("worker")
     publisher = outbox.get_publisher()

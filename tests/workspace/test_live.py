@@ -8,7 +8,7 @@ import pytest
 import redis
 from sqlalchemy import select, text
 
-from citizencenter import db
+from citizencenter import db, redis_pool
 from citizencenter.audit.models import AuditEntry
 from citizencenter.channels.phone import asterisk
 from citizencenter.channels.phone import service as phone
@@ -29,7 +29,7 @@ CALLER = "+46" + NATIONAL[1:]
 
 @pytest.fixture
 def store(redis_server):
-    client = live.client(redis_server.url)
+    client = redis_pool.client(redis_server.url)
     client.delete(live.WAITING_KEY)
     return client
 

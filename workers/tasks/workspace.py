@@ -1,12 +1,12 @@
 from celery import shared_task
 from flask import current_app
 
-from citizencenter import db
+from citizencenter import db, redis_pool
 from citizencenter.workspace import live
 
 
 def _store():
-    return live.client(current_app.config["REDIS_URL"])
+    return redis_pool.client(current_app.config["REDIS_URL"])
 
 
 @shared_task(name="workspace.screen_pop", acks_late=True, ignore_result=True)

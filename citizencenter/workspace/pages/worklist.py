@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, redirect, render_template, request
 
-from citizencenter import db
+from citizencenter import db, redis_pool
 from citizencenter.cases.enums import CaseStatus, Channel
 from citizencenter.errors import Forbidden, InvalidInput
 from citizencenter.routing import assignment
@@ -158,7 +158,7 @@ def events():
     only); the page fetches what to show."""
     user_id = current_user().id
     db.session.rollback()  # nothing to hold open while the stream lasts
-    stream = live.workspace_events(live.client(current_app.config["REDIS_URL"]), user_id,
+    stream = live.workspace_events(redis_pool.client(current_app.config["REDIS_URL"]), user_id,
                                    heartbeat_s=EVENTS_HEARTBEAT_S, max_s=EVENTS_MAX_S)
     return Response(stream, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
