@@ -490,7 +490,7 @@ SV.update({
     "staffing.error.target_percent": "Ange en procentsats större än 0 och mindre än 100.",
     "staffing.error.answer_within_s": "Ange sekunder mellan 0 och 3600.",
     "staffing.error.queue": "Okänd kö.",
-    "staffing.window": "Underlag: {first} – {last} ({weeks} veckor, {calls} samtal).",
+    "staffing.window": "Underlag: {first} – {last} (veckor: {weeks}, samtal: {calls}).",
     "staffing.legend.needed": "Behövs (stapel)",
     "staffing.legend.available": "Inloggade (streck och punkt)",
     "staffing.legend.under": "Underbemannad timme (triangel)",
