@@ -104,10 +104,10 @@ def test_signature_problems(client, session, phone_integration):
     other_secret = integrations.signatures.new_secret()
     assert post(signed_headers(token, other_secret, body, "application/json")).status_code == 403
     stale = signed_headers(token, secret, body, "application/json",
-                           timestamp=int(time.time()) - 301)
+                           timestamp=int(time.time()) - 360)
     assert post(stale).status_code == 403
     future = signed_headers(token, secret, body, "application/json",
-                            timestamp=int(time.time()) + 301)
+                            timestamp=int(time.time()) + 360)
     assert post(future).status_code == 403
     tampered = client.post(url, data=body.replace(b"ev-1", b"ev-2"), headers=good)
     assert tampered.status_code == 403
@@ -160,3 +160,16 @@ def test_auth_and_transport_errors(client, session, phone_integration, tokens):
     assert response.content_type == "application/problem+json"
     assert _stored(session) == 0
     assert client.get(url, headers=bearer(token)).status_code == 405
+
+
+def test_timestamp_tolerance_is_five_minutes_either_way():
+    """The edge exactly, with the clock fixed (the endpoint test keeps a margin for slow runs)."""
+    secret = integrations.signatures.new_secret()
+    body, sent_at = b"{}", 1_800_000_000
+    header = integrations.signatures.sign(secret, "msg_1", sent_at, body)
+    for now in (sent_at - 300, sent_at + 300):
+        integrations.signatures.verify([secret], "msg_1", str(sent_at), header, body, now=now)
+    for now in (sent_at - 301, sent_at + 301):
+        with pytest.raises(integrations.signatures.SignatureInvalid):
+            integrations.signatures.verify([secret], "msg_1", str(sent_at), header, body,
+                                           now=now)
