@@ -17,6 +17,9 @@ from citizencenter.contacts.models import Contact
 from citizencenter.db import Base, str_enum, utcnow
 from citizencenter.organisation.models import Category, Queue, ServicePoint
 
+# What a confidential case's subject reads as to those who may not see its content.
+CONFIDENTIAL_SUBJECT = "Sekretessmarkerat ärende"
+
 
 class Case(Base):
     """An ärende: one matter a citizen raised, across all its messages and calls."""
@@ -80,6 +83,11 @@ class Case(Base):
     routing_rule_version_id: Mapped[int | None]
     waiting_since: Mapped[datetime | None] = mapped_column(index=True)
     escalate_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Confidential (sekretess) since confidential_at, under the OSL provision in
+    # confidential_reason, marked by confidential_by (an actor); see cases.confidentiality.
+    confidential_reason: Mapped[str | None] = mapped_column(String(300))
+    confidential_at: Mapped[datetime | None]
+    confidential_by: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -94,6 +102,18 @@ class Case(Base):
 
     def can_transition_to(self, status: CaseStatus) -> bool:
         return status in TRANSITIONS[self.status]
+
+    # Not a column: set by cases.confidentiality.grant for the caller a case is shown to.
+    # Unset, a confidential case's content counts as hidden.
+    content_allowed = False
+
+    @property
+    def content_hidden(self) -> bool:
+        return self.confidential_at is not None and not self.content_allowed
+
+    @property
+    def shown_subject(self) -> str:
+        return CONFIDENTIAL_SUBJECT if self.content_hidden else self.subject
 
 
 class Message(Base):
