@@ -30,6 +30,7 @@ ORDER = (
     ("web",),  # the pages' sign-in, layout and CSRF (presence in the header is routing's)
     ("channels.webform", "channels.walkin", "channels.social", "feedback"),
     ("channels.email",),
+    ("privacy.erasure",),  # erases a case's content across the channels' tables
     ("reports", "workspace"),  # workspace: the guide's pages' use cases
     ("dashboard", "reconciliation", "demo"),
     ("citizencenter",),  # the app factory: subscribes every domain at start
