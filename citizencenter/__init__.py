@@ -50,12 +50,14 @@ def create_app(config: dict | type | None = None) -> Flask:
     from citizencenter.routing import views as routing_views
     from citizencenter.sla import views as sla_views
     from citizencenter.sla.staffing import views as staffing_views
+    from citizencenter.subject_access import views as subject_access_views
 
     for blueprint in (health.blp, cases_views.blp, organisation_views.blp, phone_views.blp,
                       reports_views.blp, *routing_views.blueprints,
                       sla_views.blp, staffing_views.blp, feedback_views.blp,
                       dashboard_views.blp, social_views.blp, webform_views.blp,
-                      walkin_views.blp, email_views.blp, audit_views.blp):
+                      walkin_views.blp, email_views.blp, audit_views.blp,
+                      subject_access_views.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(feedback_views.pages)  # the citizen's HTML page, not the API
     web.init_app(app)  # the staff pages: sign-in, layout, CSRF

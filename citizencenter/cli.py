@@ -207,6 +207,41 @@ def mask_identity_numbers():
                f"{changed['messages']} messages; {changed['numbers']} numbers kept sealed")
 
 
+@cli.group("contact")
+def contact_group():
+    """One person's data: export it for them, or erase it (GDPR art. 15 and 17)."""
+
+
+def _person_options(command):
+    for name, text in (("personnummer", "10 or 12 digits"),
+                       ("phone", "national or international"), ("email", "e-mail address")):
+        command = click.option(f"--{name}", help=f"The person's {text}; give exactly one.")(
+            command)
+    return command
+
+
+@contact_group.command("export")
+@_person_options
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the ZIP archive (default: personal-data.zip).")
+@with_appcontext
+def contact_export(email, phone, personnummer, out):
+    """Write everything held about one person to a ZIP archive (JSON document and files)."""
+    from citizencenter.errors import AppError
+    from citizencenter.subject_access import service
+
+    try:
+        content = service.export_person(db.session, CLI_ACTOR, email=email, phone=phone,
+                                        personnummer=personnummer)
+    except AppError as error:
+        raise click.UsageError(error.detail) from None
+    path = Path(out or "personal-data.zip")
+    # The archive is one person's data: readable by its writer alone.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+        file.write(content)
+    click.echo(f"wrote {path} ({len(content)} bytes)")
+
+
 @cli.command("map-agent")
 @click.option("--agent", "agent_id", required=True, help="e.g. SIP/8007 or PJSIP/anna")
 @click.option("--user", "user_email", required=True)

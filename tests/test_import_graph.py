@@ -33,6 +33,7 @@ ORDER = (
     ("privacy.erasure",),  # erases a case's content across the channels' tables
     ("reports", "workspace"),  # workspace: the guide's pages' use cases
     ("dashboard", "reconciliation", "demo"),
+    ("subject_access",),  # one person's data across every domain, exported or erased
     ("citizencenter",),  # the app factory: subscribes every domain at start
     ("cli",),
 )
