@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.db import Base, str_enum, utcnow
@@ -38,6 +38,8 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Granted by an admin: sees the cases of contacts with a protected identity.
+    protected_access: Mapped[bool] = mapped_column(default=False, server_default=false())
     # argon2id (accounts/passwords.py); None: the user cannot sign in to the pages.
     password_hash: Mapped[str | None] = mapped_column(String(255))
 

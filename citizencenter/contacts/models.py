@@ -19,6 +19,11 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(254), index=True)  # stored lower-case
     phone: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Protected identity (skyddade personuppgifter): its kind, who marked it and when. Its
+    # cases are shown only to holders of the protected permission (cases.visible_cases).
+    protection: Mapped[str | None] = mapped_column(String(32), index=True)
+    protected_by: Mapped[str | None] = mapped_column(String(64))
+    protected_at: Mapped[datetime | None]
 
     identities: Mapped[list["ContactIdentity"]] = relationship(
         back_populates="contact", cascade="all, delete-orphan"
