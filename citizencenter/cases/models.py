@@ -47,10 +47,17 @@ class Case(Base):
         Index("ix_cases_waiting_queue", "queue_id", "status",
               postgresql_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL"),
               sqlite_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL")),
+        # `?diarienummer=`: the few cases registered in the records system, looked up exactly.
+        Index("ix_cases_diarienummer", "diarienummer",
+              postgresql_where=text("diarienummer IS NOT NULL"),
+              sqlite_where=text("diarienummer IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # The registration number in the municipality's records system (allmän handling), when
+    # the case was registered there. Not unique: one diarienummer may cover several cases.
+    diarienummer: Mapped[str | None] = mapped_column(String(40))
     channel: Mapped[Channel] = mapped_column(str_enum(Channel, 20))
     kind: Mapped[CaseKind] = mapped_column(str_enum(CaseKind, 16), default=CaseKind.INQUIRY)
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, 24), default=CaseStatus.NEW)

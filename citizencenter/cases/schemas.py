@@ -1,3 +1,5 @@
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -5,6 +7,7 @@ from citizencenter import fields as checked
 from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
 from citizencenter.contacts.service import normalise_phone
 from citizencenter.pagination import PageArgsSchema, page_schema
+from citizencenter.privacy import detection
 
 MAX_BODY = 50_000
 # Keys the system writes into a message's channel_metadata; clients may not forge them
@@ -24,6 +27,22 @@ class PhoneNumber(checked.SingleLine):
             return normalise_phone(raw)
         except ValueError as exc:
             raise ma.ValidationError(str(exc)) from None
+
+
+class Diarienummer(checked.SingleLine):
+    """A records system's registration number, e.g. "KS 2026/0123", spaces collapsed."""
+
+    SHAPE = re.compile(r"[0-9A-Za-zÅÄÖåäöÉé][0-9A-Za-zÅÄÖåäöÉé .:/_-]{0,39}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = " ".join(super()._deserialize(value, attr, data, **kwargs).split())
+        if not self.SHAPE.fullmatch(raw) or not any(c.isdigit() for c in raw):
+            raise ma.ValidationError("A diarienummer is 1 to 40 letters, digits, spaces and "
+                                     ". : / _ -, with at least one digit.")
+        if detection.find(raw):
+            # It is published with the record: a personnummer has no place in it.
+            raise ma.ValidationError("Holds a personnummer; a diarienummer never does.")
+        return raw
 
 
 class ContactInSchema(ma.Schema):
@@ -68,12 +87,15 @@ class CaseUpdateSchema(checked.ChangeSchema):
     queue = checked.slug(allow_none=True)
     assignee = checked.Id(allow_none=True)
     resolved_at_first_contact = checked.Flag()
+    diarienummer = Diarienummer(allow_none=True, metadata={
+        "description": "The records system's registration number; null clears it."})
 
 
 
 class CaseSchema(ma.Schema):
     id = fields.UUID()
     reference = fields.String()
+    diarienummer = fields.String(allow_none=True)
     channel = fields.Enum(Channel, by_value=True)
     status = fields.Enum(CaseStatus, by_value=True)
     priority = fields.Enum(Priority, by_value=True)
@@ -100,11 +122,11 @@ def _iso(moment):
 
 # The columns of a row of `cases.service.LIST_COLUMNS`, in its order.
 LIST_ITEM_COLUMNS = (
-    "id", "reference", "channel", "status", "priority", "subject", "category_slug",
-    "queue_slug", "department_slug", "service_point_slug", "contact_id", "contact_name",
-    "contact_email", "contact_phone", "assignee_id", "assignee_name", "received_at",
-    "routed_at", "first_response_at", "resolved_at", "closed_at", "resolved_at_first_contact",
-    "updated_at", "version")
+    "id", "reference", "diarienummer", "channel", "status", "priority", "subject",
+    "category_slug", "queue_slug", "department_slug", "service_point_slug", "contact_id",
+    "contact_name", "contact_email", "contact_phone", "assignee_id", "assignee_name",
+    "received_at", "routed_at", "first_response_at", "resolved_at", "closed_at",
+    "resolved_at_first_contact", "updated_at", "version")
 
 
 def dump_list_item(row) -> dict:
@@ -112,13 +134,14 @@ def dump_list_item(row) -> dict:
     value for value, without marshmallow's per-field work (a list page is 50 to 100 of these;
     tests/cases/test_listing.py holds the two to the same bytes). The row is unpacked by
     position (`LIST_ITEM_COLUMNS`): a Row's attributes cost far more, 24 times a row."""
-    (id_, reference, channel, status, priority, subject, category, queue, department,
-     service_point, contact_id, contact_name, contact_email, contact_phone, assignee_id,
+    (id_, reference, diarienummer, channel, status, priority, subject, category, queue,
+     department, service_point, contact_id, contact_name, contact_email, contact_phone, assignee_id,
      assignee_name, received_at, routed_at, first_response_at, resolved_at, closed_at,
      first_contact, updated_at, version) = row
     return {
         "id": str(id_),
         "reference": reference,
+        "diarienummer": diarienummer,
         "channel": channel.value,
         "status": status.value,
         "priority": priority.value,
@@ -158,6 +181,8 @@ class CaseQueryArgsSchema(PageArgsSchema):
     received_to = checked.AwareDateTime()
     q = checked.SingleLine(validate=validate.Length(min=1, max=200),
                       metadata={"description": "Text to find in the subject."})
+    diarienummer = Diarienummer(metadata={
+        "description": "The cases registered under this diarienummer (exact)."})
 
     @ma.validates_schema
     def range_in_order(self, data, **kwargs):

@@ -154,7 +154,8 @@ def _related(column, key, label: str):
 # A list item's columns, named as `cases.schemas.dump_list_item` reads them: the page is
 # one statement without building a Case (and its six relations) per row.
 LIST_COLUMNS = (
-    Case.id, Case.reference, Case.channel, Case.status, Case.priority, Case.subject,
+    Case.id, Case.reference, Case.diarienummer, Case.channel, Case.status, Case.priority,
+    Case.subject,
     _related(Category.slug, Case.category_id, "category_slug"),
     _related(Queue.slug, Case.queue_id, "queue_slug"),
     _related(Department.slug, Case.department_id, "department_slug"),
@@ -206,6 +207,8 @@ def listing_query(actor: Principal, *, columns: tuple | None = None, **filters) 
         query = query.where(Case.received_at < filters["received_to"])
     if "q" in filters:
         query = query.where(text_matches(Case.subject, filters["q"]))
+    if "diarienummer" in filters:
+        query = query.where(Case.diarienummer == filters["diarienummer"])
     return query
 
 
@@ -296,7 +299,7 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
         if (user.id if user else None) != previous_assignee:
             events.publish(session, "assigned", case, actor=actor.actor,
                            previous=previous_assignee)
-    for name in ("subject", "priority", "resolved_at_first_contact"):
+    for name in ("subject", "priority", "resolved_at_first_contact", "diarienummer"):
         if name in changes:
             setattr(case, name, changes[name])
     if "status" in changes:

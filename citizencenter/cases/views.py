@@ -81,7 +81,7 @@ class CaseById(MethodView):
     @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True,
                           "schema": {"type": "string"}}])
     def patch(self, changes, case_id: uuid.UUID):
-        """Change a case: status, priority, subject, category, queue or assignee"""
+        """Change a case: status, priority, subject, category, queue, assignee or diarienummer"""
         case = service.update_case(db.session, current_principal(), case_id,
                                    _if_match_version(), changes)
         return case, _etag(case)
