@@ -43,8 +43,9 @@ class Case(Base):
               postgresql_where=text("status = 'resolved'"),
               sqlite_where=text("status = 'resolved'")),
         # The workspace header's count of cases waiting in a guide's queues: an index-only
-        # count of the waiting ones alone, not a walk over every case of those queues.
-        Index("ix_cases_waiting_queue", "queue_id", "status",
+        # count of the waiting ones alone, not a walk over every case of those queues. The
+        # contact too: the count leaves out protected contacts' cases (cases.visible_cases).
+        Index("ix_cases_waiting_queue", "queue_id", "status", "contact_id",
               postgresql_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL"),
               sqlite_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL")),
         # `?diarienummer=`: the few cases registered in the records system, looked up exactly.
