@@ -1,7 +1,7 @@
 """Cases: the diarienummer of the records system (allmän handling), indexed where set
 
 Revision ID: e3b7d2a50101
-Revises: e3b9f1c20111
+Revises: e4c1a7d30121
 Create Date: 2026-12-02 16:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e3b7d2a50101'
-down_revision = 'e3b9f1c20111'
+down_revision = 'e4c1a7d30121'
 branch_labels = None
 depends_on = None
 
