@@ -242,6 +242,30 @@ def contact_export(email, phone, personnummer, out):
     click.echo(f"wrote {path} ({len(content)} bytes)")
 
 
+@contact_group.command("erase")
+@_person_options
+@click.option("--dry-run", is_flag=True, help="Show what would be erased; erase nothing.")
+@with_appcontext
+def contact_erase(email, phone, personnummer, dry_run):
+    """Erase one person's data where no legal hold, open case or retention rule keeps it."""
+    from citizencenter.errors import AppError
+    from citizencenter.subject_access import service
+
+    try:
+        report = service.erase_person(db.session, CLI_ACTOR, email=email, phone=phone,
+                                      personnummer=personnummer, dry_run=dry_run)
+    except AppError as error:
+        raise click.UsageError(error.detail) from None
+    verb = "would erase" if dry_run else "erased"
+    for item in report["erased"]:
+        note = " (before)" if item["reason"] == "already_erased" else ""
+        click.echo(f"{verb} {item['kind']} {item['reference'] or item['id']}{note}")
+    for item in report["kept"]:
+        click.echo(f"kept {item['kind']} {item['reference'] or item['id']}: {item['detail']}")
+    if not report["erased"] and not report["kept"]:
+        click.echo("nothing is held about this person")
+
+
 @cli.command("map-agent")
 @click.option("--agent", "agent_id", required=True, help="e.g. SIP/8007 or PJSIP/anna")
 @click.option("--user", "user_email", required=True)

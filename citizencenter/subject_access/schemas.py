@@ -30,8 +30,10 @@ class ErasureItemSchema(ma.Schema):
     kind = fields.String(metadata={"description": "contact, case or call"})
     id = fields.String()
     reference = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True,
-                           metadata={"description": "Why it is kept (kept items only)"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "Why it is kept: legal_hold, open_case, retention_rule, cases_kept "
+                       "(a contact), protected_identity; already_erased among the erased"})
+    detail = fields.String(allow_none=True)
 
 
 class ErasureReportSchema(ma.Schema):

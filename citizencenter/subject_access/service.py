@@ -7,7 +7,7 @@ rows it reached; never the identifier itself.
 from sqlalchemy.orm import Session
 
 from citizencenter.audit import service as audit
-from citizencenter.subject_access import document, finding
+from citizencenter.subject_access import document, erasure, finding
 
 EXPORT_SCOPE = "personal_data:export"
 ERASE_SCOPE = "personal_data:erase"
@@ -24,6 +24,22 @@ def export_person(session: Session, actor: str, **identifier: str | None) -> byt
                  files=len(archive.files))
     session.commit()
     return document.zipped(content, archive)
+
+
+def erase_person(session: Session, actor: str, *, dry_run: bool = False,
+                 **identifier: str | None) -> dict:
+    """Erase one person's data where no hold, open case or retention rule keeps it; report
+    what was erased and what was kept and why (a dry run erases nothing)."""
+    person = finding.find(session, finding.identifier(**identifier))
+    report = erasure.erase(session, person, actor=actor, dry_run=dry_run)
+    audit.record(session, actor, "personal_data.erasure_planned" if dry_run
+                 else "personal_data.erased", "contact", _entity(person),
+                 identified_by=person.identifier.kind,
+                 erased=[(i["kind"], i["reference"] or i["id"]) for i in report.erased],
+                 kept=[(i["kind"], i["reference"] or i["id"], i["reason"])
+                       for i in report.kept])
+    session.commit()
+    return report.as_dict()
 
 
 def _entity(person: finding.Person) -> str:

@@ -7,7 +7,11 @@ from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.subject_access import service
-from citizencenter.subject_access.schemas import PersonSchema
+from citizencenter.subject_access.schemas import (
+    ErasureReportSchema,
+    ErasureRequestSchema,
+    PersonSchema,
+)
 
 blp = Blueprint("subject_access", __name__, url_prefix="/api/v1/personal-data",
                 description="One person's data: exported for them, or erased (admins)")
@@ -24,3 +28,14 @@ class PersonalDataExport(MethodView):
         content = service.export_person(db.session, current_principal().actor, **data)
         return send_file(io.BytesIO(content), mimetype="application/zip", as_attachment=True,
                          download_name="personal-data.zip")
+
+
+@blp.route("/erasure")
+class PersonalDataErasure(MethodView):
+    @require_scope(service.ERASE_SCOPE)
+    @blp.arguments(ErasureRequestSchema)
+    @blp.response(200, ErasureReportSchema)
+    def post(self, data):
+        """Erase one person's data where no legal hold, open case or retention rule keeps
+        it; answers what was erased and what was kept and why (dry_run: erase nothing)"""
+        return service.erase_person(db.session, current_principal().actor, **data)

@@ -1,0 +1,146 @@
+"""Erasing one person's data on their request (GDPR art. 17), as far as the law allows.
+
+A case's content is erased with `privacy.erasure.erase_case` (the reports keep their
+facts) unless something requires keeping it, and the report says what:
+- a legal hold on the case or on the person's contact;
+- a case still open: the matter is not finished;
+- a retention rule (gallring) that keeps the case longer: a public record may be disposed
+  of only as the retention plan says (GDPR art. 17(3)(b)). A case no rule covers has no
+  disposal decision holding it, so the person's request decides.
+The contact's details go once none of its cases is kept (erase_case does that).
+Call records found by the person's number but on no case lose the number the same way.
+"""
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizencenter.cases.enums import CaseStatus
+from citizencenter.cases.models import Case
+from citizencenter.channels.phone.models import Call, CallEvent
+from citizencenter.db import utcnow
+from citizencenter.privacy import erasure
+from citizencenter.privacy.models import LegalHold, RetentionRule
+from citizencenter.subject_access.finding import Person
+
+REASON = "data_subject_request"  # the reason erase_case records, beside a rule's id
+ENDED = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+
+
+@dataclass
+class ErasureReport:
+    """What was (or, in a dry run, would be) erased, and what is kept and why."""
+
+    dry_run: bool
+    erased: list[dict] = field(default_factory=list)
+    kept: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"dry_run": self.dry_run, "erased": self.erased, "kept": self.kept}
+
+
+def erase(session: Session, person: Person, *, actor: str, dry_run: bool,
+          now: datetime | None = None) -> ErasureReport:
+    """Erase what may be erased of `person`; the caller commits."""
+    now = now or utcnow()
+    report = ErasureReport(dry_run)
+    rules = list(session.scalars(select(RetentionRule)))
+    already = erasure.erased_ids(session, person.case_ids)
+    kept_cases: set = set()
+    for case in person.cases:
+        item = {"kind": "case", "id": str(case.id), "reference": case.reference}
+        if case.id in already:
+            report.erased.append({**item, "reason": "already_erased",
+                                  "detail": "Erased before."})
+            continue
+        why = _why_kept(session, case, rules, now)
+        if why is not None:
+            kept_cases.add(case.id)
+            report.kept.append({**item, **why})
+            continue
+        if not dry_run:
+            erasure.erase_case(session, case, reason=REASON, actor=actor, now=now)
+        report.erased.append({**item, "reason": None, "detail": None})
+    for contact in person.contacts:
+        item = {"kind": "contact", "id": str(contact.id), "reference": None}
+        kept = sum(1 for case in person.cases
+                   if case.contact_id == contact.id and case.id in kept_cases)
+        if _held(session, contact_id=contact.id):
+            report.kept.append({**item, "reason": "legal_hold",
+                                "detail": "A legal hold lies on the contact."})
+        elif kept:
+            report.kept.append({**item, "reason": "cases_kept",
+                                "detail": f"{kept} of its cases are kept, and who they "
+                                          "concern with them."})
+        else:
+            if not dry_run:
+                # Its cases are erased (erase_case erased it with the last); one with no case
+                # at all is erased here.
+                erasure._erase_contact_if_unused(session, contact.id)
+            report.erased.append({**item, "reason": None, "detail": None})
+    for call in person.calls:
+        if call.case_id is None and call.callback_case_id is None:
+            if not dry_run:
+                _erase_call(session, call)
+            report.erased.append({"kind": "call", "id": str(call.id), "reference": None,
+                                  "reason": None, "detail": None})
+    session.flush()
+    return report
+
+
+def _why_kept(session: Session, case: Case, rules: list[RetentionRule],
+              now: datetime) -> dict | None:
+    if _held(session, case_id=case.id) or (
+            case.contact_id is not None and _held(session, contact_id=case.contact_id)):
+        return {"reason": "legal_hold", "detail": "A legal hold lies on the case or its "
+                                                  "contact."}
+    if case.status not in ENDED:
+        return {"reason": "open_case", "detail": f"The case is {case.status.value}; it is "
+                                                 "kept until it is closed."}
+    rule = covering_rule(case, rules)
+    if rule is not None:
+        until = months_after(case.closed_at or case.resolved_at or case.received_at,
+                             rule.keep_months)
+        if until > now:
+            return {"reason": "retention_rule",
+                    "detail": f"Retention rule {rule.id} keeps it {rule.keep_months} months "
+                              f"after it closed, until {until.date().isoformat()}."}
+    return None
+
+
+def _held(session: Session, *, case_id=None, contact_id=None) -> bool:
+    column = LegalHold.case_id if case_id is not None else LegalHold.contact_id
+    return session.scalar(select(LegalHold.id).where(
+        column == (case_id if case_id is not None else contact_id),
+        LegalHold.released_at.is_(None)).limit(1)) is not None
+
+
+def covering_rule(case: Case, rules: list[RetentionRule]) -> RetentionRule | None:
+    """The most specific rule for the case: category and channel, category, channel, none."""
+    matching = [r for r in rules
+                if r.category_id in (None, case.category_id)
+                and r.channel in (None, str(case.channel))]
+    return max(matching, default=None,
+               key=lambda r: (2 * (r.category_id is not None) + (r.channel is not None),
+                              -r.id))
+
+
+def months_after(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months later (the month's last day at most)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def _erase_call(session: Session, call: Call) -> None:
+    """A call on no case: the caller's number and the events' payloads go, the times stay."""
+    call.caller = None
+    for event in session.scalars(select(CallEvent).where(
+            CallEvent.source == call.source, CallEvent.call_id == call.call_id)):
+        event.caller, event.raw = None, None
+        event.metrics = {k: v for k, v in (event.metrics or {}).items()
+                         if not any(hint in k.lower() for hint in erasure.RECORDING_HINTS)}
