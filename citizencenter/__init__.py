@@ -46,6 +46,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     from citizencenter.dashboard import views as dashboard_views
     from citizencenter.feedback import views as feedback_views
     from citizencenter.organisation import views as organisation_views
+    from citizencenter.privacy.retention import views as retention_views
     from citizencenter.reports import views as reports_views
     from citizencenter.routing import views as routing_views
     from citizencenter.sla import views as sla_views
@@ -57,7 +58,7 @@ def create_app(config: dict | type | None = None) -> Flask:
                       sla_views.blp, staffing_views.blp, feedback_views.blp,
                       dashboard_views.blp, social_views.blp, webform_views.blp,
                       walkin_views.blp, email_views.blp, audit_views.blp,
-                      subject_access_views.blp):
+                      retention_views.blp, subject_access_views.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(feedback_views.pages)  # the citizen's HTML page, not the API
     web.init_app(app)  # the staff pages: sign-in, layout, CSRF

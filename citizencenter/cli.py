@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from citizencenter import create_app, db, keys
 from citizencenter.config import INSTANCE_DIR
+from citizencenter.privacy.retention import commands as retention_commands
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DEMO_TOKEN_NAME = "demo admin (citizencenter run)"
@@ -194,6 +195,9 @@ def rotate_keys():
     click.echo(f"re-encrypted the secrets of {sealed} integrations and {webhooks} department "
                f"webhooks, {numbers} personal identity numbers and {mail} quarantined "
                "messages; SECRET_KEY_FALLBACKS may now be removed")
+
+
+cli.add_command(retention_commands.group)  # retention plan | run
 
 
 @cli.command("mask-identity-numbers")

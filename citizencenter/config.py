@@ -163,6 +163,11 @@ class Config:
     # Live streams hold a web thread each; past this many per process they get 503, so
     # the rest of the API keeps threads to answer with.
     DASHBOARD_STREAM_SLOTS = _int("DASHBOARD_STREAM_SLOTS", 2)
+    # Retention (gallring): cases erased per transaction, batches per nightly run, and the
+    # hour (UTC) the run starts; what a run leaves is erased the next night.
+    RETENTION_BATCH_SIZE = _int("RETENTION_BATCH_SIZE", 100)
+    RETENTION_MAX_BATCHES = _int("RETENTION_MAX_BATCHES", 100)
+    RETENTION_RUN_HOUR_UTC = _int("RETENTION_RUN_HOUR_UTC", 1)
 
     # Social media (channels/social/): the app secret checks webhook signatures and signs
     # Graph API calls, the verify token answers Meta's subscription handshake, the page

@@ -31,6 +31,7 @@ ORDER = (
     ("channels.webform", "channels.walkin", "channels.social", "feedback"),
     ("channels.email",),
     ("privacy.erasure",),  # erases a case's content across the channels' tables
+    ("privacy.retention",),  # rules, holds, the plan and the run of retention
     ("reports", "workspace"),  # workspace: the guide's pages' use cases
     ("dashboard", "reconciliation", "demo"),
     ("subject_access",),  # one person's data across every domain, exported or erased

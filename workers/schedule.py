@@ -2,6 +2,8 @@
 
 from collections.abc import Mapping
 
+from celery.schedules import crontab
+
 
 def beat_schedule(config: Mapping) -> dict:
     """The periodic tasks at the intervals the app's config gives."""
@@ -34,4 +36,8 @@ def beat_schedule(config: Mapping) -> dict:
         # The guides' live count of waiting cases, as often as the wallboard's figures.
         "workspace-waiting": {"task": "workspace.publish_waiting", "schedule": float(snapshot_s),
                               "options": {"expires": snapshot_s * 2}},
+        # Retention (gallring): nightly, in batches; what is left waits for the next night.
+        "retention-run": {"task": "retention.run",
+                          "schedule": crontab(minute=0, hour=config["RETENTION_RUN_HOUR_UTC"]),
+                          "options": {"expires": 3600}},
     }
