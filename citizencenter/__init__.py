@@ -76,6 +76,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(staffing_pages.bp)  # guides needed against staffed, /staffing
     from citizencenter.reports import pages as report_pages
     app.register_blueprint(report_pages.bp)  # the service measurement, /reports, /me/figures
+    from citizencenter.records import pages as records_pages
+    from citizencenter.records import views as records_views
+    api.register_blueprint(records_views.blp)  # allmän handling: a case's archival document
+    app.register_blueprint(records_pages.bp)  # the same document from the case page
     connect_domains()
     return app
 

@@ -61,6 +61,8 @@ SV.update({
     "case.title": "Ärende {reference}",
     "case.summary": "Uppgifter",
     "case.reference": "Referens",
+    "case.diarienummer": "Diarienummer",
+    "case.archive": "Ladda ner arkivexemplar (HTML) för registrering",
     "case.status": "Status",
     "case.priority": "Prioritet",
     "case.category": "Kategori",
