@@ -51,6 +51,9 @@ SERVICE_RULES = {
     # A personnummer is revealed to a person, who is named in the audit trail.
     ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"): {"admin": {403},
                                                                    "reader": {403}},
+    # Confidentiality is marked by those who handle the case, not by any guide.
+    ("PUT", "/api/v1/cases/{case_id}/confidentiality"): {"guide": {403}},
+    ("DELETE", "/api/v1/cases/{case_id}/confidentiality"): {"guide": {403}},
 }
 # POSTs that compute an answer and store nothing, so a read scope guards them.
 COMPUTING = {("POST", "/api/v1/staffing/erlang-c"),
@@ -175,6 +178,7 @@ class World:
             ("POST", "/api/v1/cases/by-identity-number"): {"personnummer": "19121212-1212"},
             ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"): {
                 "reason": "Handläggning av ärendet"},
+            ("PUT", "/api/v1/cases/{case_id}/confidentiality"): {"reason": "26 kap. 1 § OSL"},
             ("POST", "/api/v1/walk-ins"): {
                 "service_point": "dalby", "subject": "Hjälp med e-tjänst",
                 "visited_at": (utcnow() - timedelta(minutes=30)).isoformat(),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
+from citizencenter.cases import confidentiality
 from citizencenter.cases import service as cases
 from citizencenter.cases.models import Case, Message
 from citizencenter.contacts.models import Contact
@@ -88,7 +89,10 @@ def cases_of_number(session: Session, actor: Principal, personnummer: str) -> li
         raise InvalidInput("personnummer", "Not a valid personnummer or samordningsnummer "
                            "(10 or 12 digits, a real date, a valid check digit).")
     query = (cases.listing_query(actor, columns=cases.LIST_COLUMNS)
-             .where(Case.id.in_(privacy.case_ids_of(number)))
+             .where(Case.id.in_(privacy.case_ids_of(number)),
+                    # A number found in a confidential case's content finds it only for
+                    # those who may read that content.
+                    confidentiality.content_visible(actor))
              .order_by(Case.received_at.desc(), Case.id.desc()).limit(SEARCH_LIMIT))
     rows = session.execute(query).all()
     audit.record(session, actor.actor, "identity_number.searched", "case", "-",

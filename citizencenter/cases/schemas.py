@@ -99,7 +99,9 @@ class CaseSchema(ma.Schema):
     channel = fields.Enum(Channel, by_value=True)
     status = fields.Enum(CaseStatus, by_value=True)
     priority = fields.Enum(Priority, by_value=True)
-    subject = fields.String()
+    subject = fields.String(attribute="shown_subject", metadata={
+        "description": "\"Sekretessmarkerat ärende\" for a confidential case whose content "
+                       "the caller may not see."})
     category = _slug("category")
     queue = _slug("queue")
     department = _slug("department")
@@ -114,6 +116,8 @@ class CaseSchema(ma.Schema):
     resolved_at_first_contact = fields.Boolean()
     updated_at = fields.AwareDateTime()
     version = fields.Integer()
+    confidential = fields.Function(lambda case: case.confidential_at is not None,
+                                   metadata={"type": "boolean"})
 
 
 def _iso(moment):
@@ -126,7 +130,7 @@ LIST_ITEM_COLUMNS = (
     "category_slug", "queue_slug", "department_slug", "service_point_slug", "contact_id",
     "contact_name", "contact_email", "contact_phone", "assignee_id", "assignee_name",
     "received_at", "routed_at", "first_response_at", "resolved_at", "closed_at",
-    "resolved_at_first_contact", "updated_at", "version")
+    "resolved_at_first_contact", "updated_at", "version", "confidential_at")
 
 
 def dump_list_item(row) -> dict:
@@ -137,7 +141,7 @@ def dump_list_item(row) -> dict:
     (id_, reference, diarienummer, channel, status, priority, subject, category, queue,
      department, service_point, contact_id, contact_name, contact_email, contact_phone, assignee_id,
      assignee_name, received_at, routed_at, first_response_at, resolved_at, closed_at,
-     first_contact, updated_at, version) = row
+     first_contact, updated_at, version, confidential_at) = row
     return {
         "id": str(id_),
         "reference": reference,
@@ -162,6 +166,7 @@ def dump_list_item(row) -> dict:
         "resolved_at_first_contact": None if first_contact is None else bool(first_contact),
         "updated_at": _iso(updated_at),
         "version": version,
+        "confidential": confidential_at is not None,
     }
 
 
@@ -239,3 +244,18 @@ class RevealedNumberSchema(ma.Schema):
 
 class RevealedNumbersSchema(ma.Schema):
     items = fields.List(fields.Nested(RevealedNumberSchema))
+
+
+class ConfidentialityInSchema(ma.Schema):
+    reason = checked.SingleLine(required=True, validate=validate.Length(min=3, max=300),
+                                metadata={"description": "The OSL provision that applies, "
+                                                         "e.g. \"26 kap. 1 § OSL\"; audited."})
+
+
+class ConfidentialitySchema(ma.Schema):
+    confidential = fields.Function(lambda case: case.confidential_at is not None,
+                                   metadata={"type": "boolean"})
+    reason = fields.String(attribute="confidential_reason", allow_none=True)
+    marked_at = fields.AwareDateTime(attribute="confidential_at", allow_none=True)
+    marked_by = fields.String(attribute="confidential_by", allow_none=True)
+    version = fields.Integer()

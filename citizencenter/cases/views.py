@@ -6,7 +6,7 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint, paginator
 from citizencenter.auth import current_principal, require_scope
-from citizencenter.cases import identity, service
+from citizencenter.cases import identity, marking, service
 from citizencenter.cases.schemas import (
     CaseCreateSchema,
     CaseListSchema,
@@ -14,6 +14,8 @@ from citizencenter.cases.schemas import (
     CaseQueryArgsSchema,
     CaseSchema,
     CaseUpdateSchema,
+    ConfidentialityInSchema,
+    ConfidentialitySchema,
     IdentityNumberRevealSchema,
     IdentityNumberSearchSchema,
     MessageCreateSchema,
@@ -126,3 +128,25 @@ class CaseIdentityNumbers(MethodView):
         """Reveal the personnummer found on a case; the reason is audited"""
         return {"items": identity.reveal_numbers(db.session, current_principal(), case_id,
                                                  **data)}
+
+
+@blp.route("/<uuid:case_id>/confidentiality")
+class CaseConfidentiality(MethodView):
+    @require_scope("cases:read")
+    @blp.response(200, ConfidentialitySchema)
+    def get(self, case_id: uuid.UUID):
+        """Whether the case is confidential (sekretess), and under which provision"""
+        return marking.marking(db.session, current_principal(), case_id)
+
+    @require_scope("cases:write")
+    @blp.arguments(ConfidentialityInSchema)
+    @blp.response(200, ConfidentialitySchema)
+    def put(self, data, case_id: uuid.UUID):
+        """Mark the case confidential under an OSL provision; audited"""
+        return marking.mark(db.session, current_principal(), case_id, data["reason"])
+
+    @require_scope("cases:write")
+    @blp.response(200, ConfidentialitySchema)
+    def delete(self, case_id: uuid.UUID):
+        """Lift the confidentiality marking; audited"""
+        return marking.unmark(db.session, current_principal(), case_id)

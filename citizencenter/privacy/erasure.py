@@ -12,7 +12,8 @@ of a period gives the same figures before and after its cases are erased.
 
 `erase_case` is a helper: it adds its changes, one `case_erasures` row and one audit
 entry (reference, rule or reason, time; no content) to the caller's transaction, and
-the caller commits. Erasing an erased case again does nothing.
+the caller commits. Erasing an erased case again does nothing, unless it gained content
+since (the citizen wrote again and reopened it): then that is erased, audited again.
 """
 
 import uuid
@@ -101,12 +102,15 @@ def erase_case(session: Session, case: Case, *, reason: str, rule_id: int | None
                actor: str = "system", now: datetime | None = None) -> ErasedCase:
     """Erase a case's content, keep its report facts; the caller commits."""
     previous = session.get(CaseErasure, case.id)
-    if previous is not None:
+    if previous is not None and not _written_since(session, case, previous.erased_at):
         return ErasedCase(case.id, case.reference, previous.erased_at, previous.reason,
                           previous.rule_id, already=True)
     if is_held(session, case):
         raise CaseHeld(f"Case {case.reference} is under a legal hold.")
     now = now or utcnow()
+    if previous is not None:  # the citizen wrote again after the erasure: erase that too
+        session.delete(previous)
+        session.flush()
     counts: dict[str, int] = {}
     counts["messages"] = _erase_messages(session, case.id)
     counts.update(_erase_email(session, case.id))
@@ -128,6 +132,13 @@ def erase_case(session: Session, case: Case, *, reason: str, rule_id: int | None
     return ErasedCase(case.id, case.reference, now, reason[:64], rule_id,
                       contact_erased=contact_erased,
                       erased={k: v for k, v in counts.items() if v})
+
+
+def _written_since(session: Session, case: Case, erased_at: datetime) -> bool:
+    """Whether the case gained content after its erasure (a reply reopened it)."""
+    return bool(session.scalar(select(exists().where(
+        Message.case_id == case.id, Message.created_at > erased_at)))) or \
+        case.subject != ERASED_SUBJECT
 
 
 def _erase_messages(session: Session, case_id: uuid.UUID) -> int:

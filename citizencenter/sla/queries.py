@@ -6,6 +6,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.service import Principal
+from citizencenter.cases import confidentiality
 from citizencenter.cases import service as cases_service
 from citizencenter.cases.service import visible_cases
 from citizencenter.organisation.models import Queue
@@ -43,8 +44,9 @@ def at_risk(session: Session, actor: Principal, *, state: str | None = None,
     actor.require("reports:read")
     breached = SlaTimer.breached_at.is_not(None)
     warned = and_(SlaTimer.breached_at.is_(None), SlaTimer.warned_at.is_not(None))
-    cases = visible_cases(actor).subquery()
-    query = (select(SlaTimer, cases.c.reference, cases.c.subject, cases.c.channel,
+    cases = visible_cases(actor).add_columns(
+        confidentiality.shown_subject(actor).label("shown_subject")).subquery()
+    query = (select(SlaTimer, cases.c.reference, cases.c.shown_subject, cases.c.channel,
                     cases.c.status, cases.c.priority, Queue.slug, Queue.name)
              .join(cases, cases.c.id == SlaTimer.case_id)
              .outerjoin(Queue, Queue.id == cases.c.queue_id)

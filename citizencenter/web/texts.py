@@ -93,6 +93,10 @@ SV.update({
     "case.channel.walk_in": "Besök",
     "case.conversation": "Konversation",
     "case.conversation_empty": "Inga meddelanden än.",
+    "case.confidential.marked": "Sekretessmarkerat ärende ({reason}). Varje läsning loggas.",
+    "case.confidential.hidden": "Sekretessmarkerat ärende. Innehållet visas bara för "
+                                "handläggaren, förvaltningen och arbetsledare.",
+    "case.confidential.no_content": "Meddelandena visas inte: ärendet är sekretessmarkerat.",
     "case.message.inbound": "Från medborgaren",
     "case.message.outbound": "Svar till medborgaren",
     "case.message.auto": "Automatiskt svar",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
+from citizencenter.cases import confidentiality
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import TRANSITIONS, CaseStatus, Direction
 from citizencenter.cases.models import Case, Message
@@ -78,9 +79,9 @@ def current_view(session: Session, actor: Principal, case_id: uuid.UUID) -> Case
 
 
 def _view(session: Session, actor: Principal, case: Case) -> CaseView:
-    messages = list(session.scalars(select(Message).where(Message.case_id == case.id)
-                                    .order_by(Message.created_at, Message.id)
-                                    .limit(MAX_MESSAGES)))
+    messages = [] if case.content_hidden else list(session.scalars(
+        select(Message).where(Message.case_id == case.id)
+        .order_by(Message.created_at, Message.id).limit(MAX_MESSAGES)))
     social = _social_deliveries(session, [m.id for m in messages])
     others = []
     if case.contact_id is not None:
@@ -88,6 +89,7 @@ def _view(session: Session, actor: Principal, case: Case) -> CaseView:
             cases.visible_cases(actor).where(Case.contact_id == case.contact_id,
                                              Case.id != case.id)
             .order_by(Case.received_at.desc()).limit(OTHER_CASES)))
+        confidentiality.grant(actor, others)
     now = utcnow()
     timers = [ShownTimer(t, sla_state(t, now) if t.status in ("running", "paused")
                          else t.status.value)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 from citizencenter.accounts.models import User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
+from citizencenter.cases import confidentiality
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import Case
@@ -173,6 +174,7 @@ def worklist(session: Session, actor: Principal, paginator: Paginator, *,
         next_cursor = paginator.encode([(timer.due_at if timer else NO_DUE).isoformat(),
                                         case.received_at.isoformat(), str(case.id)], listing)
     now = utcnow()
+    confidentiality.grant(actor, [case for case, _timer in rows])
     return Page([WorkItem(
         case=case, next_due_at=timer.due_at if timer else None,
         sla_state=sla_state(timer, now) if timer else None,
@@ -220,7 +222,9 @@ def search(session: Session, actor: Principal, paginator: Paginator, text: str, 
         raise InvalidInput("q", "Write a reference, a name, a number, an address or words.")
     if len(text) > MAX_SEARCH:
         raise InvalidInput("q", f"At most {MAX_SEARCH} characters.")
-    matches = [cases.text_matches(Case.subject, text)]
+    # Subject words find a confidential case only for those who may read it.
+    matches = [and_(cases.text_matches(Case.subject, text),
+                    confidentiality.content_visible(actor))]
     if REFERENCE.fullmatch(text):
         matches.append(Case.reference == text.upper())
     matches.append(_of_contacts(session, text))
@@ -231,6 +235,7 @@ def search(session: Session, actor: Principal, paginator: Paginator, text: str, 
         from_key=lambda k: (datetime.fromisoformat(k[0]), uuid.UUID(k[1])),
         filters={"view": "search", "actor": actor.actor, "q": text}, limit=limit,
         cursor=cursor)
+    confidentiality.grant(actor, page.items)
     return page
 
 
@@ -276,6 +281,7 @@ def screen_pop(session: Session, actor: Principal, call_id: int) -> ScreenPop:
             of_contact.where(Case.status.not_in(FINISHED)).limit(SCREEN_POP_OPEN)))
         pop.recent_cases = list(session.scalars(
             of_contact.where(Case.status.in_(FINISHED)).limit(SCREEN_POP_RECENT)))
+        confidentiality.grant(actor, pop.open_cases + pop.recent_cases)
     audit.record(session, actor.actor, "call.screen_pop", "call", call.id,
                  cases=sorted(str(c.id) for c in pop.open_cases + pop.recent_cases))
     session.commit()

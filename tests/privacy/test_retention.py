@@ -387,3 +387,23 @@ def test_cli_plan_and_run_and_the_nightly_schedule(app, session, world):
     entry = beat_schedule(app.config)["retention-run"]
     assert entry["task"] == "retention.run"
     assert entry["schedule"].hour == {app.config["RETENTION_RUN_HOUR_UTC"]}
+
+
+def test_a_case_reopened_after_its_erasure_is_erased_again_when_due(app, session, world):
+    _rule(session)
+    retention.run(session, batch_size=10, max_batches=1, now=NOW)
+    case = world["email"]
+    session.add(Message(case_id=case.id, direction="inbound", channel="email",
+                        body="Karin igen: staketet blev 2 m.", created_at=NOW + timedelta(days=1)))
+    case.closed_at = NOW + timedelta(days=2)
+    session.commit()
+    assert retention.plan(session, now=NOW + timedelta(days=300))["total"] == 0
+
+    later = NOW + timedelta(days=400)
+    assert retention.plan(session, now=later)["rules"][0]["references"] == [case.reference]
+    assert retention.run(session, batch_size=10, max_batches=1, now=later)["erased"] == 1
+
+    assert "Karin" not in _stored_text(session, [case.id])
+    assert session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "case.erased", AuditEntry.entity_id == str(case.id))) == 2
+    assert erasure.erase_case(session, case, reason="gdpr").already

@@ -147,12 +147,14 @@ def _held():
 
 
 def _due_query(rule: RetentionRule, rules: list[RetentionRule], now: datetime):
-    """Cases of `rule` past their keep time and not yet erased, held or not."""
+    """Cases of `rule` past their keep time and not erased since they ended, held or not."""
     return (select(Case.id, Case.reference).where(
         *_covered_by(rule, rules),
         Case.status.in_((CaseStatus.CLOSED, CaseStatus.RESOLVED)),
         _ended_at().is_not(None), _ended_at() <= months_before(now, rule.keep_months),
-        ~exists().where(CaseErasure.case_id == Case.id)))
+        # Erased, then reopened by a reply and closed again: due again for what came since.
+        ~exists().where(CaseErasure.case_id == Case.id,
+                        CaseErasure.erased_at >= _ended_at())))
 
 
 def plan(session: Session, *, now: datetime | None = None) -> dict:

@@ -1,0 +1,208 @@
+"""Confidential cases (sekretess): who sees the content, on every endpoint and page that
+shows a case's subject or content, the marking itself, forwarding, search and the trail."""
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from citizencenter.accounts import service as accounts
+from citizencenter.accounts.models import User
+from citizencenter.audit.models import AuditEntry
+from citizencenter.cases.models import CONFIDENTIAL_SUBJECT, Case
+from citizencenter.organisation.models import Department
+from citizencenter.workspace import case_view
+from citizencenter.workspace import service as workspace
+from tests.factories import bearer, create_case
+from tests.workspace.conftest import principal
+
+SUBJECT = "Orosanmälan om grannens barn"
+SECRET = "Barnet far illa enligt anmälaren"
+NUMBER = "19121212-1212"
+REASON = "26 kap. 1 § OSL"
+# Who calls, and whether they may read the content of the confidential case.
+SEES = {"guide": False, "assignee": True, "department": True, "supervisor": True,
+        "admin": True}
+
+
+@pytest.fixture
+def callers(session, tokens):
+    """A token per caller: the demo guide (not the assignee), the assignee (another guide),
+    the staff of the case's department, of another department, a supervisor, an admin."""
+    accounts.create_user(session, "other.department@lund.example", "Eva Annan", "department",
+                         "tekniska")
+    issued = dict(tokens)
+    for key, email in (("assignee", "erik.johansson@lund.example"),
+                       ("other_department", "other.department@lund.example")):
+        issued[key] = accounts.create_token(session, f"test {key}", user_email=email)[1]
+    session.commit()
+    return issued
+
+
+def _user(session, email: str) -> User:
+    return session.scalar(select(User).where(User.email == email))
+
+
+@pytest.fixture
+def confidential(client, session, callers) -> str:
+    """A case of stadsbyggnad's, assigned to Erik, with a note and a personnummer in its
+    first message, marked confidential by a supervisor."""
+    case_id = create_case(client, callers["guide"], subject=SUBJECT,
+                          description=f"{SECRET}. Anmälarens personnummer {NUMBER}.")["id"]
+    response = client.post(f"/api/v1/cases/{case_id}/messages", headers=bearer(
+        callers["guide"]), json={"direction": "internal", "body": f"Anteckning: {SECRET}"})
+    assert response.status_code == 201
+    case = session.get(Case, uuid.UUID(case_id))
+    case.department_id = session.scalar(select(Department.id)
+                                        .where(Department.slug == "stadsbyggnad"))
+    case.assignee_id = _user(session, "erik.johansson@lund.example").id
+    session.commit()
+    response = client.put(f"/api/v1/cases/{case_id}/confidentiality",
+                          headers=bearer(callers["supervisor"]), json={"reason": REASON})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["confidential"] is True
+    assert response.get_json()["reason"] == REASON
+    return case_id
+
+
+def _reads(session, case_id: str) -> list[tuple[str, str]]:
+    return [(e.actor, e.data["view"]) for e in session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "case.confidential_read",
+                                 AuditEntry.entity_id == case_id).order_by(AuditEntry.id))]
+
+
+@pytest.mark.parametrize("caller", [*SEES, "other_department"])
+def test_the_api_shows_the_content_only_to_those_who_may_see_it(client, session, callers,
+                                                                confidential, caller):
+    headers = bearer(callers[caller])
+    case_url = f"/api/v1/cases/{confidential}"
+    answers = {
+        "case": client.get(case_url, headers=headers),
+        "messages": client.get(f"{case_url}/messages", headers=headers),
+        "marking": client.get(f"{case_url}/confidentiality", headers=headers),
+        "list": client.get("/api/v1/cases?limit=100", headers=headers),
+        "q": client.get("/api/v1/cases?q=Orosanm", headers=headers),
+        "by_number": client.post("/api/v1/cases/by-identity-number", headers=headers,
+                                 json={"personnummer": NUMBER}),
+        "reveal": client.post(f"{case_url}/identity-numbers/reveal", headers=headers,
+                              json={"reason": "Kontroll av anmälan"}),
+    }
+    for answer in answers.values():
+        assert SECRET not in answer.get_data(as_text=True)
+    listed = [c for c in answers["list"].get_json()["items"] if c["id"] == confidential]
+    found = [c["id"] for c in answers["q"].get_json()["items"]]
+    numbered = [c["id"] for c in answers["by_number"].get_json()["items"]]
+    if caller == "other_department":  # the department rule comes first: no such case
+        assert answers["case"].status_code == answers["messages"].status_code == 404
+        assert answers["marking"].status_code == answers["reveal"].status_code == 404
+        assert listed == [] and found == [] and numbered == []
+        assert _reads(session, confidential) == []
+        return
+    case = answers["case"].get_json()
+    assert answers["case"].status_code == 200 and case["confidential"] is True
+    assert len(listed) == 1 and listed[0]["confidential"] is True
+    if SEES[caller]:
+        assert case["subject"] == listed[0]["subject"] == SUBJECT
+        assert answers["messages"].status_code == 200
+        assert "Anteckning" in answers["messages"].get_data(as_text=True)
+        assert answers["marking"].get_json()["reason"] == REASON
+        assert found == [confidential] and numbered == [confidential]
+        actor = session.scalar(select(AuditEntry.actor).where(
+            AuditEntry.action == "case.read", AuditEntry.entity_id == confidential)
+            .order_by(AuditEntry.id.desc()).limit(1))
+        # The case and its conversation, each read audited as a read of confidential content.
+        assert {"case", "messages"} <= {view for who, view in _reads(session, confidential)
+                                        if who == actor}
+    else:
+        assert case["subject"] == listed[0]["subject"] == CONFIDENTIAL_SUBJECT
+        assert SUBJECT not in answers["case"].get_data(as_text=True)
+        assert SUBJECT not in answers["list"].get_data(as_text=True)
+        for name in ("messages", "marking", "reveal"):
+            assert answers[name].status_code == 403, name
+            assert answers[name].content_type == "application/problem+json"
+            assert answers[name].get_json()["type"].endswith("/confidential-case")
+        assert found == [] and numbered == []  # neither words nor numbers find it
+        assert _reads(session, confidential) == []
+
+
+@pytest.mark.parametrize("caller", ["guide", "assignee", "department", "supervisor"])
+def test_the_pages_services_show_the_content_only_to_those_who_may_see_it(
+        app, session, callers, confidential, caller):
+    email = {"guide": "anna.lindqvist@lund.example", "assignee": "erik.johansson@lund.example",
+             "department": "johan.berg@lund.example",
+             "supervisor": "maria.svensson@lund.example"}[caller]
+    actor = principal(_user(session, email))
+    case_id = uuid.UUID(confidential)
+    view = case_view.show_case(session, actor, case_id)
+    paginator = app.extensions["paginator"]
+    searched = workspace.search(session, actor, paginator, "Orosanm").items
+    by_reference = workspace.search(session, actor, paginator, view.case.reference).items
+    assert [c.id for c in by_reference] == [case_id]  # it exists, for all who see the case
+    if SEES[caller]:
+        assert view.case.shown_subject == SUBJECT and not view.case.content_hidden
+        assert any("Anteckning" in m.message.body for m in view.messages)
+        assert [c.id for c in searched] == [case_id]
+        assert by_reference[0].shown_subject == SUBJECT
+        assert _reads(session, confidential)[-1] == (actor.actor, "page")
+    else:
+        assert view.case.shown_subject == CONFIDENTIAL_SUBJECT and view.case.content_hidden
+        assert view.messages == []
+        assert searched == []
+        assert by_reference[0].shown_subject == CONFIDENTIAL_SUBJECT
+        assert _reads(session, confidential) == []
+
+
+def test_the_worklist_shows_the_assignee_the_subject(app, session, confidential):
+    erik = principal(_user(session, "erik.johansson@lund.example"))
+    items = workspace.worklist(session, erik, app.extensions["paginator"]).items
+    mine = [item.case for item in items if item.case.id == uuid.UUID(confidential)]
+    assert [c.shown_subject for c in mine] == [SUBJECT]
+
+
+def test_marking_is_for_those_who_handle_the_case_and_audited(client, session, callers,
+                                                             confidential):
+    url = f"/api/v1/cases/{confidential}/confidentiality"
+    refused = client.delete(url, headers=bearer(callers["guide"]))
+    assert refused.status_code == 403
+    assert refused.content_type == "application/problem+json"
+    assert client.delete(url, headers=bearer(callers["other_department"])).status_code == 404
+    for body in ({}, {"reason": ""}, {"reason": REASON, "secret": True},
+                 {"reason": f"OSL, anmälare {NUMBER}"}):
+        bad = client.put(url, headers=bearer(callers["assignee"]), json=body)
+        assert bad.status_code == 422, body
+        assert bad.content_type == "application/problem+json"
+        assert bad.get_json()["errors"][0]["field"] in ("reason", "secret")
+    lifted = client.delete(url, headers=bearer(callers["department"]))
+    assert lifted.status_code == 200 and lifted.get_json()["confidential"] is False
+    assert client.get(f"/api/v1/cases/{confidential}", headers=bearer(
+        callers["guide"])).get_json()["subject"] == SUBJECT
+    again = client.put(url, headers=bearer(callers["assignee"]), json={"reason": "21 kap. 1 §"})
+    assert again.status_code == 200 and again.get_json()["reason"] == "21 kap. 1 §"
+    trail = [(e.action, e.actor, e.data.get("reason")) for e in session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_id == confidential,
+                                 AuditEntry.action.like("case.confidential_%marked"))
+        .order_by(AuditEntry.id))]
+    ids = {key: f"user:{_user(session, email).id}" for key, email in (
+        ("supervisor", "maria.svensson@lund.example"),
+        ("department", "johan.berg@lund.example"),
+        ("assignee", "erik.johansson@lund.example"))}
+    assert trail == [("case.confidential_marked", ids["supervisor"], REASON),
+                     ("case.confidential_unmarked", ids["department"], REASON),
+                     ("case.confidential_marked", ids["assignee"], "21 kap. 1 §")]
+
+
+def test_forwarding_keeps_the_marking(client, session, callers):
+    case_id = create_case(client, callers["guide"], subject=SUBJECT, description=SECRET)["id"]
+    url = f"/api/v1/cases/{case_id}"
+    assert client.put(f"{url}/confidentiality", headers=bearer(callers["supervisor"]),
+                      json={"reason": REASON}).status_code == 200
+    forwarded = client.post(f"{url}/forward", headers=bearer(callers["supervisor"]),
+                            json={"department": "tekniska", "note": "Till tekniska"})
+    assert forwarded.status_code == 201, forwarded.get_json()
+    for caller, subject in (("other_department", SUBJECT), ("guide", CONFIDENTIAL_SUBJECT)):
+        case = client.get(url, headers=bearer(callers[caller])).get_json()
+        assert case["confidential"] is True and case["department"] == "tekniska"
+        assert case["subject"] == subject, caller
+    assert client.get(f"{url}/messages", headers=bearer(
+        callers["other_department"])).status_code == 200
+    assert client.get(f"{url}/messages", headers=bearer(callers["guide"])).status_code == 403
