@@ -7,7 +7,10 @@ facts) unless something requires keeping it, and the report says what:
 - a retention rule (gallring) that keeps the case longer: a public record may be disposed
   of only as the retention plan says (GDPR art. 17(3)(b)). A case no rule covers has no
   disposal decision holding it, so the person's request decides.
-The contact's details go once none of its cases is kept (erase_case does that).
+The contact's details go once none of its cases is kept (erase_case does that), except
+for a contact with a protected identity: its marking and the e-mail, phone and channel ids
+that recognise the person are kept, so that their next contact is protected too; the
+name goes.
 Call records found by the person's number but on no case lose the number the same way.
 """
 
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Session
 from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call, CallEvent
+from citizencenter.contacts.models import Contact, ContactIdentity
 from citizencenter.db import utcnow
 from citizencenter.privacy import erasure
 from citizencenter.privacy.models import LegalHold, RetentionRule
@@ -50,6 +54,8 @@ def erase(session: Session, person: Person, *, actor: str, dry_run: bool,
     rules = list(session.scalars(select(RetentionRule)))
     already = erasure.erased_ids(session, person.case_ids)
     kept_cases: set = set()
+    protected = {c.id: (c.email, c.phone, [(i.kind, i.value) for i in c.identities])
+                 for c in person.contacts if c.protection is not None}
     for case in person.cases:
         item = {"kind": "case", "id": str(case.id), "reference": case.reference}
         if case.id in already:
@@ -75,6 +81,13 @@ def erase(session: Session, person: Person, *, actor: str, dry_run: bool,
             report.kept.append({**item, "reason": "cases_kept",
                                 "detail": f"{kept} of its cases are kept, and who they "
                                           "concern with them."})
+        elif contact.id in protected:
+            if not dry_run:
+                _keep_protected(session, contact, *protected[contact.id])
+            report.kept.append({**item, "reason": "protected_identity", "detail": (
+                "A protected identity: the marking and the e-mail, phone and channel ids "
+                "that recognise the person stay, so their next contact is protected too; "
+                "the name is erased.")})
         else:
             if not dry_run:
                 # Its cases are erased (erase_case erased it with the last); one with no case
@@ -89,6 +102,19 @@ def erase(session: Session, person: Person, *, actor: str, dry_run: bool,
                                   "reason": None, "detail": None})
     session.flush()
     return report
+
+
+def _keep_protected(session: Session, contact: Contact, email, phone, identities) -> None:
+    """Put back what recognises a protected person after erase_case took the contact's
+    details with its last case."""
+    session.flush()
+    contact.name, contact.email, contact.phone = None, email, phone
+    present = {tuple(row) for row in session.execute(
+        select(ContactIdentity.kind, ContactIdentity.value)
+        .where(ContactIdentity.contact_id == contact.id))}
+    session.add_all(ContactIdentity(contact_id=contact.id, kind=kind, value=value)
+                    for kind, value in identities if (kind, value) not in present)
+    session.expire(contact, ["identities"])
 
 
 def _why_kept(session: Session, case: Case, rules: list[RetentionRule],

@@ -194,3 +194,20 @@ def test_only_administrators_erase(client, session, tokens, two):
         response = client.post(URL, json={"email": two[0].email},
                                headers=bearer(tokens[role]))
         assert response.status_code == 403
+
+
+def test_a_protected_identity_keeps_what_recognises_the_person(client, session, tokens, two):
+    anna, _ = two
+    contact = anna.cases[0].contact
+    contact.protection = "skyddad_folkbokforing"
+    session.flush()
+    planned = _erase(client, tokens, email=anna.email, dry_run=True)
+    done = _erase(client, tokens, email=anna.email)
+    for report in (planned, done):
+        assert _items(report, "erased") == {("case", c.reference): None for c in anna.cases}
+        assert _items(report, "kept") == {("contact", str(contact.id)): "protected_identity"}
+    session.expire_all()
+    assert {c.subject for c in anna.cases} == {erasure.ERASED_SUBJECT}
+    assert (contact.name, contact.email, contact.phone, contact.protection) == (
+        None, anna.email, anna.phone, "skyddad_folkbokforing")
+    assert [(i.kind, i.value) for i in contact.identities] == [("messenger", anna.psid)]
