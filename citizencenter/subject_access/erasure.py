@@ -14,7 +14,6 @@ name goes.
 Call records found by the person's number but on no case lose the number the same way.
 """
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +27,7 @@ from citizencenter.contacts.models import Contact, ContactIdentity
 from citizencenter.db import utcnow
 from citizencenter.privacy import erasure
 from citizencenter.privacy.models import LegalHold, RetentionRule
+from citizencenter.privacy.retention import service as retention
 from citizencenter.subject_access.finding import Person
 
 REASON = "data_subject_request"  # the reason erase_case records, beside a rule's id
@@ -51,7 +51,7 @@ def erase(session: Session, person: Person, *, actor: str, dry_run: bool,
     """Erase what may be erased of `person`; the caller commits."""
     now = now or utcnow()
     report = ErasureReport(dry_run)
-    rules = list(session.scalars(select(RetentionRule)))
+    rules = retention.list_rules(session)
     already = erasure.erased_ids(session, person.case_ids)
     kept_cases: set = set()
     protected = {c.id: (c.email, c.phone, [(i.kind, i.value) for i in c.identities])
@@ -119,47 +119,31 @@ def _keep_protected(session: Session, contact: Contact, email, phone, identities
 
 def _why_kept(session: Session, case: Case, rules: list[RetentionRule],
               now: datetime) -> dict | None:
-    if _held(session, case_id=case.id) or (
-            case.contact_id is not None and _held(session, contact_id=case.contact_id)):
+    if erasure.is_held(session, case):
         return {"reason": "legal_hold", "detail": "A legal hold lies on the case or its "
                                                   "contact."}
     if case.status not in ENDED:
         return {"reason": "open_case", "detail": f"The case is {case.status.value}; it is "
                                                  "kept until it is closed."}
     rule = covering_rule(case, rules)
-    if rule is not None:
-        until = months_after(case.closed_at or case.resolved_at or case.received_at,
-                             rule.keep_months)
-        if until > now:
-            return {"reason": "retention_rule",
-                    "detail": f"Retention rule {rule.id} keeps it {rule.keep_months} months "
-                              f"after it closed, until {until.date().isoformat()}."}
+    ended = case.closed_at or case.resolved_at or case.received_at
+    if rule is not None and ended > retention.months_before(now, rule.keep_months):
+        return {"reason": "retention_rule",
+                "detail": f"Retention rule {rule.id} keeps it {rule.keep_months} months "
+                          f"after it closed ({ended.date().isoformat()})."}
     return None
 
 
-def _held(session: Session, *, case_id=None, contact_id=None) -> bool:
-    column = LegalHold.case_id if case_id is not None else LegalHold.contact_id
+def _held(session: Session, *, contact_id: int) -> bool:
     return session.scalar(select(LegalHold.id).where(
-        column == (case_id if case_id is not None else contact_id),
-        LegalHold.released_at.is_(None)).limit(1)) is not None
+        LegalHold.contact_id == contact_id, LegalHold.released_at.is_(None)).limit(1)) is not None
 
 
 def covering_rule(case: Case, rules: list[RetentionRule]) -> RetentionRule | None:
-    """The most specific rule for the case: category and channel, category, channel, none."""
-    matching = [r for r in rules
-                if r.category_id in (None, case.category_id)
-                and r.channel in (None, str(case.channel))]
-    return max(matching, default=None,
-               key=lambda r: (2 * (r.category_id is not None) + (r.channel is not None),
-                              -r.id))
-
-
-def months_after(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` calendar months later (the month's last day at most)."""
-    index = moment.year * 12 + moment.month - 1 + months
-    year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
+    """The rule that covers the case: the first that matches of `rules`, most specific first
+    (category and channel, category, channel, the default)."""
+    return next((r for r in rules if r.category_id in (None, case.category_id)
+                 and r.channel in (None, str(case.channel))), None)
 
 
 def _erase_call(session: Session, call: Call) -> None:

@@ -211,3 +211,17 @@ def test_a_protected_identity_keeps_what_recognises_the_person(client, session, 
     assert (contact.name, contact.email, contact.phone, contact.protection) == (
         None, anna.email, anna.phone, "skyddad_folkbokforing")
     assert [(i.kind, i.value) for i in contact.identities] == [("messenger", anna.psid)]
+
+
+def test_the_most_specific_rule_decides(client, session, tokens, two):
+    anna, _ = two
+    mail_case, callback = anna.cases
+    for case in anna.cases:
+        case.closed_at = datetime.now(UTC) - timedelta(days=60)
+    session.add_all([RetentionRule(keep_months=36, created_by="test"),
+                     RetentionRule(channel="phone", keep_months=1, created_by="test")])
+    session.flush()
+    report = _erase(client, tokens, email=anna.email, dry_run=True)
+    assert _items(report, "erased") == {("case", callback.reference): None}
+    assert _items(report, "kept") == {("case", mail_case.reference): "retention_rule",
+                                      ("contact", str(mail_case.contact_id)): "cases_kept"}
