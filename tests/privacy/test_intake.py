@@ -1,7 +1,8 @@
 """Personnummer through every channel: stored, logged, queued, sent and posted only masked.
 
 Intake on each channel (web form, walk-in, Meta, e-mail, the cases API, a guide's note and
-reply) with numbers in the text; then every column of every table, every log line, every
+reply, and the phone system's call events, Twilio callbacks and queue_log lines carrying what
+a caller keyed in) with numbers in the text; then every column of every table, every log line, every
 outbox payload and the Celery messages made of it, the department's webhook body and
 every e-mail sent are searched for the numbers, in any form. The numbers are found again
 only through the lookup and the audited reveal.
@@ -9,11 +10,16 @@ only through the lookup and the audited reveal.
 
 import base64
 import email
+import hashlib
+import hmac
 import json
 import logging
 import re
 import uuid
+from datetime import timedelta
 from email import policy
+from email.utils import format_datetime
+from urllib.parse import urlencode
 
 import pytest
 import redis
@@ -24,12 +30,14 @@ from citizencenter.accounts.models import User
 from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.email import outbound
+from citizencenter.channels.phone import service as phone
 from citizencenter.channels.social.models import SocialConversation
-from citizencenter.db import Base, load_all
+from citizencenter.db import Base, load_all, utcnow
 from citizencenter.privacy.detection import identity_number
 from citizencenter.privacy.models import IdentityNumber
 from citizencenter.routing import notifications
 from tests.channels.email.helpers import citizen_mail
+from tests.channels.phone.helpers import post_events, post_queue_log
 from tests.channels.social.conftest import (
     APP_SECRET,
     PAGE_TOKEN,
@@ -58,8 +66,16 @@ NOTE = number("19470812", "654")
 REPLY = number("19660606", "777")
 NAME = number("19580918", "246")  # in the web form's name field
 ALL = (WEBFORM, WALKIN, SOCIAL, MAIL, API, NOTE, REPLY, NAME)
+# Keyed in at the phone system's IVR: in a call event's raw payload, Twilio's Digits and a
+# queue_log line. No case's text, so masked and not kept.
+CALL_EVENT = number("19751111", "864")
+TWILIO = number("19920229", "135")
+QUEUE_LOG = number("19850505", "975")
+CALLS = (CALL_EVENT, TWILIO, QUEUE_LOG)
 CITIZEN = "6345123456789012"  # the Messenger sender
-TEN = {n: n[2:].replace("-", "") for n in ALL}  # the ten digits every form holds
+TEN = {n: n[2:].replace("-", "") for n in ALL + CALLS}  # the ten digits every form holds
+TWILIO_TOKEN = "twilio-leak-test-token"
+TWILIO_URL = "http://localhost/api/v1/integrations/calls/twilio?queue=kontaktcenter"
 
 
 def short(n: str) -> str:
@@ -69,7 +85,7 @@ def short(n: str) -> str:
 def leaks(content: str) -> list[str]:
     """The numbers `content` holds in any form (separators and all)."""
     digits = re.sub(r"[-+ \u00a0]", "", content)
-    return [n for n in ALL if TEN[n] in digits]
+    return [n for n in ALL + CALLS if TEN[n] in digits]
 
 
 def readable(value) -> str:
@@ -105,7 +121,7 @@ def stored_leaks(session) -> dict:
 @pytest.fixture
 def configured(app, monkeypatch):
     for name, value in {"META_APP_SECRET": APP_SECRET, "META_VERIFY_TOKEN": VERIFY_TOKEN,
-                        "META_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+                        "META_PAGE_ACCESS_TOKEN": PAGE_TOKEN, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                         "SMTP_HOST": "127.0.0.1", "SMTP_TIMEOUT_S": 5,
                         "MAIL_FROM": "Medborgarcenter Lund <medborgarcenter@lund.example>"
                         }.items():
@@ -179,6 +195,38 @@ def _intake(client, tokens, mail_token) -> dict:
     return ids
 
 
+def _calls(client, session, phone_integration) -> None:
+    """The phone system reports calls whose IVR took a personnummer, on each of its paths."""
+    moment = utcnow() - timedelta(minutes=10)
+    events = [{"event_id": f"leak-{kind}", "source": "leak-test", "type": kind,
+               "occurred_at": (moment + timedelta(seconds=n * 30)).isoformat(),
+               "sequence": n, "call_id": "leak-call-1", "queue": "kontaktcenter",
+               "agent": "SIP/8007", "caller": "+46701112233", "metrics": {"wait_s": 30},
+               "raw": {"ivr": {"personnummer": TEN[CALL_EVENT]}, "note": f"pnr {CALL_EVENT}"}}
+              for n, kind in enumerate(("call.queued", "call.answered"))]
+    response = post_events(client, phone_integration, events)
+    assert response.status_code == 202, response.get_json()
+
+    params = {"CallSid": "CAleak1", "AccountSid": "AC00", "From": "+46701112244",
+              "To": "+46463550000", "Direction": "inbound", "CallStatus": "ringing",
+              "Digits": TEN[TWILIO], "SequenceNumber": "0",
+              "Timestamp": format_datetime(moment)}
+    signed = TWILIO_URL + "".join(key + params[key] for key in sorted(params))
+    signature = base64.b64encode(hmac.new(TWILIO_TOKEN.encode(), signed.encode(),
+                                          hashlib.sha1).digest()).decode()
+    response = client.post(TWILIO_URL.removeprefix("http://localhost"), data=urlencode(params),
+                           content_type="application/x-www-form-urlencoded",
+                           headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 202, response.get_json()
+
+    epoch = int(moment.timestamp())
+    response = post_queue_log(client, phone_integration, [
+        f"{epoch}|leak.2|kontaktcenter|NONE|ENTERQUEUE|ivr-{QUEUE_LOG}|0701112255|1",
+        f"{epoch + 20}|leak.2|kontaktcenter|NONE|ABANDON|1|1|20"])
+    assert response.status_code == 202, response.get_json()
+    phone.apply_pending(session)
+
+
 def reference_to_id(client, tokens, reference: str) -> str:
     from citizencenter import db
 
@@ -199,9 +247,10 @@ def _deliver_and_send(session, app, receiver, smtp_port: int, ids: dict) -> None
 
 def test_numbers_are_kept_only_sealed_and_found_again_by_lookup_and_reveal(
         client, session, app, configured, tokens, mail_token, limiter_clear, receiver,
-        caplog, redis_server):
+        caplog, redis_server, phone_integration):
     caplog.set_level(logging.DEBUG)
     ids = _intake(client, tokens, mail_token)
+    _calls(client, session, phone_integration)
     ids[SOCIAL] = str(session.scalar(select(SocialConversation.case_id).where(
         SocialConversation.citizen_id == CITIZEN)))
 

@@ -36,6 +36,7 @@ from citizencenter.errors import (
     ValidationFailed,
 )
 from citizencenter.integrations import service as integrations
+from citizencenter.privacy import service as privacy
 
 T = CallEventType
 
@@ -55,11 +56,22 @@ def ingest(session: Session, events: list[dict], *, integration_id: int | None =
     if replayed or not events:
         session.commit()
         return IngestResult(0, len(events), rejected, replayed)
-    new_ids = _store(session, events, integration_id)
+    new_ids = _store(session, [_without_numbers(event) for event in events], integration_id)
     if new_ids:  # wakes a worker, which takes whatever is waiting (apply_pending)
         outbox.enqueue(session, "calls.events_received", {"accepted": len(new_ids)})
     session.commit()
     return IngestResult(len(new_ids), len(events) - len(new_ids), rejected)
+
+
+def _without_numbers(event: dict) -> dict:
+    """The event with any personnummer in its raw payload or metrics masked.
+
+    A caller may key one in at the IVR (Twilio's Digits, a queue_log data field). A call
+    event is no case's text, so the number is not kept sealed either: it is dropped.
+    """
+    masked = {name: privacy.mask_json(event[name]) for name in ("raw", "metrics")
+              if event.get(name) is not None and privacy.json_holds_number(event[name])}
+    return {**event, **masked} if masked else event
 
 
 class InvalidBody(AppError):
