@@ -23,9 +23,11 @@ from citizencenter.cases.models import CONFIDENTIAL_SUBJECT, Case
 from citizencenter.errors import Forbidden
 
 # Views of a case that show its content; a confidential case's are audited as such.
-CONTENT_VIEWS = frozenset({"case", "page", "messages", "attachment", "identity_numbers"})
-# Views that are nothing but content: refused (403) to those who may not see it.
-CONTENT_ONLY_VIEWS = frozenset({"messages", "attachment", "identity_numbers"})
+CONTENT_VIEWS = frozenset({"case", "page", "messages", "attachment", "identity_numbers",
+                           "archive"})
+# Views that are nothing but content: refused (403) to those who may not see it. The
+# archival document (records) is the whole case, its conversation and attachments.
+CONTENT_ONLY_VIEWS = frozenset({"messages", "attachment", "identity_numbers", "archive"})
 __all__ = ["CONFIDENTIAL_SUBJECT", "ConfidentialContent", "content_visible", "may_see_content"]
 
 

@@ -160,3 +160,26 @@ def test_the_case_page_links_the_archive_and_shows_the_diarienummer(client, sess
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert "default-src 'none'" in download.headers["Content-Security-Policy"]
     assert "TN 2026/88" in download.get_data(as_text=True)
+
+
+def test_a_confidential_case_is_archived_only_for_those_who_may_read_its_content(
+        client, session, tokens):
+    case = client.post("/api/v1/cases", headers=bearer(tokens["guide"]), json={
+        "channel": "phone", "subject": "Orosanmälan",
+        "description": "Uppgifter som omfattas av sekretess."}).get_json()
+    marked = client.put(f"/api/v1/cases/{case['id']}/confidentiality",
+                        headers=bearer(tokens["supervisor"]),
+                        json={"reason": "26 kap. 1 § OSL"})
+    assert marked.status_code == 200, marked.get_json()
+    url = f"/api/v1/cases/{case['id']}/archive"
+    refused = client.get(url, headers=bearer(tokens["guide"]))  # not its assignee
+    assert refused.status_code == 403, refused.get_data(as_text=True)
+    assert "Uppgifter som omfattas" not in refused.get_data(as_text=True)
+    assert session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "case.archived", AuditEntry.entity_id == case["id"])) is None
+    allowed = client.get(url, headers=bearer(tokens["supervisor"]))
+    assert allowed.status_code == 200
+    assert "Uppgifter som omfattas av sekretess." in allowed.get_data(as_text=True)
+    assert session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "case.confidential_read", AuditEntry.entity_id == case["id"],
+        AuditEntry.data["view"].as_string() == "archive")) is not None
