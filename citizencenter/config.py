@@ -4,13 +4,29 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from citizencenter import keys
+from citizencenter import keys, settings
 
 INSTANCE_DIR = Path(os.environ.get("CITIZENCENTER_INSTANCE", Path.cwd() / "instance"))
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    return settings.declare(name, default, "int", minimum=minimum)
+
+
+def _text(name: str, default: str = "", secret: bool = False) -> str:
+    return settings.declare(name, default, "text", secret=secret)
+
+
+def _flag(name: str, default: bool | None) -> bool | None:
+    return settings.declare(name, default, "flag")
+
+
+def _choice(name: str, default: str, *choices: str) -> str:
+    return settings.declare(name, default, "choice", choices=choices)
+
+
+def _url(name: str, default: str, *schemes: str) -> str:
+    return settings.declare(name, default, "url", schemes=schemes)
 
 
 class ConfigError(SystemExit):
@@ -26,7 +42,10 @@ def is_embedded(config) -> bool:
 
 
 def validate(config) -> None:
-    """Fill in the embedded run's key and refuse to start with unsafe settings."""
+    """Fill in the embedded run's key and refuse to start with unsafe or bad settings."""
+    bad = settings.problems(config)
+    if bad:
+        raise ConfigError("\ncitizencenter: ".join(bad))
     if not config.get("SECRET_KEY") and is_embedded(config):
         config["SECRET_KEY"] = keys.embedded_secret_key(INSTANCE_DIR)
     try:
@@ -62,17 +81,16 @@ def local_zone() -> ZoneInfo:
 
 
 class Config:
-    DATABASE_URL = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'citizencenter.db'}"
-    )
-    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    DATABASE_URL = _url("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'citizencenter.db'}",
+                        "sqlite", "postgresql")
+    REDIS_URL = _url("REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss", "unix")
     # Unset in the embedded run: then read from (or made into) instance/secret_key.
-    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SECRET_KEY = _text("SECRET_KEY", secret=True)
     # Older keys during a rotation, comma-separated: they still decrypt and verify.
-    SECRET_KEY_FALLBACKS = os.environ.get("SECRET_KEY_FALLBACKS", "")
-    TIMEZONE = os.environ.get("TIMEZONE", "Europe/Stockholm")
+    SECRET_KEY_FALLBACKS = _text("SECRET_KEY_FALLBACKS", secret=True)
+    TIMEZONE = _text("TIMEZONE", "Europe/Stockholm")
     # National numbers ("046-35 50 00") are read as numbers of this region (ISO 3166).
-    PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "SE")
+    PHONE_DEFAULT_REGION = _text("PHONE_DEFAULT_REGION", "SE")
 
     # JSON bodies larger than this are refused with 413 before they are parsed.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
@@ -91,49 +109,50 @@ class Config:
     # Integration deliveries (batches of call events, raw e-mail) may be larger.
     MAX_INGEST_BYTES = _int("MAX_INGEST_BYTES", 4 * 1024 * 1024)
     # Where clients reach us; Twilio signs the URL it called, so behind a proxy set this.
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
-    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    PUBLIC_BASE_URL = _url("PUBLIC_BASE_URL", "", "http", "https")
+    TWILIO_AUTH_TOKEN = _text("TWILIO_AUTH_TOKEN", secret=True)
 
     # Outgoing mail (replies, acknowledgements, notifications).
-    SMTP_HOST = os.environ.get("SMTP_HOST", "127.0.0.1")
+    SMTP_HOST = _text("SMTP_HOST", "127.0.0.1")
     SMTP_PORT = _int("SMTP_PORT", 25)
-    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
-    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
-    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
+    SMTP_USERNAME = _text("SMTP_USERNAME", "")
+    SMTP_PASSWORD = _text("SMTP_PASSWORD", secret=True)
     SMTP_TIMEOUT_S = _int("SMTP_TIMEOUT_S", 20)
-    MAIL_FROM = os.environ.get("MAIL_FROM", "Medborgarcenter <kontaktcenter@lund.example>")
-    MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "lund.example")  # right side of Message-IDs
+    MAIL_FROM = _text("MAIL_FROM", "Medborgarcenter <kontaktcenter@lund.example>")
+    MAIL_DOMAIN = _text("MAIL_DOMAIN", "lund.example")  # right side of Message-IDs
 
     # The e-mail channel (channels/email/, README "E-mail"). MAILBOXES is a JSON list of
     # {"name", "host", "port", "user", "password", "folder", "ssl", "processed_folder",
     # "quarantine_folder"}; without it the IMAP_* variables describe one mailbox.
-    MAILBOXES = os.environ.get("MAILBOXES", "")
-    IMAP_HOST = os.environ.get("IMAP_HOST", "")
+    MAILBOXES = _text("MAILBOXES", secret=True)  # holds passwords
+    IMAP_HOST = _text("IMAP_HOST", "")
     IMAP_PORT = _int("IMAP_PORT", 993)
-    IMAP_USER = os.environ.get("IMAP_USER", "")
-    IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
-    IMAP_FOLDER = os.environ.get("IMAP_FOLDER", "INBOX")
-    IMAP_SSL = os.environ.get("IMAP_SSL", "1") == "1"
+    IMAP_USER = _text("IMAP_USER", "")
+    IMAP_PASSWORD = _text("IMAP_PASSWORD", secret=True)
+    IMAP_FOLDER = _text("IMAP_FOLDER", "INBOX")
+    IMAP_SSL = _flag("IMAP_SSL", True)
     IMAP_POLL_INTERVAL_S = _int("IMAP_POLL_INTERVAL_S", 60)
     IMAP_TIMEOUT_S = _int("IMAP_TIMEOUT_S", 30)
     EMAIL_MAX_MESSAGE_BYTES = _int("EMAIL_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
     EMAIL_MAX_ATTACHMENT_BYTES = _int("EMAIL_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
     EMAIL_REOPEN_DAYS = _int("EMAIL_REOPEN_DAYS", 30)  # later replies open a linked case
     EMAIL_ACK_INTERVAL_H = _int("EMAIL_ACK_INTERVAL_H", 24)  # one receipt per sender
-    EMAIL_ACK_RESPONSE_TIME = os.environ.get(
+    EMAIL_ACK_RESPONSE_TIME = _text(
         "EMAIL_ACK_RESPONSE_TIME", "Du får normalt svar från oss inom 24 timmar på vardagar.")
-    EMAIL_OWN_ADDRESSES = os.environ.get("EMAIL_OWN_ADDRESSES", "")  # comma-separated
+    EMAIL_OWN_ADDRESSES = _text("EMAIL_OWN_ADDRESSES", "")  # comma-separated
     # Signs outbound Message-IDs; the first signs, all are accepted (rotation). SECRET_KEY
     # when empty.
-    EMAIL_SIGNING_SECRETS = os.environ.get("EMAIL_SIGNING_SECRETS", "")
+    EMAIL_SIGNING_SECRETS = _text("EMAIL_SIGNING_SECRETS", secret=True)
 
     # Telephony figures (DESIGN.md "SLA and the survey metrics").
     PHONE_SHORT_ABANDON_S = _int("PHONE_SHORT_ABANDON_S", 5)
-    PHONE_SERVICE_LEVEL_THRESHOLDS_S = tuple(
-        int(t) for t in os.environ.get("PHONE_SERVICE_LEVEL_THRESHOLDS_S", "60,120").split(","))
+    PHONE_SERVICE_LEVEL_THRESHOLDS_S = settings.declare(
+        "PHONE_SERVICE_LEVEL_THRESHOLDS_S", (60, 120), "ints")
     PHONE_DIRECT_ANSWER_S = _int("PHONE_DIRECT_ANSWER_S", 120)
     # offered | answered | answered_and_abandoned (see reports/telephony.py)
-    PHONE_SERVICE_LEVEL_FORMULA = os.environ.get("PHONE_SERVICE_LEVEL_FORMULA", "offered")
+    PHONE_SERVICE_LEVEL_FORMULA = _choice("PHONE_SERVICE_LEVEL_FORMULA", "offered", "offered",
+                                          "answered", "answered_and_abandoned")
     CALLBACK_TARGET_MINUTES = _int("CALLBACK_TARGET_MINUTES", 120)  # working time
     # How often beat looks for SLA timers to warn about or breach (sla/service.py).
     SLA_SCAN_INTERVAL_S = _int("SLA_SCAN_INTERVAL_S", 30)
@@ -152,11 +171,11 @@ class Config:
     EMAIL_ANSWER_WITHIN_HOURS = _int("EMAIL_ANSWER_WITHIN_HOURS", 24)
     REPEAT_CONTACT_DAYS = _int("REPEAT_CONTACT_DAYS", 7)
     COURTESY_COMPARABLE_N = _int("COURTESY_COMPARABLE_N", 100)
-    REPORT_TARGETS = os.environ.get("REPORT_TARGETS", "")
+    REPORT_TARGETS = _text("REPORT_TARGETS", "")
     ROLLUP_REFRESH_S = _int("ROLLUP_REFRESH_S", 60)
     ROLLUP_OVERLAP_S = _int("ROLLUP_OVERLAP_S", 600)  # re-read rows this much older
     FEEDBACK_LINK_TTL_DAYS = _int("FEEDBACK_LINK_TTL_DAYS", 14)
-    FEEDBACK_SMS = os.environ.get("FEEDBACK_SMS", "none")  # none | outbox (a test fake)
+    FEEDBACK_SMS = _choice("FEEDBACK_SMS", "none", "none", "outbox")  # outbox: a test fake
     DASHBOARD_SNAPSHOT_S = _int("DASHBOARD_SNAPSHOT_S", 5)
     DASHBOARD_HEARTBEAT_S = _int("DASHBOARD_HEARTBEAT_S", 15)
     DASHBOARD_STREAM_MAX_S = _int("DASHBOARD_STREAM_MAX_S", 300)
@@ -172,11 +191,11 @@ class Config:
     # Social media (channels/social/): the app secret checks webhook signatures and signs
     # Graph API calls, the verify token answers Meta's subscription handshake, the page
     # token sends replies. A closed case of a conversation reopens within SOCIAL_REOPEN_DAYS.
-    META_APP_SECRET = os.environ.get("META_APP_SECRET", "")
-    META_VERIFY_TOKEN = os.environ.get("META_VERIFY_TOKEN", "")
-    META_PAGE_ACCESS_TOKEN = os.environ.get("META_PAGE_ACCESS_TOKEN", "")
-    META_GRAPH_URL = os.environ.get("META_GRAPH_URL", "https://graph.facebook.com")
-    META_GRAPH_VERSION = os.environ.get("META_GRAPH_VERSION", "v19.0")
+    META_APP_SECRET = _text("META_APP_SECRET", secret=True)
+    META_VERIFY_TOKEN = _text("META_VERIFY_TOKEN", secret=True)
+    META_PAGE_ACCESS_TOKEN = _text("META_PAGE_ACCESS_TOKEN", secret=True)
+    META_GRAPH_URL = _url("META_GRAPH_URL", "https://graph.facebook.com", "http", "https")
+    META_GRAPH_VERSION = _text("META_GRAPH_VERSION", "v19.0")
     META_SEND_TIMEOUT_S = _int("META_SEND_TIMEOUT_S", 10)
     SOCIAL_REOPEN_DAYS = _int("SOCIAL_REOPEN_DAYS", 14)
     # The public web form: at most this many inquiries per client address in a sliding
@@ -190,10 +209,30 @@ class Config:
     # Sign-in locks an account or a client address out for the rest of the window after
     # this many failures.
     WEB_IDLE_TIMEOUT_S = _int("WEB_IDLE_TIMEOUT_S", 8 * 3600)
-    SESSION_COOKIE_SECURE = {"1": True, "0": False}.get(os.environ.get("SESSION_COOKIE_SECURE", ""))
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", None)
     SIGNIN_MAX_FAILURES_ACCOUNT = _int("SIGNIN_MAX_FAILURES_ACCOUNT", 5)
     SIGNIN_MAX_FAILURES_ADDRESS = _int("SIGNIN_MAX_FAILURES_ADDRESS", 30)
     SIGNIN_LOCKOUT_WINDOW_S = _int("SIGNIN_LOCKOUT_WINDOW_S", 15 * 60)
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For,
+    # -Proto and -Host are believed (proxies.py); from any other peer they are ignored.
+    TRUSTED_PROXIES = settings.declare("TRUSTED_PROXIES", (), "networks")
+
+    # The production run (`citizencenter production`, production.py). ALLOW_EMBEDDED=1 lets
+    # it start on SQLite or an unset REDIS_URL, for a trial on one machine.
+    WEB_BIND = _text("WEB_BIND", "0.0.0.0:8000")
+    WEB_WORKERS = _int("WEB_WORKERS", 4, minimum=1)
+    WEB_THREADS = _int("WEB_THREADS", 8, minimum=1)
+    WEB_GRACEFUL_TIMEOUT_S = _int("WEB_GRACEFUL_TIMEOUT_S", 30, minimum=1)
+    WORKER_PROCESSES = _int("WORKER_PROCESSES", 1, minimum=1)  # of the `celery` queue
+    WORKER_CONCURRENCY = _int("WORKER_CONCURRENCY", 4, minimum=1)  # tasks at once in each
+    CALLS_WORKER_CONCURRENCY = _int("CALLS_WORKER_CONCURRENCY", 1, minimum=1)
+    # A task not acknowledged this long after delivery is delivered again: above the
+    # longest task (an IMAP poll of a large mailbox, a rollup rebuild: minutes), far below
+    # an hour; every task is idempotent, so a second delivery is harmless.
+    CELERY_VISIBILITY_TIMEOUT_S = _int("CELERY_VISIBILITY_TIMEOUT_S", 3600, minimum=60)
+    # The Asterisk queue_log to follow (a `calls` line in the run); unset: no follower.
+    QUEUE_LOG_FILE = _text("QUEUE_LOG_FILE", "")
+    ALLOW_EMBEDDED = _flag("ALLOW_EMBEDDED", False)
 
     # flask-smorest / OpenAPI
     API_TITLE = "citizencenter"

@@ -15,9 +15,10 @@ ROOT = Path(citizencenter.__file__).parent
 # Lowest first. A unit is a module or package under citizencenter/ (channels.* are one each);
 # units in the same layer are independent of each other.
 ORDER = (
-    ("keys", "db", "fields", "mailer", "embedded", "redis_pool"),
+    ("keys", "db", "fields", "mailer", "embedded", "redis_pool", "proxies"),
+    ("settings",),  # the typed settings config.Config declares
     ("config", "errors", "outbox", "reference_cache"),
-    ("json_input", "openapi", "pagination", "idempotency"),
+    ("json_input", "openapi", "pagination", "idempotency", "production"),
     ("api",),
     ("audit",),  # the trail every domain writes to, accounts too
     ("accounts", "contacts", "privacy"),  # privacy: masks and seals what cases store

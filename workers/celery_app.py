@@ -41,8 +41,12 @@ def make_celery(flask_app=None) -> Celery:
         accept_content=["json"],
         timezone="UTC",
         broker_connection_retry_on_startup=True,
-        # Longer than any task runs; ETAs are never used (due times live in the database).
-        broker_transport_options={"visibility_timeout": 3600},
+        # A task in flight when its worker died (SIGKILL, power) is delivered again this
+        # long after it was taken: longer than any task runs (the longest, an IMAP poll
+        # or a rollup rebuild, take minutes). ETAs are never used (due times live in the
+        # database), so a long timeout delays nothing else.
+        broker_transport_options={
+            "visibility_timeout": flask_app.config["CELERY_VISIBILITY_TIMEOUT_S"]},
         beat_schedule=beat_schedule(flask_app.config),
         task_queues=[Queue(name) for name in QUEUES],
         task_routes={task: {"queue": queue} for task, queue in TASK_QUEUES.items()},
