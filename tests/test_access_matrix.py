@@ -40,7 +40,14 @@ SIGNED = {
     ("POST", "/api/v1/integrations/calls/asterisk"),
 }
 # Operations open to any one of several scopes (routing's require_any_scope).
-ANY_SCOPE = {("POST", "/api/v1/routing/decide"): ("calls:write", "routing:write")}
+ANY_SCOPE = {("POST", "/api/v1/routing/decide"): ("calls:write", "routing:write"),
+             # Retention: supervisors (sla:write), or a token given retention:write.
+             **{(method, f"/api/v1/retention/{path}"): ("retention:write", "sla:write")
+                for method, path in (("GET", "rules"), ("POST", "rules"),
+                                     ("GET", "rules/{rule_id}"), ("PATCH", "rules/{rule_id}"),
+                                     ("DELETE", "rules/{rule_id}"), ("GET", "plan"),
+                                     ("GET", "holds"), ("POST", "holds"),
+                                     ("DELETE", "holds/{hold_id}"))}}
 # What the services refuse beyond the scope: {operation: {caller: allowed statuses}}.
 SERVICE_RULES = {
     ("POST", "/api/v1/cases/{case_id}/forward"): {"department": {403}},
@@ -143,7 +150,7 @@ class World:
 
     def request(self, method: str, path: str, token: str | None, case: dict):
         values = {**case, "rule_id": self.rule_id, "user_id": self.user_id,
-                  "quarantine_id": 1, "slug": self._slug(path)}
+                  "quarantine_id": 1, "hold_id": 1, "slug": self._slug(path)}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
         headers = bearer(token) if token else {}
         kwargs = {"json": self._body(method, path)}
