@@ -10,9 +10,11 @@ from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
 from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.models import CONFIDENTIAL_SUBJECT, Case
+from citizencenter.channels.email.models import EmailAttachment
 from citizencenter.organisation.models import Department
 from citizencenter.workspace import case_view
 from citizencenter.workspace import service as workspace
+from tests.channels.email.helpers import citizen_mail
 from tests.factories import bearer, create_case
 from tests.workspace.conftest import principal
 
@@ -206,3 +208,28 @@ def test_forwarding_keeps_the_marking(client, session, callers):
     assert client.get(f"{url}/messages", headers=bearer(
         callers["other_department"])).status_code == 200
     assert client.get(f"{url}/messages", headers=bearer(callers["guide"])).status_code == 403
+
+
+def test_an_attachment_is_content(client, session, callers):
+    raw = citizen_mail(SUBJECT, attachment=("anmalan.pdf", "application/pdf",
+                                            b"%PDF-1.4\n%%EOF\n"))
+    posted = client.post("/api/v1/integrations/email/mime", data=raw, headers={
+        **bearer(callers["admin"]), "Content-Type": "message/rfc822"})
+    assert posted.status_code == 201, posted.get_json()
+    case_id = posted.get_json()["case_id"]
+    attachment = session.scalar(select(EmailAttachment.id).where(
+        EmailAttachment.case_id == uuid.UUID(case_id)))
+    session.get(Case, uuid.UUID(case_id)).assignee_id = _user(
+        session, "erik.johansson@lund.example").id
+    session.commit()
+    assert client.put(f"/api/v1/cases/{case_id}/confidentiality", headers=bearer(
+        callers["assignee"]), json={"reason": REASON}).status_code == 200
+    url = f"/api/v1/email/attachments/{attachment}"
+    refused = client.get(url, headers=bearer(callers["guide"]))
+    assert refused.status_code == 403 and b"%PDF" not in refused.data
+    assert refused.get_json()["type"].endswith("/confidential-case")
+    assert _reads(session, case_id) == []
+    shown = client.get(url, headers=bearer(callers["assignee"]))
+    assert shown.status_code == 200 and shown.data.startswith(b"%PDF")
+    erik = f"user:{_user(session, 'erik.johansson@lund.example').id}"
+    assert _reads(session, case_id) == [(erik, "attachment")]
