@@ -13,10 +13,10 @@ bulk SQL, then `pages.shape_work`):
 Variants, alternated round by round in one run so a busy machine weighs on each alike:
 `before` reads as the page did before (the header's waiting count walking every waiting
 case of the guide's queues row by row, the guide's profile and the centre's queues read
-again for the count, the header's presence its own statement, each row's queue, category
-and assignee loaded though unshown); `after` is the app as it is (an index-only count on
-ix_cases_waiting_queue, the queues read once per transaction, the presence found in the
-session, the citizen alone loaded with the rows).
+again for the count, the header's presence its own statement); `after` is the app as it
+is (an index-only count on ix_cases_waiting_queue, the queues read once per transaction, the
+presence found in the session). Both read the rows as columns with the citizen's name in
+the same statement, the signed-in user and the centre's queues from `reference_cache`.
 
 Prints statements per render, CPU ms (time.process_time) p50/p99, wall ms p50/p99, the
 mean time spent waiting on PostgreSQL, the statements of one render with their times
@@ -95,17 +95,15 @@ def presence_of_before(session, user_id):
 
 # The app as it is, put back after each `before` round.
 after = {"waiting_count": workspace.waiting_count, "_queue_ids": workspace._queue_ids,
-         "presence_of": presence_service.presence_of, "LISTED": workspace.LISTED}
-# The rows' queue, category and assignee were loaded too (one IN query each), unshown.
+         "presence_of": presence_service.presence_of}
 before = {"waiting_count": waiting_count_before, "_queue_ids": queue_ids_before,
-          "presence_of": presence_of_before, "LISTED": workspace.SHOWN}
+          "presence_of": presence_of_before}
 
 
 def use(variant: dict) -> None:
     workspace.waiting_count = variant["waiting_count"]
     workspace._queue_ids = variant["_queue_ids"]
     presence_service.presence_of = variant["presence_of"]
-    workspace.LISTED = variant["LISTED"]
 
 
 def seed(database_url: str, cases: int) -> None:

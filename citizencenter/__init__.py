@@ -40,6 +40,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     api = Api(app)
     errors.init_app(app)
     from citizencenter import health
+    from citizencenter.accounts import views as accounts_views
     from citizencenter.audit import views as audit_views
     from citizencenter.cases import views as cases_views
     from citizencenter.channels.email import views as email_views
@@ -47,6 +48,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     from citizencenter.channels.social import views as social_views
     from citizencenter.channels.walkin import views as walkin_views
     from citizencenter.channels.webform import views as webform_views
+    from citizencenter.contacts import views as contacts_views
     from citizencenter.dashboard import views as dashboard_views
     from citizencenter.feedback import views as feedback_views
     from citizencenter.organisation import views as organisation_views
@@ -62,7 +64,8 @@ def create_app(config: dict | type | None = None) -> Flask:
                       sla_views.blp, staffing_views.blp, feedback_views.blp,
                       dashboard_views.blp, social_views.blp, webform_views.blp,
                       walkin_views.blp, email_views.blp, audit_views.blp,
-                      retention_views.blp, subject_access_views.blp):
+                      retention_views.blp, subject_access_views.blp,
+                      accounts_views.blp, contacts_views.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(feedback_views.pages)  # the citizen's HTML page, not the API
     web.init_app(app)  # the staff pages: sign-in, layout, CSRF

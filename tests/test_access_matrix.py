@@ -20,6 +20,7 @@ from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
 from citizencenter.cases.models import Case
 from citizencenter.channels.email.models import EmailAttachment
+from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
 from citizencenter.routing.models import GuideProfile, Presence
 from tests.channels.email.helpers import citizen_mail
@@ -127,6 +128,10 @@ class World:
         self.rule_id = self._first("/api/v1/routing/rules", "id") or 1
         self.calendar = self._first("/api/v1/sla/calendars", "slug") or "none"
         self.policy = self._first("/api/v1/sla/policies", "slug") or "none"
+        contact = Contact(name="Karin Ek", email="karin.matris@example.se")
+        session.add(contact)
+        session.commit()
+        self.contact_id = contact.id
 
     def _first(self, url, key):
         items = self.client.get(url, headers=bearer(self.tokens["admin"])).get_json()["items"]
@@ -150,6 +155,7 @@ class World:
 
     def request(self, method: str, path: str, token: str | None, case: dict):
         values = {**case, "rule_id": self.rule_id, "user_id": self.user_id,
+                  "contact_id": self.contact_id,
                   "quarantine_id": 1, "hold_id": 1, "slug": self._slug(path)}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
         headers = bearer(token) if token else {}
@@ -181,6 +187,7 @@ class World:
             ("POST", "/api/v1/cases/{case_id}/forward"): {"department": "miljo"},
             ("POST", "/api/v1/cases/{case_id}/send-back"): {"note": "Inte vårt."},
             ("PUT", "/api/v1/routing/guides/{user_id}/presence"): {"presence": "offline"},
+            ("PUT", "/api/v1/contacts/{contact_id}/protection"): {"kind": "sekretessmarkering"},
             ("POST", "/api/v1/routing/decide"): {"queue": "kontaktcenter"},
             ("POST", "/api/v1/cases/by-identity-number"): {"personnummer": "19121212-1212"},
             ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"): {

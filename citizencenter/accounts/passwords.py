@@ -6,7 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Role, User
-from citizencenter.accounts.service import ROLE_SCOPES, InvalidAccount, Principal
+from citizencenter.accounts.service import (
+    PROTECTED_SCOPE,
+    ROLE_SCOPES,
+    InvalidAccount,
+    Principal,
+)
 from citizencenter.audit import service as audit
 from citizencenter.errors import AppError
 
@@ -43,7 +48,9 @@ def set_password(session: Session, email: str, password: str, *, actor: str = "s
 
 def principal_for_user(user: User) -> Principal:
     """The principal a signed-in user acts as: the same one their user token gives the API."""
-    return Principal(actor=f"user:{user.id}", scopes=ROLE_SCOPES[Role(user.role)],
+    scopes = ROLE_SCOPES[Role(user.role)] | ({PROTECTED_SCOPE} if user.protected_access
+                                               else set())
+    return Principal(actor=f"user:{user.id}", scopes=frozenset(scopes),
                      role=Role(user.role), user_id=user.id, department_id=user.department_id)
 
 

@@ -12,20 +12,24 @@ from citizencenter import reference_cache
 from citizencenter.accounts.models import ApiToken, Department, Role, User
 from citizencenter.audit import service as audit
 from citizencenter.db import utcnow
-from citizencenter.errors import AppError, Forbidden, Unauthorized
+from citizencenter.errors import AppError, Forbidden, NotFound, Unauthorized
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.GUIDE: frozenset({"cases:read", "cases:write", "directory:read"}),
     Role.DEPARTMENT: frozenset({"cases:read", "cases:write", "directory:read"}),
     Role.SUPERVISOR: frozenset({"cases:read", "cases:write", "directory:read", "reports:read",
-                                "users:read", "routing:read", "routing:write", "sla:write"}),
+                                "users:read", "routing:read", "routing:write", "sla:write",
+                                "contacts:protect"}),
     Role.ADMIN: frozenset({"*"}),
 }
 # Scopes an integration token may carry.
 INTEGRATION_SCOPES = frozenset({
     "cases:read", "cases:write", "directory:read", "reports:read", "users:read",
-    "calls:write", "mail:ingest", "social:write",
+    "calls:write", "mail:ingest", "social:write", "cases:protected",
 })
+# Sees the cases of contacts with a protected identity. No role holds it: an admin grants
+# it to named users (`set_protected_access`) or names it on a token; "*" does not imply it.
+PROTECTED_SCOPE = "cases:protected"
 TOKEN_PREFIX = "cc_"
 
 
@@ -51,6 +55,11 @@ class Principal:
     @property
     def is_department_staff(self) -> bool:
         return self.role == Role.DEPARTMENT
+
+    @property
+    def sees_protected(self) -> bool:
+        """Granted the protected permission, or the system itself (tasks, intake)."""
+        return PROTECTED_SCOPE in self.scopes or (self.role is None and "*" in self.scopes)
 
 
 SYSTEM = Principal(actor="system", scopes=frozenset({"*"}))
@@ -138,6 +147,20 @@ def revoke_tokens_named(session: Session, name: str, *, actor: str = "system") -
     session.commit()
 
 
+def set_protected_access(session: Session, actor: str, user_id: int, granted: bool) -> User:
+    """Grant or withdraw a user's protected permission (admins); audited."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.protected_access != granted:
+        user.protected_access = granted
+        audit.record(session, actor, "user.protected_access_" + ("granted" if granted
+                                                                 else "withdrawn"),
+                     "user", user.id)
+    session.commit()
+    return user
+
+
 @dataclass(frozen=True)
 class _Grant:
     """What a valid token resolves to, as the process keeps it (never the secret)."""
@@ -174,6 +197,8 @@ def _grant(session: Session, digest: str) -> _Grant | None:
     scopes = set(token.scopes or [])
     if role:
         scopes |= ROLE_SCOPES[Role(role)]
+    if user is not None and user.protected_access:
+        scopes.add(PROTECTED_SCOPE)
     return _Grant(Principal(
         actor=f"user:{user.id}" if user else f"token:{token.id}",
         scopes=frozenset(scopes),

@@ -86,12 +86,15 @@ def stage_case(session: Session, actor: Principal, *, channel: Channel, subject:
 
 
 def visible_cases(actor: Principal) -> Select:
-    """Department staff see only their department's cases; without one, none."""
+    """Department staff see only their department's cases; without one, none. The cases of
+    a contact with a protected identity exist only for holders of the protected permission."""
     query = select(Case)
     if actor.is_department_staff:
         # Never `department_id == None`: that would match every case not forwarded.
         query = query.where(Case.department_id == actor.department_id
                             if actor.department_id is not None else false())
+    if not actor.sees_protected:
+        query = query.where(contacts.unprotected(Case.contact_id))
     return query
 
 

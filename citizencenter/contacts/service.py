@@ -1,11 +1,14 @@
 """Finding and registering the citizens who contact the centre."""
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from citizencenter.audit import service as audit
 from citizencenter.config import Config, ConfigError
 from citizencenter.contacts.models import Contact
+from citizencenter.db import utcnow
+from citizencenter.errors import InvalidInput, NotFound
 
 _default_region = Config.PHONE_DEFAULT_REGION
 
@@ -55,4 +58,59 @@ def find_or_create(session: Session, *, name: str | None = None, email: str | No
     contact.name = contact.name or name
     contact.email = contact.email or email
     contact.phone = contact.phone or phone
+    return contact
+
+
+# Kinds of protected identity (skyddade personuppgifter) a contact can be marked with.
+PROTECTION_KINDS = ("sekretessmarkering", "skyddad_folkbokforing", "fingerade_personuppgifter")
+
+
+def protected_ids():
+    """A subquery of the ids of contacts with a protected identity (few; indexed)."""
+    return select(Contact.id).where(Contact.protection.is_not(None))
+
+
+def unprotected(contact_id):
+    """`contact_id` (a column) names no contact, or one without a protected identity."""
+    return or_(contact_id.is_(None), contact_id.not_in(protected_ids()))
+
+
+def visible_contacts(sees_protected: bool):
+    """The contacts a caller may find: protected ones only with the protected permission."""
+    query = select(Contact)
+    return query if sees_protected else query.where(Contact.protection.is_(None))
+
+
+def is_protected(contact: Contact | None) -> bool:
+    return contact is not None and contact.protection is not None
+
+
+def protect(session: Session, actor: str, contact_id: int, kind: str) -> Contact:
+    """Mark a contact's identity protected (supervisors, admins); audited without the name."""
+    if kind not in PROTECTION_KINDS:
+        raise InvalidInput("kind", f"One of {', '.join(PROTECTION_KINDS)}.")
+    contact = _contact(session, contact_id)
+    if contact.protection != kind:
+        previous = contact.protection
+        contact.protection, contact.protected_by, contact.protected_at = kind, actor, utcnow()
+        audit.record(session, actor, "contact.protected", "contact", contact.id,
+                     old={"kind": previous}, new={"kind": kind})
+    session.commit()
+    return contact
+
+
+def unprotect(session: Session, actor: str, contact_id: int) -> None:
+    """Lift a contact's protected identity (supervisors, admins); audited."""
+    contact = _contact(session, contact_id)
+    if contact.protection is not None:
+        audit.record(session, actor, "contact.unprotected", "contact", contact.id,
+                     old={"kind": contact.protection})
+        contact.protection = contact.protected_by = contact.protected_at = None
+    session.commit()
+
+
+def _contact(session: Session, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound("No such contact.")
     return contact

@@ -58,7 +58,8 @@ def request_feedback(session: Session, case_id: uuid.UUID, settings: LinkSetting
     case = session.get(Case, case_id)
     existing = session.scalar(select(FeedbackRequest).where(FeedbackRequest.case_id == case_id))
     if case is None or case.status not in (CaseStatus.RESOLVED, CaseStatus.CLOSED) \
-            or (existing is not None and existing.sent_at is not None) or case.contact is None:
+            or (existing is not None and existing.sent_at is not None) or case.contact is None \
+            or case.contact.protection is not None:  # never an automatic mail or SMS
         session.rollback()
         return existing
     now = utcnow()
@@ -91,7 +92,8 @@ def owed_requests(session: Session, since: datetime, before: datetime, sms_confi
         select(Case.id).join(Contact, Case.contact_id == Contact.id)
         .outerjoin(FeedbackRequest, FeedbackRequest.case_id == Case.id)
         .where(Case.status == CaseStatus.RESOLVED, Case.resolved_at >= since,
-               Case.resolved_at < before, reachable, FeedbackRequest.sent_at.is_(None))
+               Case.resolved_at < before, reachable, FeedbackRequest.sent_at.is_(None),
+               Contact.protection.is_(None))
         .order_by(Case.resolved_at).limit(limit)))
 
 

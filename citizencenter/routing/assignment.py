@@ -15,10 +15,13 @@ from sqlalchemy import case as when
 from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session, lazyload
 
+from citizencenter.accounts.models import User
 from citizencenter.accounts.service import Principal
 from citizencenter.cases import events
 from citizencenter.cases.enums import CaseStatus, Priority
 from citizencenter.cases.models import Case
+from citizencenter.contacts import service as contacts
+from citizencenter.contacts.models import Contact
 from citizencenter.db import is_postgresql, utcnow
 from citizencenter.errors import Forbidden
 from citizencenter.organisation.models import Queue
@@ -102,6 +105,20 @@ class _Free:
     load: dict[str, int]
 
 
+def protected_contacts(session: Session, contact_ids) -> set[int]:
+    """Those of these contacts with a protected identity."""
+    ids = {i for i in contact_ids if i is not None}
+    if not ids:
+        return set()
+    return set(session.scalars(select(Contact.id).where(
+        Contact.id.in_(ids), Contact.protection.is_not(None))))
+
+
+def permitted_user_ids(session: Session) -> set[int]:
+    """The users granted the protected permission: only they take a protected contact's case."""
+    return set(session.scalars(select(User.id).where(User.protected_access.is_(True))))
+
+
 def lock_case(session: Session, case_id: uuid.UUID, *, skip: bool) -> Case | None:
     # Columns only: FOR UPDATE cannot lock the outer side of the eager joins.
     query = select(Case).options(lazyload("*")).where(Case.id == case_id)
@@ -148,6 +165,9 @@ def try_assign(session: Session, case: Case, sticky_window: timedelta = STICKY_W
     need = needs(case.channel.value, case.language, case.required_skills)
     centre = centre_queue_ids(session)
     sticky = sticky_guide(session, case, sticky_window)
+    # A protected contact's case goes only to a guide granted the protected permission.
+    permitted = permitted_user_ids(session) \
+        if protected_contacts(session, [case.contact_id]) else None
     outcome = Outcome()
     for _ in range(rounds):
         profiles = session.scalars(select(GuideProfile).where(
@@ -156,6 +176,8 @@ def try_assign(session: Session, case: Case, sticky_window: timedelta = STICKY_W
         considered = []
         for p in sorted(profiles, key=lambda p: (p.user_id != sticky, p.idle_since, p.user_id)):
             reason = misfit(p, case.channel.value, need, case.queue_id, load[p.user_id], centre)
+            if reason is None and permitted is not None and p.user_id not in permitted:
+                reason = "protected_identity"
             considered.append((p, {"user_id": p.user_id, "idle_since": p.idle_since.isoformat(),
                                    "fit": reason or "ok"}))
         outcome = Outcome(candidates=[entry for _, entry in considered])
@@ -224,6 +246,8 @@ def assign_batch(session: Session, cases: list[Case],
     load = loads(session, [p.user_id for p in profiles])
     centre = centre_queue_ids(session) if profiles else set()
     sticky = sticky_guides(session, cases, sticky_window) if profiles else {}
+    protected = protected_contacts(session, [c.contact_id for c in cases]) if profiles else set()
+    permitted = permitted_user_ids(session) if protected else set()
     # What the guides' ORM objects hold, read once (the loop below runs per case and
     # guide); a guide given a case is updated here as on the object.
     free = sorted((_Free(p, p.user_id, p.idle_since, p.idle_since.isoformat(), set(p.skills),
@@ -239,6 +263,8 @@ def assign_batch(session: Session, cases: list[Case],
         for f in ordered:
             reason = _misfit(f.skills, f.queues, f.capacities, channel, need, case.queue_id,
                              f.load)
+            if reason is None and case.contact_id in protected and f.user_id not in permitted:
+                reason = "protected_identity"
             candidates.append({"user_id": f.user_id, "idle_since": f.idle_iso,
                                "fit": reason or "ok"})
             chosen = chosen or (f if reason is None else None)
@@ -274,6 +300,10 @@ def _pull(session: Session, profile: GuideProfile, limit: int | None, actor: str
     load = loads(session, [profile.user_id])[profile.user_id]
     centre = centre_queue_ids(session)
     skills = set(profile.skills)
+    user = session.get(User, profile.user_id)
+    # Without the protected permission a guide never takes a protected contact's case.
+    hidden = () if user is not None and user.protected_access \
+        else (contacts.unprotected(Case.contact_id),)
     taken: list[Case] = []
     after = None  # keyset of the last row looked at: (priority order, waiting_since, id)
     while limit is None or len(taken) < limit:
@@ -285,7 +315,7 @@ def _pull(session: Session, profile: GuideProfile, limit: int | None, actor: str
                         PRIORITY_ORDER.label("rank"), Case.waiting_since)
                  .where(Case.assignee_id.is_(None), Case.waiting_since.is_not(None),
                         Case.status.in_(WAITING), Case.channel.in_(spare),
-                        Case.queue_id.in_(list(set(profile.queue_ids) or centre)))
+                        Case.queue_id.in_(list(set(profile.queue_ids) or centre)), *hidden)
                  .order_by(PRIORITY_ORDER, Case.waiting_since, Case.id).limit(PULL_BATCH))
         if after is not None:
             query = query.where(tuple_(PRIORITY_ORDER, Case.waiting_since, Case.id) > after)

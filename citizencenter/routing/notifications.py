@@ -87,8 +87,11 @@ def _email(case: Case, forwarding: CaseForwarding, department: Department,
     message["From"], message["To"] = config["MAIL_FROM"], department.email
     message["Subject"] = f"[{case.reference}] Ärende vidarebefordrat till {department.name}"
     due = forwarding.department_due_at
+    # A protected identity's case: the subject stays in the system, for the permitted.
+    subject = "(skyddad identitet)" if case.contact is not None \
+        and case.contact.protection is not None else case.subject
     message.set_content(f"Ärendet {case.reference} har vidarebefordrats till er.\n"
-                        f"Ämne: {case.subject}\n"
+                        f"Ämne: {subject}\n"
                         + (f"Svara senast: {due.strftime('%Y-%m-%d %H:%M UTC')}\n" if due
                            else ""))
     return message

@@ -292,6 +292,7 @@ SV.update({
     "pop.region": "Samtal",
     "pop.heading": "Samtal från {caller}",
     "pop.withheld": "Dolt nummer",
+    "pop.protected": "Skyddad identitet",
     "pop.queue": "Kö",
     "pop.answered": "Besvarat",
     "pop.contact": "Kontakt",

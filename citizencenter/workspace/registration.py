@@ -21,6 +21,7 @@ from citizencenter.cases.enums import CaseStatus, Channel, Direction
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call, CallOutcome
 from citizencenter.channels.walkin import service as walkin
+from citizencenter.contacts import service as contacts
 from citizencenter.contacts.models import Contact
 from citizencenter.db import is_postgresql, utcnow
 from citizencenter.errors import Forbidden, InvalidInput, NotFound
@@ -166,7 +167,8 @@ def registration_form(session: Session, actor: Principal, call_id: int | None = 
     if call is None or actor.user_id is None or call.agent_user_id != actor.user_id:
         raise NotFound("No such call answered by you.")
     form.call_id = call.id
-    known = session.scalar(select(Contact).where(Contact.phone == call.caller)
+    known = session.scalar(contacts.visible_contacts(actor.sees_protected)
+                           .where(Contact.phone == call.caller)
                            .order_by(Contact.id).limit(1)) if call.caller else None
     form.contact = {"name": known.name if known else None,
                     "email": known.email if known else None, "phone": call.caller}

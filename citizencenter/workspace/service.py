@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, event, false, func, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased, lazyload, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from citizencenter.accounts.models import User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.cases import confidentiality
 from citizencenter.cases import service as cases
-from citizencenter.cases.enums import CaseStatus
+from citizencenter.cases.enums import CaseStatus, Channel
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call
 from citizencenter.contacts import service as contacts
@@ -52,16 +52,44 @@ SHOWN = (selectinload(Case.contact), selectinload(Case.department),
          selectinload(Case.service_point), selectinload(Case.queue).lazyload(Queue.department),
          selectinload(Case.category).lazyload(Category.department),
          selectinload(Case.assignee).lazyload(User.department))
-# A worklist row shows the citizen alone of its related rows: the others load if used.
-LISTED = (selectinload(Case.contact), *(lazyload(relation) for relation in (
-    Case.department, Case.service_point, Case.queue, Case.category, Case.assignee)))
+# A worklist row, read as columns in the page's one statement (`WorkCase`, in its order):
+# no Case object, and the citizen's name a scalar subquery, evaluated for the page's rows
+# only, so the statement stays on `cases` for the planner.
+ROW_COLUMNS = (Case.id, Case.reference, Case.subject, Case.channel, Case.status,
+               Case.received_at, Case.assignee_id, Case.department_id,
+               select(Contact.name).where(Contact.id == Case.contact_id)
+               .scalar_subquery().label("contact_name"))
+_SHOWN = len(ROW_COLUMNS)
+# The row's earliest running clock: what its due time, state and the cursor need.
+CLOCK_COLUMNS = (SlaTimer.due_at.label("clock_due_at"), SlaTimer.warn_at.label("clock_warn_at"),
+                 SlaTimer.warned_at, SlaTimer.breached_at)
+_NO_CLOCK = (None,) * len(CLOCK_COLUMNS)
+
+
+@dataclass(slots=True)
+class WorkCase:
+    """What a worklist row shows of its case, read as columns (no Case object per row)."""
+
+    id: uuid.UUID
+    reference: str
+    subject: str  # as the reader may be shown it (`cases.listing_query`)
+    channel: Channel
+    status: CaseStatus
+    received_at: datetime
+    assignee_id: int | None
+    department_id: int | None
+    contact_name: str | None  # the citizen's name, when known
+
+    @property
+    def shown_subject(self) -> str:
+        return self.subject
 
 
 @dataclass
 class WorkItem:
     """One row of the worklist: the case and what its timers say now."""
 
-    case: Case
+    case: WorkCase
     next_due_at: datetime | None  # the earliest running SLA clock's due time
     sla_state: str | None  # ok, warn, breached; None without a running clock
     age_s: int  # since the case was received
@@ -79,15 +107,23 @@ class ScreenPop:
     answered_at: datetime | None
     case_id: uuid.UUID | None  # the call's own case, once the phone channel linked one
     contact: Contact | None
+    # A contact with a protected identity, and the guide lacks the permission: the pop
+    # shows "skyddad identitet", never the name, the number or the cases.
+    protected: bool = False
     open_cases: list[Case] = field(default_factory=list)
     recent_cases: list[Case] = field(default_factory=list)
 
 
 def sla_state(timer: SlaTimer, now: datetime) -> str:
     """ok, warn or breached, by the clock's own warning and due times."""
-    if timer.breached_at is not None or now >= timer.due_at:
+    return _clock_state(timer.due_at, timer.warn_at, timer.warned_at, timer.breached_at, now)
+
+
+def _clock_state(due_at: datetime, warn_at: datetime, warned_at: datetime | None,
+                 breached_at: datetime | None, now: datetime) -> str:
+    if breached_at is not None or now >= due_at:
         return "breached"
-    if timer.warned_at is not None or now >= timer.warn_at:
+    if warned_at is not None or now >= warn_at:
         return "warn"
     return "ok"
 
@@ -148,11 +184,11 @@ def worklist(session: Session, actor: Principal, paginator: Paginator, *,
     listing = {"view": "worklist", "actor": actor.actor, **filters}
     limit = min(limit or paginator.default_limit, paginator.max_limit)
     after = _after(paginator, cursor, listing)
-    work = cases.listing_query(actor, columns=(Case,), **filters).options(*LISTED) \
+    work = cases.listing_query(actor, columns=ROW_COLUMNS, **filters) \
         .where(or_(_mine(actor), _waiting(session, actor)))
-    rows: list[tuple[Case, SlaTimer | None]] = []
+    rows: list = []  # (case columns…, clock columns…), the clock's None without one
     if after is None or after[0] < NO_DUE:
-        query = work.add_columns(SlaTimer).join(SlaTimer, and_(
+        query = work.add_columns(*CLOCK_COLUMNS).join(SlaTimer, and_(
             SlaTimer.case_id == Case.id, SlaTimer.status == TimerStatus.RUNNING)) \
             .where(~_earlier_clock())
         if after is not None:
@@ -165,22 +201,26 @@ def worklist(session: Session, actor: Principal, paginator: Paginator, *,
             SlaTimer.case_id == Case.id, SlaTimer.status == TimerStatus.RUNNING).exists())
         if after is not None and after[0] == NO_DUE:
             query = query.where(tuple_(Case.received_at, Case.id) < tuple_(*after[1:]))
-        rows += [(case, None) for case in session.scalars(query.order_by(
+        rows += [(*row, *_NO_CLOCK) for row in session.execute(query.order_by(
             Case.received_at.desc(), Case.id.desc()).limit(limit + 1 - len(rows)))]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        case, timer = rows[-1]
-        next_cursor = paginator.encode([(timer.due_at if timer else NO_DUE).isoformat(),
-                                        case.received_at.isoformat(), str(case.id)], listing)
+        last = WorkCase(*rows[-1][:_SHOWN])
+        due_at = rows[-1][_SHOWN]
+        next_cursor = paginator.encode([(due_at or NO_DUE).isoformat(),
+                                        last.received_at.isoformat(), str(last.id)], listing)
     now = utcnow()
-    confidentiality.grant(actor, [case for case, _timer in rows])
-    return Page([WorkItem(
-        case=case, next_due_at=timer.due_at if timer else None,
-        sla_state=sla_state(timer, now) if timer else None,
-        age_s=max(0, int((now - case.received_at).total_seconds())),
-        mine=actor.user_id is not None and case.assignee_id == actor.user_id)
-        for case, timer in rows], next_cursor)
+    items = []
+    for row in rows:
+        case, (due_at, warn_at, warned_at, breached_at) = WorkCase(*row[:_SHOWN]), row[_SHOWN:]
+        items.append(WorkItem(
+            case=case, next_due_at=due_at,
+            sla_state=None if due_at is None else _clock_state(
+                due_at, warn_at, warned_at, breached_at, now),
+            age_s=max(0, int((now - case.received_at).total_seconds())),
+            mine=actor.user_id is not None and case.assignee_id == actor.user_id))
+    return Page(items, next_cursor)
 
 
 def _earlier_clock():
@@ -270,6 +310,13 @@ def screen_pop(session: Session, actor: Principal, call_id: int) -> ScreenPop:
     if call.caller:
         contact = session.scalar(select(Contact).where(Contact.phone == call.caller)
                                  .order_by(Contact.id).limit(1))
+    if contacts.is_protected(contact) and not actor.sees_protected:
+        pop = ScreenPop(call_id=call.id, caller="", withheld=False, queue=call.queue,
+                        answered_at=call.answered_at, case_id=None, contact=None,
+                        protected=True)
+        audit.record(session, actor.actor, "call.screen_pop", "call", call.id, protected=True)
+        session.commit()
+        return pop
     pop = ScreenPop(call_id=call.id, caller=call.caller or "withheld",
                     withheld=call.caller is None, queue=call.queue,
                     answered_at=call.answered_at, case_id=call.case_id, contact=contact)

@@ -120,6 +120,8 @@ def _ack_refusal(session: Session, case: Case | None, config: Mapping) -> str | 
         return "no-case"
     if case.contact is None or not case.contact.email:
         return "no-address"
+    if case.contact.protection is not None:
+        return "protected-identity"  # a receipt could reveal the case at the wrong address
     if case.contact.email.lower() in own_addresses(config):
         return "own-address"
     inbound = _first_inbound(session, case)
