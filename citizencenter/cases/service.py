@@ -298,6 +298,9 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
                            "records the note, starts the department's clock and tells it.")
     if actor.is_department_staff:
         _department_may_change(session, case, changes)
+    if "subject" in changes and case.content_hidden:
+        raise confidentiality.ConfidentialContent("The subject of a confidential case is "
+                                                  "changed by those who may read it.")
     if "category" in changes:
         case.category = by_slug(session, Category, changes["category"], "category")
     if "queue" in changes:
@@ -355,6 +358,11 @@ def append_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
                    ) -> Message:
     """Add a message to the caller's transaction (the caller commits)."""
     case = get_case(session, actor, case_id)
+    if case.content_hidden and direction == Direction.OUTBOUND:
+        # No reply written blind to a conversation the writer may not read (a note, such as
+        # a guide's record of a call they answered, adds without reading).
+        raise confidentiality.ConfidentialContent("Replies on a confidential case are "
+                                                  "written by those who may read it.")
     now = utcnow()
     message = Message(case=case, direction=direction, channel=case.channel, body=body,
                       author_id=actor.user_id, channel_metadata=channel_metadata or {},

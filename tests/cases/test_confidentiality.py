@@ -233,3 +233,25 @@ def test_an_attachment_is_content(client, session, callers):
     assert shown.status_code == 200 and shown.data.startswith(b"%PDF")
     erik = f"user:{_user(session, 'erik.johansson@lund.example').id}"
     assert _reads(session, case_id) == [(erik, "attachment")]
+
+
+def test_no_reply_or_subject_is_written_blind(client, session, callers, confidential):
+    url = f"/api/v1/cases/{confidential}"
+    refused = client.post(f"{url}/messages", headers=bearer(callers["guide"]),
+                          json={"direction": "outbound", "body": "Hej!"})
+    assert refused.status_code == 403
+    noted = client.post(f"{url}/messages", headers=bearer(callers["guide"]),
+                        json={"direction": "internal", "body": "Ringde, bad om återkoppling."})
+    assert noted.status_code == 201  # a note adds without reading
+    assert "Anteckning" not in noted.get_data(as_text=True)
+    version = session.get(Case, uuid.UUID(confidential)).version
+    refused = client.patch(url, headers={**bearer(callers["guide"]), "If-Match": f'"{version}"'},
+                           json={"subject": "Nytt ämne"})
+    assert refused.status_code == 403
+    assert refused.get_json()["type"].endswith("/confidential-case")
+    allowed = client.patch(url, headers={**bearer(callers["guide"]),
+                                         "If-Match": f'"{version}"'}, json={"priority": "high"})
+    assert allowed.status_code == 200 and allowed.get_json()["subject"] == CONFIDENTIAL_SUBJECT
+    written = client.post(f"{url}/messages", headers=bearer(callers["assignee"]),
+                          json={"direction": "internal", "body": "Noterat."})
+    assert written.status_code == 201
