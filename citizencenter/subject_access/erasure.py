@@ -52,24 +52,28 @@ def erase(session: Session, person: Person, *, actor: str, dry_run: bool,
     now = now or utcnow()
     report = ErasureReport(dry_run)
     rules = retention.list_rules(session)
-    already = erasure.erased_ids(session, person.case_ids)
+    erased_before = erasure.erased_ids(session, person.case_ids)
     kept_cases: set = set()
     protected = {c.id: (c.email, c.phone, [(i.kind, i.value) for i in c.identities])
                  for c in person.contacts if c.protection is not None}
     for case in person.cases:
         item = {"kind": "case", "id": str(case.id), "reference": case.reference}
-        if case.id in already:
-            report.erased.append({**item, "reason": "already_erased",
-                                  "detail": "Erased before."})
-            continue
-        why = _why_kept(session, case, rules, now)
+        previously = case.id in erased_before
+        # Erased and closed, nothing is left that a rule keeps; a hold still stops erasing
+        # what the citizen wrote since. Erased and reopened, it is an open case again.
+        why = (_hold(session, case) if previously and case.status in ENDED
+               else _why_kept(session, case, rules, now))
         if why is not None:
             kept_cases.add(case.id)
             report.kept.append({**item, **why})
             continue
-        if not dry_run:
-            erasure.erase_case(session, case, reason=REASON, actor=actor, now=now)
-        report.erased.append({**item, "reason": None, "detail": None})
+        if dry_run:
+            already = previously and case.subject == erasure.ERASED_SUBJECT
+        else:
+            already = erasure.erase_case(session, case, reason=REASON, actor=actor,
+                                         now=now).already
+        report.erased.append({**item, "reason": "already_erased" if already else None,
+                              "detail": "Erased before." if already else None})
     for contact in person.contacts:
         item = {"kind": "contact", "id": str(contact.id), "reference": None}
         kept = sum(1 for case in person.cases
@@ -119,9 +123,9 @@ def _keep_protected(session: Session, contact: Contact, email, phone, identities
 
 def _why_kept(session: Session, case: Case, rules: list[RetentionRule],
               now: datetime) -> dict | None:
-    if erasure.is_held(session, case):
-        return {"reason": "legal_hold", "detail": "A legal hold lies on the case or its "
-                                                  "contact."}
+    held = _hold(session, case)
+    if held is not None:
+        return held
     if case.status not in ENDED:
         return {"reason": "open_case", "detail": f"The case is {case.status.value}; it is "
                                                  "kept until it is closed."}
@@ -131,6 +135,13 @@ def _why_kept(session: Session, case: Case, rules: list[RetentionRule],
         return {"reason": "retention_rule",
                 "detail": f"Retention rule {rule.id} keeps it {rule.keep_months} months "
                           f"after it closed ({ended.date().isoformat()})."}
+    return None
+
+
+def _hold(session: Session, case: Case) -> dict | None:
+    if erasure.is_held(session, case):
+        return {"reason": "legal_hold", "detail": "A legal hold lies on the case or its "
+                                                  "contact."}
     return None
 
 

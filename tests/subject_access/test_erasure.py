@@ -225,3 +225,16 @@ def test_the_most_specific_rule_decides(client, session, tokens, two):
     assert _items(report, "erased") == {("case", callback.reference): None}
     assert _items(report, "kept") == {("case", mail_case.reference): "retention_rule",
                                       ("contact", str(mail_case.contact_id)): "cases_kept"}
+
+
+def test_a_case_the_retention_run_erased_is_reported_as_erased_before(
+        client, session, tokens, two):
+    anna, _ = two
+    mail_case, callback = anna.cases
+    erasure.erase_case(session, callback, reason="retention")
+    session.flush()
+    for dry_run in (True, False):
+        report = _erase(client, tokens, email=anna.email, dry_run=dry_run)
+        assert _items(report, "erased") == {("case", mail_case.reference): None,
+                                            ("case", callback.reference): "already_erased",
+                                            ("contact", str(mail_case.contact_id)): None}
