@@ -75,7 +75,8 @@ class CaseErasure(Base):
     __tablename__ = "case_erasures"
     __table_args__ = (Index("ix_case_erasures_erased_at", "erased_at"),)
 
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     reference: Mapped[str] = mapped_column(String(20))
     rule_id: Mapped[int | None] = mapped_column(
         ForeignKey("retention_rules.id", ondelete="SET NULL"))

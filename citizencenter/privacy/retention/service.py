@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from citizencenter.audit import service as audit
 from citizencenter.cases.enums import CaseStatus, Channel
@@ -192,12 +193,21 @@ def run(session: Session, *, batch_size: int, max_batches: int,
         batch = _next_batch(session, batch_size, now)
         if not batch:
             break
-        for case_id, rule_id in batch:
-            case = session.get(Case, case_id)
-            erasure.erase_case(session, case, reason=RETENTION_REASON, rule_id=rule_id,
-                               actor=actor, now=now)
-            erased[rule_id] = erased.get(rule_id, 0) + 1
-        session.commit()
+        done: dict[int, int] = {}
+        try:
+            for case_id, rule_id in batch:
+                case = session.get(Case, case_id)
+                erasure.erase_case(session, case, reason=RETENTION_REASON, rule_id=rule_id,
+                                   actor=actor, now=now)
+                done[rule_id] = done.get(rule_id, 0) + 1
+            session.commit()
+        except StaleDataError:
+            # Another writer changed a case of the batch meanwhile (a reply, routing): the
+            # batch is rolled back whole and taken again, read afresh.
+            session.rollback()
+            continue
+        for rule_id, count in done.items():
+            erased[rule_id] = erased.get(rule_id, 0) + count
     left = plan(session, now=now)["total"]
     session.commit()
     return {"as_of": now.isoformat(), "erased": sum(erased.values()),
