@@ -15,6 +15,7 @@ from sqlalchemy import case as when
 from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session, lazyload
 
+from citizencenter import reference_cache
 from citizencenter.accounts.models import User
 from citizencenter.accounts.service import Principal
 from citizencenter.cases import events
@@ -65,8 +66,10 @@ def loads(session: Session, user_ids) -> dict[int, dict[str, int]]:
     return out
 
 
-def centre_queue_ids(session: Session) -> set[int]:
-    return set(session.scalars(select(Queue.id).where(Queue.department_id.is_(None))))
+def centre_queue_ids(session: Session) -> frozenset[int]:
+    """The centre's own queues (no department), kept per process (`reference_cache`)."""
+    return reference_cache.cached(session, "centre_queue_ids", lambda: frozenset(
+        session.scalars(select(Queue.id).where(Queue.department_id.is_(None)))))
 
 
 def misfit(profile: GuideProfile, channel: str, need: set[str], queue_id: int | None,

@@ -3,7 +3,8 @@
 The session cookie (Flask's, signed, HttpOnly, SameSite=Lax) carries only a random session
 id and the CSRF token; the id maps to the user in Redis with the idle timeout as its time
 to live, touched on every page. Logging out deletes it, so a copied cookie dies with it.
-Each request reloads the user, so a deactivated user or a changed role takes effect at once.
+Each request checks the user (kept per process while the users table stays unchanged, see
+`reference_cache`), so a deactivated user or a changed role takes effect at once.
 """
 
 import contextlib
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit
 import redis
 from flask import current_app, g, redirect, request, session, url_for
 
-from citizencenter import db
+from citizencenter import db, reference_cache
 from citizencenter.accounts import passwords
 from citizencenter.accounts.lockout import SignInUnavailable
 from citizencenter.accounts.models import User
@@ -64,6 +65,15 @@ def _session_user_id() -> int | None:
     return int(user_id) if user_id is not None else None
 
 
+def _signed_in_user(user_id: int) -> User | None:
+    """The session's user as this process keeps it (`reference_cache`): any change to the
+    users (a role, a deactivation, a new password) is seen by the next request all the same."""
+    kept = reference_cache.cached(db.session, ("signed-in user", user_id),
+                                  lambda: passwords.signed_in_user(db.session, user_id),
+                                  rows=True)
+    return reference_cache.attach(db.session, kept)
+
+
 def safe_next(target: str | None) -> str | None:
     """A path on this site to return to after signing in; never another host."""
     if not target or not target.startswith("/") or target.startswith("//") \
@@ -80,7 +90,7 @@ def login_required(view):
     def wrapper(*args, **kwargs):
         had_session = "sid" in session
         user_id = _session_user_id()
-        user = passwords.signed_in_user(db.session, user_id) if user_id is not None else None
+        user = _signed_in_user(user_id) if user_id is not None else None
         if user is None:
             end_session()
             target = request.full_path.rstrip("?") if request.method == "GET" else None
