@@ -62,7 +62,7 @@ def build(session: Session, person: Person) -> tuple[dict, Archive]:
             **plain(case),
             "category": case.category.name if case.category else None,
             "department": case.department.name if case.department else None,
-            "identity_numbers": privacy.numbers_of(session, case.id),
+            "identity_numbers": _numbers(session, person, case),
             "messages": [{**plain(m), "author": m.author.name if m.author else None}
                          for m in messages.get(case.id, [])],
             "emails": [_email(e, archive) for e in emails.get(case.id, [])],
@@ -109,6 +109,16 @@ def plain(row, *, exclude: tuple[str, ...] = ()) -> dict:
             continue
         values[key] = _json(value)
     return values
+
+
+def _numbers(session: Session, person: Person, case) -> list[dict]:
+    """The numbers found on the case, in clear: all of them on the person's own cases, only
+    theirs on a case someone else raised about them."""
+    numbers = privacy.numbers_of(session, case.id)
+    if person.is_own(case):
+        return numbers
+    return [n for n in numbers if person.identifier.kind == "personnummer"
+            and n["number"] == person.identifier.value]
 
 
 def _json(value):

@@ -18,6 +18,7 @@ from citizencenter.contacts.models import Contact
 from citizencenter.errors import InvalidInput
 from citizencenter.privacy import detection
 from citizencenter.privacy import service as privacy
+from citizencenter.privacy.models import IdentityNumber
 
 KINDS = ("email", "phone", "personnummer")
 
@@ -51,6 +52,10 @@ class Person:
     def phones(self) -> set[str]:
         found = {c.phone for c in self.contacts if c.phone}
         return found | ({self.identifier.value} if self.identifier.kind == "phone" else set())
+
+    def is_own(self, case: Case) -> bool:
+        """Whether the case is one of the person's contacts' (else it only names them)."""
+        return case.contact_id is not None and case.contact_id in {c.id for c in self.contacts}
 
     @property
     def case_ids(self) -> list[uuid.UUID]:
@@ -89,9 +94,16 @@ def find(session: Session, who: Identifier) -> Person:
     person = Person(who)
     if who.kind == "personnummer":
         numbered = privacy.case_ids_of(who.value)
+        # A contact is the person when their number is the only one on the contact's cases;
+        # one who also wrote another number (a parent about two children) is someone else,
+        # whose other cases and details are theirs, though the case naming the person is not.
+        others = (select(Case.contact_id).join(IdentityNumber, IdentityNumber.case_id == Case.id)
+                  .where(Case.contact_id.is_not(None),
+                         IdentityNumber.lookup_hash.not_in(privacy.lookup_hashes(who.value))))
         person.contacts = list(session.scalars(
-            select(Contact).where(Contact.id.in_(
-                select(Case.contact_id).where(Case.id.in_(numbered)))).order_by(Contact.id)))
+            select(Contact).where(
+                Contact.id.in_(select(Case.contact_id).where(Case.id.in_(numbered))),
+                Contact.id.not_in(others)).order_by(Contact.id)))
         case_filter = or_(Case.id.in_(numbered),
                           Case.contact_id.in_([c.id for c in person.contacts]))
     else:

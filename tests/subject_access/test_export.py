@@ -159,3 +159,32 @@ def test_the_command_refuses_bad_input(app, session):
                                 obj=ScriptInfo(create_app=lambda: app))
     assert result.exit_code == 2
     assert "19800101-1235" not in result.output
+
+
+def test_a_case_someone_else_raised_about_the_person_brings_none_of_their_data(
+        client, session, tokens, two):
+    from citizencenter.accounts.service import SYSTEM
+    from citizencenter.cases import service as cases
+    from citizencenter.cases.enums import Channel
+    from tests.subject_access.people import number
+
+    anna, bo = two
+    child = number("20150505", "321")
+    about_anna = cases.add_case(
+        session, SYSTEM, channel=Channel.EMAIL, subject="Gäller min dotter och min mor",
+        description=f"Dottern {child} och mor {anna.personnummer} behöver färdtjänst.",
+        contact=bo.cases[0].contact)
+    session.flush()
+    response = client.post(URL, json={"personnummer": anna.personnummer},
+                           headers=bearer(tokens["admin"]))
+    document, archive = _open(response.data)
+    assert [c["email"] for c in document["contacts"]] == [anna.email]
+    by_reference = {c["reference"]: c for c in document["cases"]}
+    assert set(by_reference) == {c.reference for c in anna.cases} | {about_anna.reference}
+    assert [n["number"] for n in by_reference[about_anna.reference]["identity_numbers"]] == [
+        anna.personnummer.replace("-", "")]
+    everything = json.dumps(document, ensure_ascii=False) + "".join(
+        archive.read(n).decode("latin-1") for n in archive.namelist())
+    for value in [*_identifiers(bo), child.replace("-", ""), child, bo.psid,
+                  *(c.reference for c in bo.cases)]:
+        assert value not in everything
