@@ -4,6 +4,7 @@ A case's content is erased with `privacy.erasure.erase_case` (the reports keep t
 facts) unless something requires keeping it, and the report says what:
 - a legal hold on the case or on the person's contact;
 - a case still open: the matter is not finished;
+- a case someone else raised that names the person's number: it is their inquiry too;
 - a retention rule (gallring) that keeps the case longer: a public record may be disposed
   of only as the retention plan says (GDPR art. 17(3)(b)). A case no rule covers has no
   disposal decision holding it, so the person's request decides.
@@ -62,7 +63,7 @@ def erase(session: Session, person: Person, *, actor: str, dry_run: bool,
         # Erased and closed, nothing is left that a rule keeps; a hold still stops erasing
         # what the citizen wrote since. Erased and reopened, it is an open case again.
         why = (_hold(session, case) if previously and case.status in ENDED
-               else _why_kept(session, case, rules, now))
+               else _why_kept(session, person, case, rules, now))
         if why is not None:
             kept_cases.add(case.id)
             report.kept.append({**item, **why})
@@ -121,11 +122,15 @@ def _keep_protected(session: Session, contact: Contact, email, phone, identities
     session.expire(contact, ["identities"])
 
 
-def _why_kept(session: Session, case: Case, rules: list[RetentionRule],
+def _why_kept(session: Session, person: Person, case: Case, rules: list[RetentionRule],
               now: datetime) -> dict | None:
     held = _hold(session, case)
     if held is not None:
         return held
+    if case.contact_id is not None and not person.is_own(case):
+        return {"reason": "raised_by_another",
+                "detail": "Someone else raised the case about the person; it is their "
+                          "inquiry too."}
     if case.status not in ENDED:
         return {"reason": "open_case", "detail": f"The case is {case.status.value}; it is "
                                                  "kept until it is closed."}

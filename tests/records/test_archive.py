@@ -183,3 +183,21 @@ def test_a_confidential_case_is_archived_only_for_those_who_may_read_its_content
     assert session.scalar(select(AuditEntry).where(
         AuditEntry.action == "case.confidential_read", AuditEntry.entity_id == case["id"],
         AuditEntry.data["view"].as_string() == "archive")) is not None
+
+
+def test_a_protected_contacts_case_has_no_archive_without_the_permission(client, session,
+                                                                          tokens):
+    case = client.post("/api/v1/cases", headers=bearer(tokens["guide"]), json={
+        "channel": "phone", "subject": "Adressändring", "description": "Ny adress.",
+        "contact": {"name": "Skyddad Person", "email": "skyddad.arkiv@example.se"}}).get_json()
+    protected = client.put(f"/api/v1/contacts/{case['contact']['id']}/protection",
+                           headers=bearer(tokens["supervisor"]),
+                           json={"kind": "skyddad_folkbokforing"})
+    assert protected.status_code == 200, protected.get_json()
+    for role in ("guide", "supervisor", "department"):
+        refused = client.get(f"/api/v1/cases/{case['id']}/archive", headers=bearer(tokens[role]))
+        assert refused.status_code == 404, (role, refused.status_code)
+        assert refused.content_type == "application/problem+json"
+        assert "Skyddad Person" not in refused.get_data(as_text=True)
+    assert session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "case.archived", AuditEntry.entity_id == case["id"])) is None

@@ -238,3 +238,22 @@ def test_a_case_the_retention_run_erased_is_reported_as_erased_before(
         assert _items(report, "erased") == {("case", mail_case.reference): None,
                                             ("case", callback.reference): "already_erased",
                                             ("contact", str(mail_case.contact_id)): None}
+
+
+def test_a_case_someone_else_raised_about_the_person_is_kept(client, session, tokens, two):
+    from citizencenter.accounts.service import SYSTEM
+    from citizencenter.cases import service as cases
+    from citizencenter.cases.enums import Channel
+
+    anna, bo = two
+    about_anna = cases.add_case(
+        session, SYSTEM, channel=Channel.EMAIL, subject="Om min mor",
+        description=f"Mor {anna.personnummer} behöver hjälp.", contact=bo.cases[0].contact,
+        status=CaseStatus.CLOSED)
+    session.flush()
+    report = _erase(client, tokens, personnummer=anna.personnummer)
+    assert _items(report, "kept") == {("case", about_anna.reference): "raised_by_another"}
+    assert set(_items(report, "erased")) == {("case", c.reference) for c in anna.cases} | {
+        ("contact", str(anna.cases[0].contact_id))}
+    session.expire_all()
+    assert bo.cases[0].contact.email == bo.email
