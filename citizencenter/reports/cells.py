@@ -13,14 +13,14 @@ from citizencenter.reports.models import MAXIMA, MEASURES, RollupCell, RollupDay
 Totals = dict[str, float | int | None]
 
 
-def _local_midnight(day: date) -> datetime:
+def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), local_zone())
 
 
 def whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
     """The local dates [first, last) lying wholly inside [start, end), if any."""
     local = start.astimezone(local_zone())
-    first = local.date() if _local_midnight(local.date()) == start \
+    first = local.date() if local_midnight(local.date()) == start \
         else local.date() + timedelta(days=1)
     last = end.astimezone(local_zone()).date()
     return (first, last) if first < last else None
@@ -67,7 +67,7 @@ def sums(session: Session, start: datetime, end: datetime, filters: dict,
     if days is None:
         ranges.append((start, end))
     else:
-        ranges += [(start, _local_midnight(days[0])), (_local_midnight(days[1]), end)]
+        ranges += [(start, local_midnight(days[0])), (local_midnight(days[1]), end)]
     out: dict[tuple, Totals] = {}
 
     def collect(rows, moment_name):

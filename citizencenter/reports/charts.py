@@ -1,19 +1,29 @@
 """The figures behind the service measurement's charts that the report itself does not
 hold: calls per hour of the weekday and the written answers' response-time distribution.
-Both read the rollups' own tables (cells and facts), never calls, cases or messages."""
+Both read rollups only, never facts, calls, cases or messages: whole days from the hour
+and day cells, a period's ragged edges from the 15-minute cells."""
 
 import threading
 from collections import OrderedDict
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
 from citizencenter.config import local_zone
 from citizencenter.errors import InvalidInput
 from citizencenter.organisation.models import Queue
-from citizencenter.reports.models import ReportFact, RollupCell, RollupState
+from citizencenter.reports import cells
+from citizencenter.reports.models import (
+    CALENDAR_BIN_COUNTS,
+    CALENDAR_BINS,
+    OFFICE_BIN_COUNTS,
+    OFFICE_BINS,
+    RollupCell,
+    RollupHour,
+    RollupState,
+)
 from citizencenter.reports.service_measurement import (
     WRITTEN,
     ReportSettings,
@@ -21,10 +31,8 @@ from citizencenter.reports.service_measurement import (
     service_measurement,
 )
 
-# Upper bounds (hours) of the distribution's bins; the last bin is open-ended.
-CALENDAR_BINS = (1, 4, 8, 24, 48, 72, 120)
+# CALENDAR_BINS and OFFICE_BINS (models) bound the distribution's bins.
 OFFICE_DAY_HOURS = 9  # weekdays 08–17: one working day of office time
-OFFICE_BINS = (1, 4, 9, 18, 27, 45)
 # The report page's figures per rollup state and question (measurement_page), per process.
 PAGE_CACHE_SIZE = 32
 _PAGE_CACHE: OrderedDict = OrderedDict()
@@ -49,40 +57,42 @@ def calls_by_weekday_hour(session: Session, start: datetime, end: datetime, *,
     """Offered and answered calls of [start, end) per Stockholm weekday (0 = Monday) and
     hour, as the report counts them (short abandons left out of offered)."""
     _check(start, end)
-    query = (select(RollupCell.bucket_start, func.sum(RollupCell.calls_offered),
-                    func.sum(RollupCell.calls_answered))
-             .where(RollupCell.bucket_start >= start, RollupCell.bucket_start < end,
-                    RollupCell.channel == "phone", RollupCell.calls_offered > 0)
-             .group_by(RollupCell.bucket_start))
-    query = _filtered(query, RollupCell, {"queue": queue, "department": department})
+    filters = {"queue": queue, "department": department}
     offered = [[0] * 24 for _ in range(7)]
     answered = [[0] * 24 for _ in range(7)]
+    days = cells.whole_days(start, end)
+    ranges = [(start, end)] if days is None else [
+        (start, cells.local_midnight(days[0])), (cells.local_midnight(days[1]), end)]
     zone, places = local_zone(), {}
-    for bucket, n_offered, n_answered in session.execute(query):
-        hour_start = bucket.replace(minute=0)
-        place = places.get(hour_start)
-        if place is None:
-            local = hour_start.astimezone(zone)
-            place = places[hour_start] = (local.weekday(), local.hour)
-        offered[place[0]][place[1]] += n_offered or 0
-        answered[place[0]][place[1]] += n_answered or 0
+    for low, high in ranges:
+        if low >= high:
+            continue
+        query = (select(RollupCell.bucket_start, func.sum(RollupCell.calls_offered),
+                        func.sum(RollupCell.calls_answered))
+                 .where(RollupCell.bucket_start >= low, RollupCell.bucket_start < high,
+                        RollupCell.channel == "phone", RollupCell.calls_offered > 0)
+                 .group_by(RollupCell.bucket_start))
+        for bucket, n_offered, n_answered in session.execute(
+                _filtered(query, RollupCell, filters)):
+            hour_start = bucket.replace(minute=0)
+            place = places.get(hour_start)
+            if place is None:
+                local = hour_start.astimezone(zone)
+                place = places[hour_start] = (local.weekday(), local.hour)
+            offered[place[0]][place[1]] += n_offered or 0
+            answered[place[0]][place[1]] += n_answered or 0
+    if days is not None:  # whole days from the hour cells, summed per weekday there
+        query = (select(RollupHour.local_date, RollupHour.hour,
+                        func.sum(RollupHour.calls_offered), func.sum(RollupHour.calls_answered))
+                 .where(RollupHour.local_date >= days[0], RollupHour.local_date < days[1])
+                 .group_by(RollupHour.local_date, RollupHour.hour))
+        for day, hour, n_offered, n_answered in session.execute(
+                _filtered(query, RollupHour, filters)):
+            offered[day.weekday()][hour] += n_offered or 0
+            answered[day.weekday()][hour] += n_answered or 0
     return {"from": start.isoformat(), "to": end.isoformat(), "offered": offered,
             "answered": answered, "total_offered": sum(map(sum, offered)),
             "total_answered": sum(map(sum, answered))}
-
-
-def _bins(column, bounds: tuple[int, ...]) -> tuple[list, list[dict]]:
-    """SUM(CASE) columns counting answered inquiries per bin of `column` (seconds)."""
-    answered = ReportFact.cases_responded == 1
-    columns, bins, low = [], [], 0
-    for high in (*bounds, None):
-        condition = [answered, column >= low * 3600]
-        if high is not None:
-            condition.append(column < high * 3600)
-        columns.append(func.coalesce(func.sum(case((and_(*condition), 1), else_=0)), 0))
-        bins.append({"from_hours": low, "to_hours": high})
-        low = high
-    return columns, bins
 
 
 def response_time_distribution(session: Session, start: datetime, end: datetime, *,
@@ -93,21 +103,21 @@ def response_time_distribution(session: Session, start: datetime, end: datetime,
     reply: counts per bin of calendar hours and of office hours, and the unanswered."""
     _check(start, end)
     channels = (channel,) if channel else WRITTEN
-    calendar, calendar_bins = _bins(ReportFact.cases_response_s, CALENDAR_BINS)
-    office, office_bins = _bins(ReportFact.cases_response_office_s, OFFICE_BINS)
-    query = (select(func.count(), func.coalesce(func.sum(ReportFact.cases_responded), 0),
-                    *calendar, *office)
-             .where(ReportFact.kind == "case", ReportFact.bucket_start >= start,
-                    ReportFact.bucket_start < end, ReportFact.channel.in_(channels)))
-    row = session.execute(_filtered(query, ReportFact, {"queue": queue,
-                                                       "department": department})).one()
-    received, responded = int(row[0]), int(row[1])
-    counts = [int(n) for n in row[2:]]
-    for b, n in zip(calendar_bins + office_bins, counts, strict=True):
-        b["n"] = n
+    totals = cells.empty()
+    for (_, c, _), t in cells.sums(session, start, end, {
+            "channel": channel, "queue": queue, "department": department}).items():
+        if c in channels:
+            cells.add(totals, t)
+    bins = []
+    for names, bounds in ((CALENDAR_BIN_COUNTS, CALENDAR_BINS),
+                          (OFFICE_BIN_COUNTS, OFFICE_BINS)):
+        lows = (0, *bounds)
+        bins.append([{"from_hours": low, "to_hours": high, "n": int(totals[name])}
+                     for name, low, high in zip(names, lows, (*bounds, None), strict=True)])
+    received, responded = int(totals["cases"]), int(totals["cases_responded"])
     return {"from": start.isoformat(), "to": end.isoformat(), "channels": list(channels),
             "received": received, "answered": responded, "unanswered": received - responded,
-            "calendar_hours": calendar_bins, "office_hours": office_bins,
+            "calendar_hours": bins[0], "office_hours": bins[1],
             "marks": {"calendar_hours": answer_within_hours,
                       "office_hours": [OFFICE_DAY_HOURS, 2 * OFFICE_DAY_HOURS]}}
 

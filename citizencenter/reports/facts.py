@@ -9,7 +9,15 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from citizencenter.config import local_zone
-from citizencenter.reports.models import COUNTS, MAXIMA, SUMS
+from citizencenter.reports.models import (
+    CALENDAR_BIN_COUNTS,
+    CALENDAR_BINS,
+    COUNTS,
+    MAXIMA,
+    OFFICE_BIN_COUNTS,
+    OFFICE_BINS,
+    SUMS,
+)
 from citizencenter.sla.calendars.calendar import BusinessCalendar
 
 BUCKET_MINUTES = 15
@@ -39,6 +47,17 @@ def bucket_of(moment: datetime) -> tuple[datetime, date]:
     start = moment.replace(minute=moment.minute - moment.minute % BUCKET_MINUTES,
                            second=0, microsecond=0)
     return start, start.astimezone(local_zone()).date()
+
+
+def response_bin(seconds: float, bounds: tuple[int, ...]) -> int | None:
+    """The distribution's bin of a response time: the first whose upper bound (hours) it
+    stays below, the open last bin beyond them all, none when negative."""
+    if seconds < 0:
+        return None
+    for i, high in enumerate(bounds):
+        if seconds < high * 3600:
+            return i
+    return len(bounds)
 
 
 def _empty() -> dict:
@@ -126,6 +145,12 @@ def case_fact(case, repeats: RepeatIndex, d: Definitions,
             cases_response_office_s=calendar.business_time_between(
                 received, replied).total_seconds(),
         )
+        for names, seconds, bounds in (
+                (CALENDAR_BIN_COUNTS, fact["cases_response_s"], CALENDAR_BINS),
+                (OFFICE_BIN_COUNTS, fact["cases_response_office_s"], OFFICE_BINS)):
+            i = response_bin(seconds, bounds)
+            if i is not None:
+                fact[names[i]] = 1
     if case.courtesy is not None:
         fact.update(feedback_n=1, feedback_courtesy_sum=case.courtesy,
                     feedback_kkik_points=KKIK_POINTS[case.courtesy],

@@ -4,7 +4,8 @@ A fact is one call or one case reduced to the measures the service measurement
 needs, in the 15-minute bucket (UTC, which is also a Stockholm quarter hour) it
 started in. Cells sum facts per bucket, channel, queue, department and guide;
 day cells sum those per Stockholm day without the guide. Every measure is a count,
-a sum or a maximum, so any period is a SUM over cells.
+a sum or a maximum, so any period is a SUM over cells. Hour cells hold the phone's
+offered and answered calls per Stockholm day and hour, for the weekday-hour heatmap.
 """
 
 from datetime import date, datetime
@@ -28,6 +29,14 @@ COUNTS = (
     "feedback_n", "feedback_courtesy_sum", "feedback_kkik_points", "feedback_ease_sum",
     "feedback_clarity_sum",
 )
+# Upper bounds (hours) of the response-time distribution's bins, the last bin open-ended:
+# calendar hours, and office hours (one working day is 9 office hours). Each answered
+# inquiry counts 1 in one bin of each, so the chart is a sum over cells like any figure.
+CALENDAR_BINS = (1, 4, 8, 24, 48, 72, 120)
+OFFICE_BINS = (1, 4, 9, 18, 27, 45)
+CALENDAR_BIN_COUNTS = tuple(f"cases_response_bin_{i}" for i in range(len(CALENDAR_BINS) + 1))
+OFFICE_BIN_COUNTS = tuple(f"cases_response_office_bin_{i}" for i in range(len(OFFICE_BINS) + 1))
+COUNTS += CALENDAR_BIN_COUNTS + OFFICE_BIN_COUNTS
 SUMS = ("calls_handle_s", "calls_wait_answered_s", "cases_forwarded_resolution_s",
         "cases_response_s", "cases_response_office_s")
 MAXIMA = ("calls_longest_wait_s",)
@@ -88,6 +97,21 @@ class RollupDay(_Measures, Base):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     queue: Mapped[str] = mapped_column(String(64), primary_key=True)
     department: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class RollupHour(Base):
+    """Offered and answered calls per Stockholm day and hour of the day, queue and
+    department: the heatmap of calls per weekday and hour. The hour the clock goes back
+    counts twice into its hour; the hour it skips has no row."""
+
+    __tablename__ = "rollup_hours"
+
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    department: Mapped[str] = mapped_column(String(64), primary_key=True)
+    calls_offered: Mapped[int] = mapped_column(default=0)
+    calls_answered: Mapped[int] = mapped_column(default=0)
 
 
 class RollupState(Base):

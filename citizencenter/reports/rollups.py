@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from citizencenter.accounts.models import Department
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call
+from citizencenter.config import local_zone
 from citizencenter.db import is_postgresql, utcnow
 from citizencenter.feedback.models import FeedbackResponse
 from citizencenter.organisation.models import Queue
@@ -34,6 +35,7 @@ from citizencenter.reports.models import (
     ReportFact,
     RollupCell,
     RollupDay,
+    RollupHour,
     RollupState,
 )
 from citizencenter.sla.calendars.calendar import BusinessCalendar
@@ -89,7 +91,7 @@ def refresh_rollups(session: Session, definitions: Definitions, calendar: Busine
     result = RefreshResult()
     state = _state(session)
     if rebuild or state.definitions != definitions.as_dict():
-        for model in (ReportFact, RollupCell, RollupDay):
+        for model in (ReportFact, RollupCell, RollupDay, RollupHour):
             session.execute(delete(model))
         state.calls_seen_at = state.cases_seen_at = state.feedback_seen_at = None
         state.definitions = definitions.as_dict()
@@ -265,6 +267,7 @@ def _sum_cells(session: Session, result: RefreshResult) -> None:
         _insert_sums(session, RollupDay, RollupCell, ("local_date",), None)
         result.days = set(session.scalars(select(RollupDay.local_date).distinct()))
         result.buckets |= set(session.scalars(select(RollupCell.bucket_start).distinct()))
+        _sum_hours(session, None)
         return
     buckets = sorted(result.buckets)
     for chunk in _chunks(buckets, 500):
@@ -276,6 +279,36 @@ def _sum_cells(session: Session, result: RefreshResult) -> None:
         session.execute(delete(RollupDay).where(RollupDay.local_date.in_(chunk)))
         _insert_sums(session, RollupDay, RollupCell, ("local_date",),
                      RollupCell.local_date.in_(chunk))
+        session.execute(delete(RollupHour).where(RollupHour.local_date.in_(chunk)))
+        _sum_hours(session, chunk)
+
+
+def _sum_hours(session: Session, days: list[date] | None) -> None:
+    """Sum the days' phone cells (every day's: None) into hour cells. The Stockholm hour
+    of a bucket is found here, in Python, as the heatmap read it: the same on both
+    databases and on the days the clock changes."""
+    query = (select(RollupCell.bucket_start, RollupCell.local_date, RollupCell.queue,
+                    RollupCell.department, func.sum(RollupCell.calls_offered),
+                    func.sum(RollupCell.calls_answered))
+             .where(RollupCell.channel == "phone", RollupCell.calls_offered > 0)
+             .group_by(RollupCell.bucket_start, RollupCell.local_date, RollupCell.queue,
+                       RollupCell.department))
+    if days is not None:
+        query = query.where(RollupCell.local_date.in_(days))
+    zone, hours, sums = local_zone(), {}, {}
+    for bucket, day, queue, department, offered, answered in session.execute(query):
+        hour_start = bucket.replace(minute=0)
+        hour = hours.get(hour_start)
+        if hour is None:
+            hour = hours[hour_start] = hour_start.astimezone(zone).hour
+        row = sums.setdefault((day, hour, queue, department), [0, 0])
+        row[0] += offered or 0
+        row[1] += answered or 0
+    rows = [{"local_date": day, "hour": hour, "queue": queue, "department": department,
+             "calls_offered": offered, "calls_answered": answered}
+            for (day, hour, queue, department), (offered, answered) in sums.items()]
+    for chunk in _chunks(rows, 5000):
+        session.execute(insert(RollupHour), chunk)
 
 
 def _insert_sums(session: Session, target, source, keys: Iterable[str], where) -> None:
