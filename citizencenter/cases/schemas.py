@@ -56,6 +56,10 @@ class ContactSchema(ma.Schema):
     name = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
+    # Shown only to those who may see the case at all: holders of the protected permission.
+    protection = fields.String(allow_none=True, metadata={
+        "description": "The contact's protected identity, if any: sekretessmarkering, "
+                       "skyddad_folkbokforing or fingerade_personuppgifter"})
 
 
 class UserRefSchema(ma.Schema):

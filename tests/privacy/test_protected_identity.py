@@ -23,8 +23,11 @@ from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import Case
 from citizencenter.channels.email import outbound
+from citizencenter.channels.email.inbound import MAIL_ACTOR
 from citizencenter.channels.email.models import EmailAttachment
 from citizencenter.channels.phone.models import Call, CallOutcome
+from citizencenter.channels.social.service import META
+from citizencenter.channels.webform.service import WEBFORM
 from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
 from citizencenter.feedback import service as feedback
@@ -153,6 +156,8 @@ def test_only_admins_grant_the_permission_and_no_role_holds_it(client, session, 
         assert client.put(url, headers=bearer(tokens[kind])).status_code == 403
     for kind in KINDS:  # the admin's "*" does not imply it either
         assert not _principal(session, tokens[kind]).sees_protected
+    # The system's own intake files a protected citizen's messages in their cases.
+    assert all(actor.sees_protected for actor in (accounts.SYSTEM, MAIL_ACTOR, META, WEBFORM))
     assert client.put(url, headers=bearer(tokens["admin"])).status_code == 200
     assert _principal(session, tokens["guide"]).sees_protected  # the next request sees it
     assert client.delete(url, headers=bearer(tokens["admin"])).get_json() == {
@@ -322,6 +327,11 @@ def test_the_pages_show_the_case_only_with_the_permission(app, client, session, 
             elif page.status_code != 200 or (link in page.text) != permitted:
                 wrong[path] = (page.status_code, link in page.text)
         assert wrong == {}, f"{kind}: {wrong}"
+        if permitted:  # the guide is told why the citizen is handled with care
+            assert "Skyddad folkbokföring" in pages[f"/cases/{case_id}"].text
+            shown = client.get(f"/api/v1/cases/{case_id}", headers=bearer(
+                people["tokens"][kind])).get_json()
+            assert shown["contact"]["protection"] == "skyddad_folkbokforing"
 
 
 def _answered_call(session, guide: User, caller: str, case_id=None) -> Call:
@@ -410,3 +420,38 @@ def test_a_department_notification_leaves_out_a_protected_contacts_subject(
     case = session.get(Case, protected["case_id"])
     message = notifications._email(case, forwarding, forwarding.department, app.config)
     assert "Plank" not in message.get_content() and "skyddad identitet" in message.get_content()
+
+
+def test_aggregate_figures_still_count_a_protected_contacts_case(app, client, session, people):
+    from citizencenter.dashboard import figures
+    from citizencenter.reports.settings import report_settings
+    from citizencenter.workspace import live
+
+    tokens, anna = people["tokens"], people["users"]["guide"]
+    case_id = _mail_in(client, tokens["admin+"], "Fråga om avfall",
+                       sender=f"aggregat.{secrets.token_hex(3)}@example.se")
+    session.execute(update(Case).where(Case.id == case_id).values(
+        assignee_id=None, status=CaseStatus.NEW, first_response_at=None, department_id=None,
+        waiting_since=utcnow() - timedelta(minutes=5), queue_id=select(Queue.id).where(
+            Queue.slug == "epost").scalar_subquery()))
+    profile = session.get(GuideProfile, anna.id) or GuideProfile(user_id=anna.id)
+    profile.queue_ids = []  # every queue of the centre
+    session.add(profile)
+    session.commit()
+    guide = _principal(session, tokens["guide"])
+
+    def counted() -> tuple:
+        now = utcnow()
+        backlog = figures.live_figures(session, now, report_settings(app.config))
+        session.rollback()
+        return (backlog["email_backlog"]["count"], live.waiting_counts(session)["queues"],
+                workspace.waiting_count(session, guide))
+
+    before = counted()
+    contact_id = session.scalar(select(Case.contact_id).where(Case.id == case_id))
+    _protect(client, session, tokens, contact_id)
+    after = counted()
+    # The wallboard's backlog and the queues' waiting counts still hold it; the guide's own
+    # count of cases they could take does not (they could not open it).
+    assert after[:2] == before[:2]
+    assert after[2] == before[2] - 1
