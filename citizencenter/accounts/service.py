@@ -62,11 +62,6 @@ class Principal:
         channels' intake, which act in code without a user or a token."""
         return PROTECTED_SCOPE in self.scopes or (self.user_id is None and self.token_id is None)
 
-    @property
-    def sees_protected(self) -> bool:
-        """Granted the protected permission, or the system itself (tasks, intake)."""
-        return PROTECTED_SCOPE in self.scopes or (self.role is None and "*" in self.scopes)
-
 
 SYSTEM = Principal(actor="system", scopes=frozenset({"*"}))
 
