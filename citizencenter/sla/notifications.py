@@ -54,8 +54,11 @@ def send_notification(session: Session, notification_id: int, config) -> bool:
         return False
     timer = session.get(SlaTimer, notification.timer_id)
     case = session.get(Case, notification.case_id)
-    recipients = list(session.scalars(select(User.email).where(
-        User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)))
+    supervisors = select(User.email).where(User.role == Role.SUPERVISOR, User.active.is_(True))
+    if case.contact is not None and case.contact.protection is not None:
+        # A protected identity's case: only those who may see it hear of it at all.
+        supervisors = supervisors.where(User.protected_access.is_(True))
+    recipients = list(session.scalars(supervisors.order_by(User.id)))
     if recipients:
         mailer.send(_message(case, timer, notification.kind, recipients, config), config)
     notification.sent_at, notification.recipients = utcnow(), len(recipients)

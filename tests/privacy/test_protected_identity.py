@@ -455,3 +455,25 @@ def test_aggregate_figures_still_count_a_protected_contacts_case(app, client, se
     # count of cases they could take does not (they could not open it).
     assert after[:2] == before[:2]
     assert after[2] == before[2] - 1
+
+
+def test_an_sla_warning_reaches_only_the_supervisors_permitted_to_see_the_case(
+        app, session, people, protected):
+    from citizencenter.sla import notifications
+    from citizencenter.sla.enums import NotificationKind
+    from citizencenter.sla.models import SlaNotification, SlaTimer
+
+    add_timer(session, protected["case_id"], due_in_min=5, warn_in_min=-5)
+    timer = session.scalar(select(SlaTimer).where(SlaTimer.case_id == protected["case_id"])
+                           .order_by(SlaTimer.id.desc()).limit(1))
+    warning = SlaNotification(timer_id=timer.id, case_id=protected["case_id"],
+                              kind=NotificationKind.WARNING)
+    session.add(warning)
+    session.commit()
+    with running_smtp(_record) as inbox:
+        config = {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": inbox.port,
+                  "SMTP_TIMEOUT_S": 5}
+        assert notifications.send_notification(session, warning.id, config) is True
+    recipients = {address.strip() for m in inbox.messages for address in m["To"].split(",")}
+    assert people["users"]["supervisor+"].email in recipients
+    assert people["users"]["supervisor"].email not in recipients
