@@ -6,8 +6,8 @@ facts) unless something requires keeping it, and the report says what:
 - a case still open: the matter is not finished;
 - a case someone else raised that names the person's number: it is their inquiry too;
 - a retention rule (gallring) that keeps the case longer: a public record may be disposed
-  of only as the retention plan says (GDPR art. 17(3)(b)). A case no rule covers has no
-  disposal decision holding it, so the person's request decides.
+  of only as the retention plan says (GDPR art. 17(3)(b)), and a case no rule covers has
+  no disposal decision at all, so it is kept.
 The contact's details go once none of its cases is kept (erase_case does that), except
 for a contact with a protected identity: its marking and the e-mail, phone and channel ids
 that recognise the person are kept, so that their next contact is protected too; the
@@ -135,8 +135,14 @@ def _why_kept(session: Session, person: Person, case: Case, rules: list[Retentio
         return {"reason": "open_case", "detail": f"The case is {case.status.value}; it is "
                                                  "kept until it is closed."}
     rule = covering_rule(case, rules)
+    if rule is None:
+        # A public record may only be erased under a disposal decision (arkivlagen), and the
+        # duty to keep it outweighs the request (GDPR art. 17.3 b).
+        return {"reason": "no_disposal_decision",
+                "detail": "No retention rule covers the case, so it is kept as a public "
+                          "record."}
     ended = case.closed_at or case.resolved_at or case.received_at
-    if rule is not None and ended > retention.months_before(now, rule.keep_months):
+    if ended > retention.months_before(now, rule.keep_months):
         return {"reason": "retention_rule",
                 "detail": f"Retention rule {rule.id} keeps it {rule.keep_months} months "
                           f"after it closed ({ended.date().isoformat()})."}

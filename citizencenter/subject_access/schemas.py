@@ -31,7 +31,8 @@ class ErasureItemSchema(ma.Schema):
     id = fields.String()
     reference = fields.String(allow_none=True)
     reason = fields.String(allow_none=True, metadata={
-        "description": "Why it is kept: legal_hold, open_case, retention_rule, cases_kept "
+        "description": "Why it is kept: legal_hold, open_case, retention_rule, "
+                       "no_disposal_decision, cases_kept "
                        "(a contact), protected_identity, raised_by_another; "
                        "already_erased among the erased"})
     detail = fields.String(allow_none=True)

@@ -30,6 +30,18 @@ def two(session):
     return make_citizen(session, "anna", "123", "4567"), make_citizen(session, "bo", "456", "4568")
 
 
+@pytest.fixture
+def decided(session, two):
+    """A disposal decision (one month after closing) that both people's cases are past."""
+    for person in two:
+        for case in person.cases:
+            case.closed_at = datetime.now(UTC) - timedelta(days=60)
+    rule = RetentionRule(keep_months=1, created_by="test")
+    session.add(rule)
+    session.flush()
+    return rule
+
+
 def _caseless_call(session, person) -> Call:
     """A call from the person's number that never became a case."""
     moment = datetime.now(UTC) - timedelta(days=2)
@@ -56,7 +68,7 @@ def _items(report, key):
 
 
 def test_a_dry_run_reports_and_changes_nothing_then_the_erasure_erases_it_all(
-        client, session, tokens, two, caplog):
+        client, session, tokens, two, decided, caplog):
     anna, bo = two
     lone = _caseless_call(session, anna)
     caplog.set_level(logging.DEBUG)
@@ -109,7 +121,8 @@ def test_a_dry_run_reports_and_changes_nothing_then_the_erasure_erases_it_all(
         assert value not in logged
 
 
-def test_held_open_and_retained_cases_are_kept_and_say_why(client, session, tokens, two):
+def test_held_open_and_retained_cases_are_kept_and_say_why(client, session, tokens, two,
+                                                          decided):
     anna, bo = two
     mail_case, callback = anna.cases
     session.add(LegalHold(case_id=mail_case.id, reason="Överklagat", placed_by="test"))
@@ -128,7 +141,7 @@ def test_held_open_and_retained_cases_are_kept_and_say_why(client, session, toke
     bo_mail, bo_callback = bo.cases
     bo_mail.status = CaseStatus.OPEN
     bo_callback.closed_at = datetime.now(UTC) - timedelta(days=30)
-    session.add(RetentionRule(keep_months=24, created_by="test"))
+    decided.keep_months = 24
     session.flush()
     report = _erase(client, tokens, email=bo.email, dry_run=False)
     kept = {(i["kind"], i["reference"] or i["id"]): i for i in report["kept"]}
@@ -153,7 +166,7 @@ def test_a_hold_on_the_contact_keeps_everything(client, session, tokens, two):
     assert set(_items(report, "kept").values()) == {"legal_hold"}
 
 
-def test_the_command_erases_and_prints_the_report(app, session, two, caplog):
+def test_the_command_erases_and_prints_the_report(app, session, two, decided, caplog):
     anna, _ = two
     caplog.set_level(logging.DEBUG)
     anna.cases[0].status = CaseStatus.OPEN
@@ -196,7 +209,8 @@ def test_only_administrators_erase(client, session, tokens, two):
         assert response.status_code == 403
 
 
-def test_a_protected_identity_keeps_what_recognises_the_person(client, session, tokens, two):
+def test_a_protected_identity_keeps_what_recognises_the_person(client, session, tokens, two,
+                                                              decided):
     anna, _ = two
     contact = anna.cases[0].contact
     contact.protection = "skyddad_folkbokforing"
@@ -228,7 +242,7 @@ def test_the_most_specific_rule_decides(client, session, tokens, two):
 
 
 def test_a_case_the_retention_run_erased_is_reported_as_erased_before(
-        client, session, tokens, two):
+        client, session, tokens, two, decided):
     anna, _ = two
     mail_case, callback = anna.cases
     erasure.erase_case(session, callback, reason="retention")
@@ -240,7 +254,8 @@ def test_a_case_the_retention_run_erased_is_reported_as_erased_before(
                                             ("contact", str(mail_case.contact_id)): None}
 
 
-def test_a_case_someone_else_raised_about_the_person_is_kept(client, session, tokens, two):
+def test_a_case_someone_else_raised_about_the_person_is_kept(client, session, tokens, two,
+                                                             decided):
     from citizencenter.accounts.service import SYSTEM
     from citizencenter.cases import service as cases
     from citizencenter.cases.enums import Channel
@@ -257,3 +272,18 @@ def test_a_case_someone_else_raised_about_the_person_is_kept(client, session, to
         ("contact", str(anna.cases[0].contact_id))}
     session.expire_all()
     assert bo.cases[0].contact.email == bo.email
+
+
+def test_a_case_no_retention_rule_covers_is_kept_as_a_public_record(client, session, tokens,
+                                                                    two):
+    anna, _ = two
+    for case in anna.cases:
+        case.closed_at = datetime.now(UTC) - timedelta(days=3 * 366)
+    session.flush()
+    report = _erase(client, tokens, email=anna.email)
+    assert report["erased"] == []
+    assert _items(report, "kept") == {
+        **{("case", c.reference): "no_disposal_decision" for c in anna.cases},
+        ("contact", str(anna.cases[0].contact_id)): "cases_kept"}
+    session.expire_all()
+    assert anna.cases[0].subject == anna.words["subject"]
