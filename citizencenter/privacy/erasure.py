@@ -126,7 +126,7 @@ def erase_case(session: Session, case: Case, *, reason: str, rule_id: int | None
     session.add(CaseErasure(case_id=case.id, reference=case.reference, rule_id=rule_id,
                             reason=reason[:64], erased_at=now))
     session.flush()
-    contact_erased = _erase_contact_if_unused(session, case.contact_id)
+    contact_erased = erase_contact_if_unused(session, case.contact_id)
     audit.record(session, actor, "case.erased", "case", case.id, reference=case.reference,
                  rule_id=rule_id, reason=reason[:64], contact_erased=contact_erased)
     return ErasedCase(case.id, case.reference, now, reason[:64], rule_id,
@@ -207,7 +207,7 @@ def _erase_calls(session: Session, case_id: uuid.UUID) -> dict[str, int]:
     return {"calls": len(calls), "call_events": events}
 
 
-def _erase_contact_if_unused(session: Session, contact_id: int | None) -> bool:
+def erase_contact_if_unused(session: Session, contact_id: int | None) -> bool:
     """Erase the contact's details once none of its cases keeps its content."""
     if contact_id is None:
         return False

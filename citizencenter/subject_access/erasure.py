@@ -97,7 +97,7 @@ def erase(session: Session, person: Person, *, actor: str, dry_run: bool,
             if not dry_run:
                 # Its cases are erased (erase_case erased it with the last); one with no case
                 # at all is erased here.
-                erasure._erase_contact_if_unused(session, contact.id)
+                erasure.erase_contact_if_unused(session, contact.id)
             report.erased.append({**item, "reason": None, "detail": None})
     for call in person.calls:
         if call.case_id is None and call.callback_case_id is None:
