@@ -173,3 +173,23 @@ def _descendants(process: psutil.Process) -> list[psutil.Process]:
         return process.children(recursive=True)
     except psutil.NoSuchProcess:
         return []
+
+
+def _names(procfile: str) -> list[str]:
+    return [line.split(":")[0] for line in procfile.splitlines() if line.strip()]
+
+
+def test_the_follower_and_the_imap_poller_run_only_where_configured(app):
+    from citizencenter import production
+
+    config = {**app.config, "PUBLIC_BASE_URL": "https://kontaktcenter.lund.example",
+              "QUEUE_LOG_FILE": "", "MAILBOXES": "", "IMAP_HOST": ""}
+    assert _names(production.procfile(config)) == ["web", "worker", "calls", "beat"]
+    config.update(QUEUE_LOG_FILE="/var/log/asterisk/queue_log", IMAP_HOST="imap.lund.example")
+    procfile = production.procfile(config)
+    assert _names(procfile) == ["web", "worker", "calls", "beat", "follower", "mail"]
+    # The follower's token and secret come from its environment, never its command line.
+    assert "--url https://kontaktcenter.lund.example/api/v1/integrations/calls/asterisk" \
+        in procfile and "--token" not in procfile and "--secret" not in procfile
+    # The Procfile at the top of the repository (plain `honcho start`) has the same lines.
+    assert _names((ROOT / "Procfile").read_text()) == ["web", "worker", "calls", "beat"]
