@@ -1,6 +1,7 @@
 """Opening, reading, changing and conversing on cases."""
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Select, false, select
@@ -85,16 +86,17 @@ def stage_case(session: Session, actor: Principal, *, channel: Channel, subject:
     return case
 
 
-def visible_cases(actor: Principal) -> Select:
+def visible_cases(actor: Principal, protected: Collection[int] | None = None) -> Select:
     """Department staff see only their department's cases; without one, none. The cases of
-    a contact with a protected identity exist only for holders of the protected permission."""
+    a contact with a protected identity exist only for holders of the protected permission
+    (`protected`: those contacts' ids as the caller read them, see `contacts.unprotected`)."""
     query = select(Case)
     if actor.is_department_staff:
         # Never `department_id == None`: that would match every case not forwarded.
         query = query.where(Case.department_id == actor.department_id
                             if actor.department_id is not None else false())
     if not actor.sees_protected:
-        query = query.where(contacts.unprotected(Case.contact_id))
+        query = query.where(contacts.unprotected(Case.contact_id, protected))
     return query
 
 
@@ -178,7 +180,8 @@ LIST_COLUMNS = (
 )
 
 
-def listing_query(actor: Principal, *, columns: tuple | None = None, **filters) -> Select:
+def listing_query(actor: Principal, *, columns: tuple | None = None,
+                  protected: Collection[int] | None = None, **filters) -> Select:
     """The cases `list_cases` pages through, before its keyset bound, order and limit.
 
     `Case` objects, or only `columns` of them (`list_cases`: `LIST_COLUMNS`, without the
@@ -192,9 +195,9 @@ def listing_query(actor: Principal, *, columns: tuple | None = None, **filters) 
         # A confidential case's subject, as the caller may be shown it.
         columns = tuple(confidentiality.shown_subject(actor) if column is Case.subject
                         else column for column in columns)
-        query = visible_cases(actor).with_only_columns(*columns)
+        query = visible_cases(actor, protected).with_only_columns(*columns)
     else:
-        query = visible_cases(actor).options(
+        query = visible_cases(actor, protected).options(
             *(selectinload(relation) for relation in (
                 Case.contact, Case.department, Case.service_point)),
             # A page shows slugs and names only, not the departments of these.

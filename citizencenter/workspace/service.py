@@ -46,6 +46,7 @@ MAX_LISTED_CONTACTS = 500
 SCREEN_POP_OPEN, SCREEN_POP_RECENT = 10, 5
 # session.info: per user id, (queue ids, profile) as this transaction read them.
 _QUEUES = "workspace_queue_ids"
+_PROTECTED = "workspace_protected_contacts"  # session.info: `_protected`, as read
 # What a row shows of its related rows, loaded by id after the page (one IN query each):
 # the page's own statement stays on `cases` alone.
 SHOWN = (selectinload(Case.contact), selectinload(Case.department),
@@ -147,10 +148,22 @@ def _queue_ids(session: Session, actor: Principal) -> list[int]:
     return queue_ids
 
 
+def _protected(session: Session, actor: Principal) -> frozenset[int] | None:
+    """The contacts with a protected identity the caller may not see (none for those with
+    the permission), read once per transaction: the list and the count leave out their
+    cases by these ids, a plan as good as without them (`contacts.unprotected`)."""
+    if actor.sees_protected:
+        return None
+    if _PROTECTED not in session.info:
+        session.info[_PROTECTED] = frozenset(session.scalars(contacts.protected_ids()))
+    return session.info[_PROTECTED]
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_queues(session: Session, transaction) -> None:
-    if transaction.parent is None and _QUEUES in session.info:  # the next reads afresh
-        del session.info[_QUEUES]
+    if transaction.parent is None:  # the next reads afresh
+        session.info.pop(_QUEUES, None)
+        session.info.pop(_PROTECTED, None)
 
 
 def _waiting(session: Session, actor: Principal):
@@ -184,7 +197,8 @@ def worklist(session: Session, actor: Principal, paginator: Paginator, *,
     listing = {"view": "worklist", "actor": actor.actor, **filters}
     limit = min(limit or paginator.default_limit, paginator.max_limit)
     after = _after(paginator, cursor, listing)
-    work = cases.listing_query(actor, columns=ROW_COLUMNS, **filters) \
+    work = cases.listing_query(actor, columns=ROW_COLUMNS,
+                               protected=_protected(session, actor), **filters) \
         .where(or_(_mine(actor), _waiting(session, actor)))
     rows: list = []  # (case columns…, clock columns…), the clock's None without one
     if after is None or after[0] < NO_DUE:
@@ -249,7 +263,8 @@ def waiting_count(session: Session, actor: Principal) -> int:
     Exact, read as the page renders: for a guide an index-only count of the waiting cases
     of their queues (ix_cases_waiting_queue), never a walk over every case of the queues.
     """
-    return session.scalar(cases.visible_cases(actor).with_only_columns(func.count())
+    return session.scalar(cases.visible_cases(actor, _protected(session, actor))
+                          .with_only_columns(func.count())
                           .where(_waiting(session, actor)))
 
 

@@ -100,3 +100,22 @@ def test_the_list_reads_its_rows_as_columns_with_the_citizens_name(session, pagi
         assert f"JOIN {table} " not in read, seen
     # The rows come in one statement per part (with a clock, without), nothing after them.
     assert len([s for s in seen if "FROM cases" in s]) == 2, seen
+
+
+def test_protected_contacts_cases_are_left_out_by_their_ids(session, paginator):
+    me = add_user(session, queues=["sociala-medier"])
+    hidden = Contact(name="Skyddad person", protection="sekretessmarkering")
+    session.add(hidden)
+    session.flush()
+    _waiting(session, "sociala-medier", contact_id=hidden.id)
+    shown = _waiting(session, "sociala-medier")
+    session.commit()
+    actor = principal(me)
+    with statements(session) as seen:
+        page = workspace.worklist(session, actor, paginator)
+        count = workspace.waiting_count(session, actor)
+    assert [item.case.id for item in page.items] == [shown] and count == 1
+    # The ids are read once, first; the list and the count carry them as a plain list (a
+    # subquery there turned the list's plan into a join of every waiting case).
+    assert len([s for s in seen if "contacts.protection IS NOT NULL" in s]) == 1, seen
+    assert not any("contacts.protection" in s for s in seen if "FROM cases" in s), seen
