@@ -4,7 +4,10 @@ Generates the report benchmark's year (bench/report_bench.py: by default 1,000,0
 and 300,000 e-mails with set-based SQL) in this part's own database, rolls it up from
 scratch as the beat task would, signs the demo supervisor in through the sign-in form and
 loads the year's report page (figures, the four charts and their tables) with wrk and the
-session cookie: p50/p99. The goal (issue #14) is p99 <= 200 ms.
+session cookie: p50/p99. That load mostly meets each app worker's page cache, so the goal
+(issue #14, p99 <= 200 ms) is judged on the renders right after a rollup refresh: each of
+`--report-uncached` requests follows a refresh (as the beat task runs every minute),
+which moves the rollups' state and so empties every worker's cached page.
 
     .venv/bin/python bench/run.py --only report-page [--report-calls 1000000]
 """
@@ -23,6 +26,7 @@ from sqlalchemy.engine import Engine
 
 TARGET_P99_MS = 200.0
 CONNECTIONS = 1  # one supervisor opening the report: a render latency, not a throughput
+UNCACHED_RENDERS = 40
 SUPERVISOR_EMAIL = "maria.svensson@lund.example"
 
 
@@ -35,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="e-mails in the generated year (default 300000)")
     parser.add_argument("--report-concurrency", type=int, default=CONNECTIONS,
                         help=f"wrk connections for the report page (default {CONNECTIONS})")
+    parser.add_argument("--report-uncached", type=int, default=UNCACHED_RENDERS,
+                        help="renders timed right after a rollup refresh each "
+                             f"(default {UNCACHED_RENDERS})")
 
 
 def generate_year(database_url: str, year: int, calls: int, emails: int) -> dict:
@@ -55,6 +62,7 @@ def generate_year(database_url: str, year: int, calls: int, emails: int) -> dict
         rows = dict(db.session.execute(text(
             "SELECT 'report_facts', count(*) FROM report_facts UNION ALL "
             "SELECT 'rollup_cells', count(*) FROM rollup_cells UNION ALL "
+            "SELECT 'rollup_hours', count(*) FROM rollup_hours UNION ALL "
             "SELECT 'rollup_days', count(*) FROM rollup_days")).all())
         db.session.remove()
     return {"data": data, "rows": rows, "full_refresh_s": round(time.perf_counter() - started, 1),
@@ -70,6 +78,36 @@ def check_page(app_base: str, path: str, cookie: str) -> int:
             or body.count(b"<svg") < 5:
         raise RuntimeError(f"GET {path} did not show the year's report with its charts")
     return len(body)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def uncached_renders(database_url: str, app_base: str, path: str, cookie: str,
+                     count: int) -> dict:
+    """GET the page `count` times, each right after a rollup refresh (no new rows: the
+    refresh still moves the rollups' state, so no worker serves a cached page)."""
+    from citizencenter import create_app, db
+    from citizencenter.reports import service as reports
+
+    app = create_app({"DATABASE_URL": database_url,
+                      "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+                      "PUBLIC_BASE_URL": "http://127.0.0.1"})
+    times = []
+    with app.app_context():
+        for _ in range(count):
+            reports.refresh_rollups(db.session, app.config)
+            db.session.remove()
+            request = urllib.request.Request(app_base + path, headers={"Cookie": cookie})
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=120) as response:
+                response.read()
+            times.append((time.perf_counter() - started) * 1000)
+    p99 = round(_percentile(times, 0.99), 1)
+    return {"renders": count, "p50_ms": round(_percentile(times, 0.5), 1), "p99_ms": p99,
+            "max_ms": round(max(times), 1), "p99_met": p99 <= TARGET_P99_MS}
 
 
 def write_script(directory: Path, cookie: str, path: str) -> Path:
@@ -98,7 +136,7 @@ def run_report_page(args: argparse.Namespace, stack, engine: Engine, wrk: str, a
     year = generate_year(env["DATABASE_URL"], args.report_year, args.report_calls,
                          args.report_emails)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("report_facts", "rollup_cells", "rollup_days"):
+        for table in ("report_facts", "rollup_cells", "rollup_days", "rollup_hours"):
             conn.execute(text(f"VACUUM ANALYZE {table}"))
     password = set_password(cli_executable("citizencenter"), env, SUPERVISOR_EMAIL)
     cookie = sign_in(app_base, SUPERVISOR_EMAIL, password)
@@ -106,6 +144,10 @@ def run_report_page(args: argparse.Namespace, stack, engine: Engine, wrk: str, a
     started = time.perf_counter()
     size = check_page(app_base, path, cookie)
     first_ms = round((time.perf_counter() - started) * 1000, 1)
+    print(f"bench: report-page: {args.report_uncached} renders, each right after a rollup "
+          "refresh …", flush=True)
+    uncached = uncached_renders(env["DATABASE_URL"], app_base, path, cookie,
+                                args.report_uncached)
     script = write_script(scratch, cookie, path)
     connections = args.report_concurrency
     print(f"bench: report-page: GET {path} ({args.warmup:g} s warm-up + {args.duration:g} s, "
@@ -127,22 +169,25 @@ def run_report_page(args: argparse.Namespace, stack, engine: Engine, wrk: str, a
     return {"year": args.report_year, "generated": year["data"], "rows": year["rows"],
             "full_refresh_s": year["full_refresh_s"], "path": path, "page_bytes": size,
             "first_request_ms": first_ms, "concurrency": connections,
-            "p99_target_ms": TARGET_P99_MS,
+            "p99_target_ms": TARGET_P99_MS, "uncached": uncached,
             "report": {**result.as_dict(), "peak_rss_mb": round(rss.peak / 2**20, 1),
                        "p99_met": met}}
 
 
 def render(section: dict) -> list[str]:
     """The report page's table against the p99 goal."""
-    row, rows = section["report"], section["rows"]
+    row, rows, uncached = section["report"], section["rows"], section["uncached"]
     return [f"report-page: GET {section['path']} as a supervisor over {section['year']} "
             f"({rows.get('rollup_cells', 0)} rollup cells, {rows.get('report_facts', 0)} facts), "
             f"{section['concurrency']} connections",
-            f"{'page':<26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+            f"{'page':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
             f"{'peak RSS MB':>13}  goal p99 <= {section['p99_target_ms']:g} ms",
-            f"{'Servicemätning, ett år':<26}{row['req_per_s']:>9.1f}{row['p50_ms']:>9.1f}"
-            f"{row['p99_ms']:>9.1f}{row['errors']:>8}{row['peak_rss_mb']:>13.1f}  "
-            f"{'met' if row['p99_met'] else 'missed'}"]
+            f"{'Servicemätning, ett år (wrk)':<34}{row['req_per_s']:>9.1f}"
+            f"{row['p50_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['errors']:>8}"
+            f"{row['peak_rss_mb']:>13.1f}  {'met' if row['p99_met'] else 'missed'}",
+            f"{'… after a rollup refresh (' + str(uncached['renders']) + ')':<34}{'':>9}"
+            f"{uncached['p50_ms']:>9.1f}{uncached['p99_ms']:>9.1f}{0:>8}{'':>13}  "
+            f"{'met' if uncached['p99_met'] else 'missed'} (the goal's figure)"]
 
 
 def goal(report: dict) -> tuple[str, bool] | None:
@@ -150,7 +195,8 @@ def goal(report: dict) -> tuple[str, bool] | None:
     section = report.get("report_page")
     if section is None:
         return None
-    row = section["report"]
-    return (f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms for {section['year']} "
-            f"({section['rows'].get('report_facts', 0)} facts), {section['concurrency']} "
-            "connections", row["p99_met"])
+    row, uncached = section["report"], section["uncached"]
+    return (f"right after a rollup refresh p50 {uncached['p50_ms']:.1f} ms, p99 "
+            f"{uncached['p99_ms']:.1f} ms ({uncached['renders']} renders; cached p99 "
+            f"{row['p99_ms']:.1f} ms) for {section['year']} "
+            f"({section['rows'].get('report_facts', 0)} facts)", uncached["p99_met"])
