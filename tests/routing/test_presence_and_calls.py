@@ -222,3 +222,31 @@ def test_decide_weighs_queues_and_phone_load_in_one_read_and_records_one_row(
                        headers=auth).get_json() == {"agent": "SIP/73", "user_id": sticky.user_id,
                                                     "reason": "longest_idle"}
     assert helped.assignee_id == sticky.user_id
+
+
+def test_the_decision_record_commits_without_waiting_for_the_wal_flush(client, tokens, session):
+    """The answer's one write, the record of it, does not hold the ringing caller up."""
+    from sqlalchemy import event, text
+
+    from citizencenter.db import is_postgresql
+
+    def post():
+        return client.post(DECIDE, json={"caller": "+4646355009", "queue": "kontaktcenter"},
+                           headers=bearer(tokens["integration"]))
+
+    if not is_postgresql(session):  # SQLite has no such setting: the answer alone is checked
+        assert post().status_code == 200
+        return
+    assert session.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    seen = []
+
+    def note(committing):
+        seen.append(committing.execute(text("SHOW synchronous_commit")).scalar())
+
+    event.listen(session, "before_commit", note)
+    try:
+        answer = post()
+    finally:
+        event.remove(session, "before_commit", note)
+    assert answer.status_code == 200 and answer.get_json()["reason"] == "none_available"
+    assert seen == ["off"], seen
