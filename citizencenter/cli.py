@@ -224,6 +224,13 @@ def _person_options(command):
     return command
 
 
+def _cli_principal():
+    """The operator at the server's command line acts as the system does."""
+    from citizencenter.accounts.service import Principal
+
+    return Principal(actor=CLI_ACTOR, scopes=frozenset({"*"}))
+
+
 @contact_group.command("export")
 @_person_options
 @click.option("--out", type=click.Path(dir_okay=False, writable=True),
@@ -235,7 +242,7 @@ def contact_export(email, phone, personnummer, out):
     from citizencenter.subject_access import service
 
     try:
-        content = service.export_person(db.session, CLI_ACTOR, email=email, phone=phone,
+        content = service.export_person(db.session, _cli_principal(), email=email, phone=phone,
                                         personnummer=personnummer)
     except AppError as error:
         raise click.UsageError(error.detail) from None
@@ -256,7 +263,7 @@ def contact_erase(email, phone, personnummer, dry_run):
     from citizencenter.subject_access import service
 
     try:
-        report = service.erase_person(db.session, CLI_ACTOR, email=email, phone=phone,
+        report = service.erase_person(db.session, _cli_principal(), email=email, phone=phone,
                                       personnummer=personnummer, dry_run=dry_run)
     except AppError as error:
         raise click.UsageError(error.detail) from None

@@ -25,7 +25,7 @@ class PersonalDataExport(MethodView):
     def post(self, data):
         """Everything held about one person as a ZIP archive: a JSON document and their
         files (the identifier in the body, never in a URL; audited)"""
-        content = service.export_person(db.session, current_principal().actor, **data)
+        content = service.export_person(db.session, current_principal(), **data)
         return send_file(io.BytesIO(content), mimetype="application/zip", as_attachment=True,
                          download_name="personal-data.zip")
 
@@ -38,4 +38,4 @@ class PersonalDataErasure(MethodView):
     def post(self, data):
         """Erase one person's data where no legal hold, open case or retention rule keeps
         it; answers what was erased and what was kept and why (dry_run: erase nothing)"""
-        return service.erase_person(db.session, current_principal().actor, **data)
+        return service.erase_person(db.session, current_principal(), **data)

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
+from citizencenter.accounts import service as accounts
 from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import Message
@@ -57,8 +58,8 @@ def _caseless_call(session, person) -> Call:
     return call
 
 
-def _erase(client, tokens, **body):
-    response = client.post(URL, json=body, headers=bearer(tokens["admin"]))
+def _erase(client, tokens, token=None, **body):
+    response = client.post(URL, json=body, headers=bearer(token or tokens["admin"]))
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 
@@ -214,9 +215,21 @@ def test_a_protected_identity_keeps_what_recognises_the_person(client, session, 
     anna, _ = two
     contact = anna.cases[0].contact
     contact.protection = "skyddad_folkbokforing"
-    session.flush()
-    planned = _erase(client, tokens, email=anna.email, dry_run=True)
-    done = _erase(client, tokens, email=anna.email)
+    session.commit()  # a refusal rolls its request back, not the marking
+    # An administrator without the protected permission reaches nothing of it.
+    for url in (URL, EXPORT):
+        refused = client.post(url, json={"email": anna.email}, headers=bearer(tokens["admin"]))
+        assert refused.status_code == 403, (url, refused.status_code)
+        assert refused.content_type == "application/problem+json"
+        assert anna.email not in refused.get_data(as_text=True)
+    session.expire_all()
+    assert anna.cases[0].subject == anna.words["subject"]
+    granted = accounts.create_token(session, "protected officer", role="admin",
+                                    scopes=["cases:protected"])[1]
+    assert client.post(EXPORT, json={"email": anna.email},
+                       headers=bearer(granted)).status_code == 200
+    planned = _erase(client, tokens, granted, email=anna.email, dry_run=True)
+    done = _erase(client, tokens, granted, email=anna.email)
     for report in (planned, done):
         assert _items(report, "erased") == {("case", c.reference): None for c in anna.cases}
         assert _items(report, "kept") == {("contact", str(contact.id)): "protected_identity"}
