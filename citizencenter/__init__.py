@@ -39,6 +39,8 @@ def create_app(config: dict | type | None = None) -> Flask:
 
     api = Api(app)
     errors.init_app(app)
+    from citizencenter.metrics import views as metrics_views
+    metrics_views.init_app(app)  # every request counted by its route; GET /metrics
     from citizencenter import health
     from citizencenter.accounts import views as accounts_views
     from citizencenter.audit import views as audit_views

@@ -441,6 +441,10 @@ def production_run(allow_embedded):
     INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     procfile = INSTANCE_DIR / "Procfile"
     procfile.write_text(production.procfile(config), encoding="utf-8")
+    from citizencenter.metrics import multiprocess
+    # Set before any process imports prometheus_client: every process's counters, one
+    # /metrics.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(multiprocess.prepare(INSTANCE_DIR))
     production.start_honcho(procfile, config)
 
 

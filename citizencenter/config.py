@@ -233,6 +233,11 @@ class Config:
     # The Asterisk queue_log to follow (a `calls` line in the run); unset: no follower.
     QUEUE_LOG_FILE = _text("QUEUE_LOG_FILE", "")
     ALLOW_EMBEDDED = _flag("ALLOW_EMBEDDED", False)
+    # GET /metrics (metrics/): answered to these addresses and networks, or to a request
+    # with `Authorization: Bearer METRICS_TOKEN`; anyone else gets 404.
+    METRICS_ALLOWED_NETWORKS = settings.declare("METRICS_ALLOWED_NETWORKS",
+                                                ("127.0.0.0/8", "::1"), "networks")
+    METRICS_TOKEN = _text("METRICS_TOKEN", secret=True)
 
     # flask-smorest / OpenAPI
     API_TITLE = "citizencenter"

@@ -13,6 +13,8 @@ from citizencenter.config import INSTANCE_DIR
 # installed by `pip install .`).
 WEB_APP = "citizencenter:create_app()"
 ASTERISK_PATH = "/api/v1/integrations/calls/asterisk"
+# A dead worker's metrics files are marked (metrics/gunicorn_hooks.py).
+GUNICORN_SETTINGS = "python:citizencenter.metrics.gunicorn_hooks"
 
 
 def refusal(config: Mapping, environ: Mapping[str, str], allow_embedded: bool) -> str | None:
@@ -61,7 +63,7 @@ def procfile(config: Mapping, instance: Path = INSTANCE_DIR) -> str:
         "web": f"{python} -m gunicorn --bind {q(config['WEB_BIND'])} "
                f"--workers {config['WEB_WORKERS']} --threads {config['WEB_THREADS']} "
                f"--graceful-timeout {config['WEB_GRACEFUL_TIMEOUT_S']} "
-               f"--access-logfile - {q(WEB_APP)}",
+               f"--access-logfile - --config {q(GUNICORN_SETTINGS)} {q(WEB_APP)}",
         "worker": f"{celery} worker -Q celery --concurrency {config['WORKER_CONCURRENCY']} "
                   "--hostname worker-$PORT@%h --loglevel INFO",
         "calls": f"{celery} worker -Q calls --concurrency {config['CALLS_WORKER_CONCURRENCY']} "

@@ -35,7 +35,7 @@ ORDER = (
     ("privacy.retention",),  # rules, holds, the plan and the run of retention
     ("reports", "workspace"),  # workspace: the guide's pages' use cases
     ("records",),  # allmän handling: a case, its conversation and its mail's attachments
-    ("dashboard", "reconciliation", "demo"),
+    ("dashboard", "reconciliation", "demo", "metrics"),  # metrics: counters, scrape-time gauges
     ("subject_access",),  # one person's data across every domain, exported or erased
     ("citizencenter",),  # the app factory: subscribes every domain at start
     ("cli",),

@@ -1,0 +1,1 @@
+"""Prometheus metrics: counters of requests and tasks, gauges read at scrape time."""
