@@ -197,7 +197,7 @@ def service_measurement(session: Session, start: datetime, end: datetime, settin
     }
     if interval:
         rows = cells.sums(session, start, end, filters, _period_of(interval),
-                          fine=interval in ("15min", "hour"))
+                          fine=interval in ("15min", "hour"), by_department=False)
         periods: dict[datetime, dict] = {}
         for (period, c, dep), t in rows.items():
             periods.setdefault(period, {})[(c, dep)] = t
