@@ -301,3 +301,12 @@ def test_the_production_web_line_marks_dead_workers():
     web = production.procfile(settings).splitlines()[0]
     assert "--config python:citizencenter.metrics.gunicorn_hooks" in web
     assert callable(gunicorn_hooks.child_exit)
+
+
+def test_the_grafana_dashboard_shows_every_documented_metric_and_no_other():
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "citizencenter.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"]
+             for target in panel.get("targets", ())]
+    used = {re.sub(r"_(bucket|count|sum)$", "", name)
+            for expr in exprs for name in re.findall(r"citizencenter_[a-z_]+", expr)}
+    assert used == set(DOCUMENTED)
