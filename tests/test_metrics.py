@@ -4,8 +4,11 @@ processes added up in one scrape."""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -310,3 +313,43 @@ def test_the_grafana_dashboard_shows_every_documented_metric_and_no_other():
     used = {re.sub(r"_(bucket|count|sum)$", "", name)
             for expr in exprs for name in re.findall(r"citizencenter_[a-z_]+", expr)}
     assert used == set(DOCUMENTED)
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read().decode()
+
+
+def test_gunicorn_workers_add_up_and_a_dead_workers_counts_stay(worker_env, tmp_path):
+    from tests.conftest import Process, _free_port, wait_for_port
+
+    directory = multiprocess.prepare(tmp_path)
+    port = _free_port()
+    env = {**worker_env, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    web = Process([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                   "--workers", "2", "--threads", "1", "--config",
+                   "python:citizencenter.metrics.gunicorn_hooks", "citizencenter:create_app()"],
+                  env, tmp_path / "gunicorn.log")
+    try:
+        wait_for_port(port, 60)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(12):
+            _get(base + "/api/v1/health")
+        route = {"route": "/api/v1/health", "method": "GET", "status": "200"}
+        assert value(samples(_get(base + URL)), "citizencenter_http_requests_total",
+                     **route) == 12
+        booted = re.findall(r"Booting worker with pid: (\d+)", web.output())
+        assert len(booted) == 2
+        os.kill(int(booted[0]), signal.SIGTERM)  # gunicorn starts another in its place
+        deadline = time.monotonic() + 60
+        while len(re.findall(r"Booting worker with pid", web.output())) < 3:
+            assert time.monotonic() < deadline, web.output()[-3000:]
+            time.sleep(0.2)
+        for _ in range(3):
+            _get(base + "/api/v1/health")
+        found = samples(_get(base + URL))
+        assert value(found, "citizencenter_http_requests_total", **route) == 15
+        assert value(found, "citizencenter_http_requests_total", route="/metrics",
+                     method="GET", status="200") == 1  # the first scrape
+    finally:
+        web.stop()
