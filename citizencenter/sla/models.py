@@ -82,7 +82,9 @@ class SlaLedgerEntry(Base):
     """Append-only: every start, pause, resume, warning, breach and fulfilment of a timer."""
 
     __tablename__ = "sla_ledger"
-    __table_args__ = (Index("ix_sla_ledger_case_id_id", "case_id", "id"),)
+    __table_args__ = (Index("ix_sla_ledger_case_id_id", "case_id", "id"),
+                      # Today's warnings and breaches (the wallboard, /metrics).
+                      Index("ix_sla_ledger_event_occurred_at", "event", "occurred_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # RESTRICT: deleting a case or a timer must not silently take its ledger with it.

@@ -26,6 +26,10 @@ class EmailKind(StrEnum):
     ACKNOWLEDGEMENT = "acknowledgement"  # the automatic receipt
 
 
+# Outbound mail neither sent nor given up yet: queued, or between retries.
+UNSENT = "kind <> 'inbound' AND sent_at IS NULL AND failed_at IS NULL"
+
+
 class EmailMessage(Base):
     """One e-mail on a case, inbound or outbound; the index threading looks ids up in.
 
@@ -64,10 +68,16 @@ class EmailMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
 
-    # The dashboard counts today's mail given up.
+    # The dashboard counts today's mail given up; /metrics also what is sent today and what
+    # waits to be sent.
     __table_args__ = (Index("ix_email_messages_failed_at", "failed_at",
                             postgresql_where=text("failed_at IS NOT NULL"),
-                            sqlite_where=text("failed_at IS NOT NULL")),)
+                            sqlite_where=text("failed_at IS NOT NULL")),
+                      Index("ix_email_messages_sent_at", "sent_at",
+                            postgresql_where=text("sent_at IS NOT NULL"),
+                            sqlite_where=text("sent_at IS NOT NULL")),
+                      Index("ix_email_messages_unsent", "created_at",
+                            postgresql_where=text(UNSENT), sqlite_where=text(UNSENT)))
 
 
 class EmailAttachment(Base):
