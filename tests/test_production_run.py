@@ -93,6 +93,14 @@ def _post(base: str, body: bytes) -> dict:
         return json.load(response)
 
 
+def _routing_runs(base: str) -> float:
+    with urllib.request.urlopen(base + "/metrics", timeout=30) as response:
+        text_ = response.read().decode()
+    return sum(float(line.rpartition(" ")[2]) for line in text_.splitlines()
+               if line.startswith("citizencenter_celery_tasks_total{")
+               and 'task="routing.route_case"' in line and 'outcome="success"' in line)
+
+
 def _routed(engine, reference: str) -> bool:
     with engine.connect() as conn:
         return bool(conn.execute(text(
@@ -129,6 +137,10 @@ def test_the_production_shape_routes_a_case_and_stops_without_losing_work(
         # A case opened over HTTP is routed by the workers.
         reference = _post(base, _inquiry("Trasig gatubelysning"))["reference"]
         _wait(lambda: _routed(engine, reference), 120, "the case to be routed", output)
+        # /metrics of a web worker adds up the Celery pool's counters (multiprocess mode in
+        # instance/metrics): the routing task ran in another process.
+        _wait(lambda: _routing_runs(base) >= 1, 60, "routing.route_case in /metrics", output)
+        assert list((tmp_path / "instance" / "metrics").glob("counter_*.db"))
         # Its acknowledgement is being sent: the task is in flight in a worker.
         _wait(smtp.in_flight.is_set, 120, "the acknowledgement's SMTP conversation", output)
 
