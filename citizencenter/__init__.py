@@ -89,6 +89,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     from citizencenter.records import views as records_views
     api.register_blueprint(records_views.blp)  # allmän handling: a case's archival document
     app.register_blueprint(records_pages.bp)  # the same document from the case page
+    from citizencenter.devmail import pages as dev_mail_pages
+    app.register_blueprint(dev_mail_pages.bp)  # /dev/mail: the embedded run's sent mail
     connect_domains()
     return app
 
@@ -101,6 +103,7 @@ def connect_domains() -> None:
     """
     from citizencenter.cases import identity, trail
     from citizencenter.channels.phone import history as call_history
+    from citizencenter.channels.social import deliveries as social_deliveries
     from citizencenter.routing import service as routing_service
     from citizencenter.sla import service as sla_service
 
@@ -108,4 +111,5 @@ def connect_domains() -> None:
     routing_service.subscribe_case_events()
     trail.subscribe_case_events()
     call_history.provide_call_history()
+    social_deliveries.provide_deliveries()
     identity.mask_on_flush()

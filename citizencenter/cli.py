@@ -460,6 +460,24 @@ def _embedded_redis(instance: Path):
     return child, f"redis://127.0.0.1:{port}/0"
 
 
+def _embedded_mail(instance: Path, supervisor) -> tuple[dict, str]:
+    """Start the SMTP sink that keeps sent mail under instance/mail/ (shown at /dev/mail),
+    unless SMTP_HOST names a real server; the children's settings to reach it."""
+    from citizencenter import embedded
+
+    if os.environ.get("SMTP_HOST"):
+        return {}, f"{os.environ['SMTP_HOST']}:{os.environ.get('SMTP_PORT', 25)} (SMTP_HOST)"
+    directory = (instance / "mail").resolve()
+    port = embedded.free_port()
+    supervisor.add(embedded.Child("mail", [
+        sys.executable, "-m", "citizencenter.devmail.sink", "--port", str(port),
+        "--dir", str(directory)], ready=lambda: embedded.wait_for_port(port, 10)))
+    return ({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_STARTTLS": "0",
+             "SMTP_USERNAME": "", "DEV_MAIL_DIR": str(directory)},
+            f"{{base}}/dev/mail   (kept in {directory}, one .eml each; nothing leaves "
+            "the machine)")
+
+
 @cli.command("run")
 @click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
@@ -485,6 +503,7 @@ def run(port, host):
         if not redis_url:
             redis_child, redis_url = _embedded_redis(instance)
             supervisor.add(redis_child)
+        mail_env, mail_note = _embedded_mail(instance, supervisor)
         public_url = os.environ.get("PUBLIC_BASE_URL") or embedded.public_base_url(host, port)
         app = create_app({"REDIS_URL": redis_url, "PUBLIC_BASE_URL": public_url})
         database_url = app.config["DATABASE_URL"]
@@ -502,7 +521,7 @@ def run(port, host):
             return
         supervisor.env.update(REDIS_URL=redis_url, DATABASE_URL=database_url,
                               PUBLIC_BASE_URL=public_url,
-                              CITIZENCENTER_INSTANCE=str(instance.resolve()))
+                              CITIZENCENTER_INSTANCE=str(instance.resolve()), **mail_env)
         python = sys.executable
         # Eight threads a worker, of which DASHBOARD_STREAM_SLOTS may hold live streams.
         supervisor.add(embedded.Child("web", [
@@ -527,6 +546,7 @@ citizencenter is running
   links      {public_url}   (PUBLIC_BASE_URL, in citizens' feedback links)
   database   {database_url}
   Redis      {redis_url}{redis_note}
+  mail       {mail_note.replace("{base}", base)}
   logs       {logs}/web.log, worker.log, beat.log, run.log (restarts)
 
 Demo admin token (a new one on every start):
@@ -540,7 +560,7 @@ A process that dies is restarted. Ctrl-C stops everything.""")
         supervisor.run_until_stopped()
     finally:
         click.echo("stopping…")
-        supervisor.stop_all()
+        supervisor.stop_all(last=("redis", "mail"))  # the sink outlives the last send
         click.echo("stopped")
 
 

@@ -121,6 +121,9 @@ class Config:
     SMTP_TIMEOUT_S = _int("SMTP_TIMEOUT_S", 20)
     MAIL_FROM = _text("MAIL_FROM", "Medborgarcenter <kontaktcenter@lund.example>")
     MAIL_DOMAIN = _text("MAIL_DOMAIN", "lund.example")  # right side of Message-IDs
+    # Where the embedded run's SMTP sink keeps what is sent (`citizencenter run` sets it);
+    # set, /dev/mail shows that mail to signed-in staff; unset, /dev/mail does not exist.
+    DEV_MAIL_DIR = _text("DEV_MAIL_DIR", "")
 
     # The e-mail channel (channels/email/, README "E-mail"). MAILBOXES is a JSON list of
     # {"name", "host", "port", "user", "password", "folder", "ssl", "processed_folder",

@@ -236,23 +236,27 @@ def phone_integration(session, app):
 
 
 class SmtpSink:
-    """A real SMTP server on loopback that keeps each accepted message as `record` makes it."""
+    """A real SMTP server on loopback that keeps each accepted message as `record` makes it;
+    with `refuse` (an SMTP reply such as "554 ..."), one that refuses every message."""
 
-    def __init__(self, record):
+    def __init__(self, record, refuse: str | None = None):
         self.record, self.messages, self.lock = record, [], threading.Lock()
         self.port: int | None = None
+        self.refuse = refuse
 
     async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return self.refuse
         with self.lock:
             self.messages.append(self.record(envelope))
         return "250 Message accepted for delivery"
 
 
 @contextlib.contextmanager
-def running_smtp(record):
+def running_smtp(record, refuse: str | None = None):
     from aiosmtpd.controller import Controller
 
-    sink = SmtpSink(record)
+    sink = SmtpSink(record, refuse)
     controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
     controller.start()
     sink.port = controller.port

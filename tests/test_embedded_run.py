@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -63,6 +64,7 @@ class Runner:
             except (psutil.ZombieProcess, psutil.NoSuchProcess):
                 continue
             role = ("redis" if "redis-server" in command else "web" if "gunicorn" in command
+                    else "mail" if "devmail.sink" in command
                     else "beat" if " beat " in command else "worker")
             found[role] = child
         return found
@@ -175,6 +177,42 @@ def test_dead_worker_and_redis_come_back_while_the_api_answers(instance):
         assert runner.popen.wait(40) == 0
         _wait(lambda: _gone(everything), 10, "every child stopped")
         assert _port_free(runner.port) and _port_free(redis_port)
+    finally:
+        runner.stop()
+
+
+def _signed_in(runner: Runner) -> urllib.request.OpenerDirector:
+    """A browser-like client signed in as the guide with the password the run printed."""
+    email, password = re.search(r"guide\s+(\S+)\s+(\S+)", runner.output()).groups()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(f"{runner.base}/login", timeout=10) as response:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode()).group(1)
+    form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token})
+    with opener.open(f"{runner.base}/login", data=form.encode(), timeout=10) as response:
+        assert "/login" not in response.url, "the sign-in failed"
+    return opener
+
+
+def test_the_run_keeps_the_mail_it_sends_and_shows_it_at_dev_mail(instance):
+    runner = Runner(instance)
+    try:
+        assert f"mail       {runner.base}/dev/mail" in runner.output()
+        assert "mail" in runner.children()
+        status, _, receipt = runner.request("POST", "/api/v1/webform/inquiries", {
+            "category": "bygglov", "subject": "Plank mot gatan", "message": "Behövs bygglov?",
+            "name": "Karin Ek", "email": "karin.run@example.se"})
+        assert status == 201, receipt
+        [kept] = _wait(lambda: list((instance / "mail").glob("*.eml")), 90,
+                       "the acknowledgement kept under instance/mail/")
+        assert "karin.run@example.se" in kept.read_text(errors="replace")
+        assert kept.stat().st_mode & 0o777 == 0o600
+
+        opener = _signed_in(runner)
+        with opener.open(f"{runner.base}/dev/mail", timeout=10) as response:
+            listing = response.read().decode()
+        assert "karin.run@example.se" in listing and "Plank mot gatan" in listing
+        with opener.open(f"{runner.base}/dev/mail/{kept.name}", timeout=10) as response:
+            assert receipt["reference"] in response.read().decode()
     finally:
         runner.stop()
 

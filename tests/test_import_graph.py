@@ -29,6 +29,7 @@ ORDER = (
     ("channels.phone",),
     ("routing",),
     ("web",),  # the pages' sign-in, layout and CSRF (presence in the header is routing's)
+    ("devmail",),  # the embedded run's SMTP sink and /dev/mail
     ("channels.webform", "channels.walkin", "channels.social", "feedback"),
     ("channels.email",),
     ("privacy.erasure",),  # erases a case's content across the channels' tables

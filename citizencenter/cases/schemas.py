@@ -208,6 +208,16 @@ class MessageCreateSchema(ma.Schema):
                        "writes, such as auto and email, are refused."})
 
 
+class DeliverySchema(ma.Schema):
+    state = fields.String(metadata={"enum": ["queued", "sent", "failed", "uncertain"],
+                                    "description": "uncertain: an attempt was interrupted "
+                                                   "mid-send; check whether it arrived."})
+    channel = fields.String(metadata={"description": "What carries it: email or social."})
+    reason = fields.String(allow_none=True, metadata={"description": "Why it failed."})
+    sent_at = fields.AwareDateTime(allow_none=True)
+    failed_at = fields.AwareDateTime(allow_none=True)
+
+
 class MessageSchema(ma.Schema):
     id = fields.Integer()
     case_id = fields.UUID()
@@ -217,6 +227,9 @@ class MessageSchema(ma.Schema):
     body = fields.String()
     channel_metadata = fields.Dict()
     created_at = fields.AwareDateTime()
+    delivery = fields.Nested(DeliverySchema, allow_none=True, dump_default=None, metadata={
+        "description": "What became of an outgoing message sent to the citizen; null for "
+                       "inbound messages, notes and logged calls or visits."})
 
 
 CasePageSchema = page_schema(CaseSchema, "CasePage")

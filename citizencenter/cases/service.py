@@ -12,7 +12,7 @@ from citizencenter import outbox
 from citizencenter.accounts.models import Department, Role, User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
-from citizencenter.cases import confidentiality, events
+from citizencenter.cases import confidentiality, delivery, events
 from citizencenter.cases.enums import CaseKind, CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.cases.references import next_reference
@@ -342,6 +342,7 @@ def list_messages(session: Session, actor: Principal, case_id: uuid.UUID,
         to_key=lambda m: [m.created_at.isoformat(), m.id],
         from_key=lambda k: (datetime.fromisoformat(k[0]), int(k[1])),
         filters={"case": str(case.id)}, limit=limit, cursor=cursor, descending=False)
+    delivery.attach(session, page.items)
     session.commit()
     return page
 
@@ -352,6 +353,7 @@ def add_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
     """Add to the conversation; the citizen writing again reopens a finished case."""
     message = append_message(session, actor, case_id, direction=direction, body=body,
                              channel_metadata=channel_metadata)
+    delivery.attach(session, [message])
     session.commit()
     return message
 

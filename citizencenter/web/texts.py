@@ -530,6 +530,26 @@ SV.update({
     "staffing.weekday.sunday": "Söndag",
 })
 
+# /dev/mail: the embedded run's outgoing mail (devmail/pages.py).
+SV.update({
+    "devmail.title": "Utgående e-post (lokal körning)",
+    "devmail.intro": "E-post som systemet skickar fångas här i stället för att gå ut: "
+                     "kvittenser, svar och SLA-meddelanden. Varje brev sparas som en .eml-fil "
+                     "i {directory}. Sidan finns bara i den lokala körningen.",
+    "devmail.caption": "Senast skickat först ({count} st.)",
+    "devmail.time": "Tid",
+    "devmail.to": "Till",
+    "devmail.subject": "Ämne",
+    "devmail.no_subject": "(inget ämne)",
+    "devmail.none": "Inget har skickats ännu.",
+    "devmail.back": "Tillbaka till all utgående e-post",
+    "devmail.headers": "Rubrikfält",
+    "devmail.text": "Text",
+    "devmail.no_text": "Brevet har ingen textdel.",
+    "devmail.html": "HTML-del (visas som källtext)",
+    "case.delivery.reason": "Orsak: {reason}",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"sv": SV}
 
 

@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
-from citizencenter.cases import confidentiality
+from citizencenter.cases import confidentiality, delivery
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import TRANSITIONS, CaseStatus, Direction
 from citizencenter.cases.models import Case, Message
-from citizencenter.channels.social.models import DeliveryStatus, SocialDelivery
 from citizencenter.db import utcnow
 from citizencenter.errors import InvalidInput, NotFound, PreconditionFailed
 from citizencenter.organisation.models import Category
@@ -29,14 +28,8 @@ from citizencenter.workspace.service import sla_state
 
 OTHER_CASES = 10
 MAX_MESSAGES = 500
-# A reply's delivery state as the page names it; the last three are final.
-QUEUED, SENT, FAILED, UNCERTAIN = "queued", "sent", "failed", "uncertain"
-FINAL_STATES = frozenset({SENT, FAILED, UNCERTAIN})
-_EMAIL_STATES = {"queued": QUEUED, "sent": SENT, "failed": FAILED, "no-address": FAILED,
-                 "uncertain": UNCERTAIN}
-_SOCIAL_STATES = {DeliveryStatus.PENDING: QUEUED, DeliveryStatus.SENDING: QUEUED,
-                  DeliveryStatus.SENT: SENT, DeliveryStatus.FAILED: FAILED,
-                  DeliveryStatus.UNCERTAIN: UNCERTAIN}
+# An outgoing message's delivery state as the page names it; the last three are final.
+FINAL_STATES = delivery.FINAL_STATES
 # Statuses a guide picks from the status list; forwarding has its own form.
 CHOSEN_STATUSES = tuple(s for s in CaseStatus if s != CaseStatus.FORWARDED)
 
@@ -44,7 +37,7 @@ CHOSEN_STATUSES = tuple(s for s in CaseStatus if s != CaseStatus.FORWARDED)
 @dataclass
 class ShownMessage:
     message: Message
-    delivery: str | None  # queued, sent, failed, uncertain; None: not sent on a channel
+    delivery: delivery.Delivery | None  # None: not sent to the citizen on a channel
 
 
 @dataclass
@@ -82,7 +75,7 @@ def _view(session: Session, actor: Principal, case: Case) -> CaseView:
     messages = [] if case.content_hidden else list(session.scalars(
         select(Message).where(Message.case_id == case.id)
         .order_by(Message.created_at, Message.id).limit(MAX_MESSAGES)))
-    social = _social_deliveries(session, [m.id for m in messages])
+    sent = delivery.deliveries(session, messages)
     others = []
     if case.contact_id is not None:
         others = list(session.scalars(
@@ -99,42 +92,21 @@ def _view(session: Session, actor: Principal, case: Case) -> CaseView:
     departments = [] if actor.is_department_staff else list(
         session.scalars(select(Department).order_by(Department.name)))
     return CaseView(
-        case=case, messages=[ShownMessage(m, _delivery(m, social.get(m.id))) for m in messages],
+        case=case, messages=[ShownMessage(m, sent.get(m.id)) for m in messages],
         other_cases=others, timers=timers, statuses=statuses,
         categories=list(session.scalars(select(Category).order_by(Category.name))),
         departments=departments)
 
 
-def _social_deliveries(session: Session, message_ids: list[int]) -> dict:
-    if not message_ids:
-        return {}
-    return {d.message_id: d for d in session.scalars(
-        select(SocialDelivery).where(SocialDelivery.message_id.in_(message_ids)))}
-
-
-def _delivery(message: Message, social: SocialDelivery | None) -> str | None:
-    """What became of a guide's reply on the case's channel (None: not sent on one)."""
-    if message.direction != Direction.OUTBOUND or message.channel not in cases.REPLY_TOPICS:
-        return None
-    metadata = message.channel_metadata or {}
-    if "email" in metadata:
-        return _EMAIL_STATES.get(metadata["email"].get("status"), QUEUED)
-    if social is not None:
-        return _SOCIAL_STATES[social.status]
-    if metadata.get("social", {}).get("status") == "failed":
-        return FAILED
-    return QUEUED
-
-
 def delivery_state(session: Session, actor: Principal, case_id: uuid.UUID,
-                   message_id: int) -> str | None:
-    """A reply's delivery state, for the page to follow it until it is final."""
+                   message_id: int) -> delivery.Delivery | None:
+    """An outgoing message's delivery, for the page to follow it until it is final."""
     case = cases.get_case(session, actor, case_id)
     message = session.scalar(select(Message).where(Message.id == message_id,
                                                    Message.case_id == case.id))
     if message is None:
         raise NotFound("No such message.")
-    state = _delivery(message, _social_deliveries(session, [message.id]).get(message.id))
+    state = delivery.deliveries(session, [message]).get(message.id)
     session.commit()
     return state
 
