@@ -204,6 +204,8 @@ with flask_app.app_context():
     db.session.remove()
 routed = celery.tasks["routing.route_case"].apply(args=[{"case_ids": ids}])
 failed = celery.tasks["routing.assign_case"].apply(args=[{"case_id": "not-a-case-id"}])
+# route_case retries whatever fails (eagerly here, each retry a run of its own).
+celery.tasks["routing.route_case"].apply(args=[{"case_ids": ["not-a-case-id"]}])
 scrape = web.get("/metrics")
 print(json.dumps({"routed": routed.state, "failed": failed.state, "status": scrape.status_code,
                   "text": scrape.text}))
@@ -243,8 +245,13 @@ def test_every_documented_metric_appears_after_a_flow(committed, worker_env, cle
                  outcome="success") == 1
     assert value(found, "citizencenter_celery_tasks_total", task="routing.assign_case",
                  outcome="failure") == 1
+    assert value(found, "citizencenter_celery_tasks_total", task="routing.route_case",
+                 outcome="retry") >= 1
+    runs = sum(number for key, number in found.items()
+               if key.startswith("citizencenter_celery_tasks_total{")
+               and 'task="routing.route_case"' in key)
     assert value(found, "citizencenter_celery_task_duration_seconds_count",
-                 task="routing.route_case") == 1
+                 task="routing.route_case") == runs  # every run timed, whatever its outcome
     assert value(found, "citizencenter_cases_open", status="new", channel="webform") + \
         value(found, "citizencenter_cases_open", status="open", channel="webform") >= 1
     assert value(found, "citizencenter_cases_unrouted") == 0  # the worker routed it
