@@ -115,13 +115,16 @@ def test_requests_are_counted_by_route_never_by_path(client, tokens):
     case_id = "0b3c8f4e-5d2a-4c1b-9e7f-2a6d8c4b1e90"
     client.get(f"/api/v1/cases/{case_id}", headers=bearer(tokens["admin"]))
     client.get("/nothing/here/19121212-1212")
+    client.open("/nothing", method="INVENTED-METHOD")
     text = client.get(URL).text
-    assert case_id not in text and "19121212" not in text
+    assert case_id not in text and "19121212" not in text and "INVENTED" not in text
     found = samples(text)
     assert value(found, "citizencenter_http_requests_total",
                  route="/api/v1/cases/<uuid:case_id>", method="GET", status="404") >= 1
     assert value(found, "citizencenter_http_requests_total",
                  route="(unmatched)", status="404") >= 1
+    assert value(found, "citizencenter_http_requests_total", route="(unmatched)",
+                 method="other") >= 1
     assert value(found, "citizencenter_http_request_duration_seconds_count",
                  route="/api/v1/cases/<uuid:case_id>", method="GET") >= 1
 

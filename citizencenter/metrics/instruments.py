@@ -29,11 +29,14 @@ TASK_DURATION = Histogram(
 
 # The route of a request no URL rule matched: its raw path may hold anything.
 UNMATCHED = "(unmatched)"
+# Any other method a client invents is "other": labels stay few whatever is sent.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def observe_request(route: str | None, method: str, status: int, seconds: float) -> None:
     """Count a web request under its URL rule (never its path: no ids, no personal data)."""
     route = route or UNMATCHED
+    method = method if method in METHODS else "other"
     HTTP_REQUESTS.labels(route, method, str(status)).inc()
     HTTP_DURATION.labels(route, method).observe(seconds)
 
