@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from citizencenter import db, errors, keys, outbox, web
+from citizencenter import db, errors, keys, logs, outbox, web
 from citizencenter.api import Api
 from citizencenter.config import Config, use_timezone, validate
 from citizencenter.contacts import service as contacts
@@ -20,6 +20,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     validate(app.config)
+    if not app.config["TESTING"]:  # the tests keep pytest's capture of log lines
+        logs.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    logs.init_app(app)  # the request id: on every line of a request, in its response
     use_timezone(app.config["TIMEZONE"])
     contacts.set_default_region(app.config["PHONE_DEFAULT_REGION"])
     privacy.use_keys(keys.secret_keys(app.config))

@@ -219,6 +219,10 @@ class Config:
     # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For,
     # -Proto and -Host are believed (proxies.py); from any other peer they are ignored.
     TRUSTED_PROXIES = settings.declare("TRUSTED_PROXIES", (), "networks")
+    # Log lines (logs.py): json, one object per line for a log shipper (the production run's
+    # default), or text for a terminal (`make run`, the tests); at LOG_LEVEL and above.
+    LOG_FORMAT = _choice("LOG_FORMAT", "text", "text", "json")
+    LOG_LEVEL = _choice("LOG_LEVEL", "INFO", "DEBUG", "INFO", "WARNING", "ERROR")
 
     # The production run (`citizencenter production`, production.py). ALLOW_EMBEDDED=1 lets
     # it start on SQLite or an unset REDIS_URL, for a trial on one machine.

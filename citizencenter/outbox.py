@@ -17,6 +17,7 @@ from celery import Celery
 from sqlalchemy import JSON, Index, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from citizencenter import log_context
 from citizencenter.db import Base, delete_in_slices, is_postgresql, utcnow
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,17 @@ class OutboxMessage(Base):
     published_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The request that wrote the row: sent as the task's header, so the task's log lines
+    # carry it and one case can be followed from its request into its tasks.
+    request_id: Mapped[str | None] = mapped_column(String(200))
 
 
 def enqueue(session: Session, topic: str, payload: dict) -> None:
     """Add work for a worker to the caller's transaction. Payloads carry ids only."""
     if topic not in TOPIC_TASKS:
         raise ValueError(f"unknown outbox topic {topic!r}")
-    session.add(OutboxMessage(topic=topic, payload=payload))
+    session.add(OutboxMessage(topic=topic, payload=payload,
+                              request_id=log_context.request_id()))
     session.info["outbox_pending"] = True
 
 
@@ -91,13 +96,17 @@ class Publisher:
                                           socket_timeout=1)
         self._quiet_until = 0.0
 
-    def send(self, task_name: str, args: list) -> None:
+    def send(self, task_name: str, args: list, request_id: str | None = None) -> None:
+        # The request id rides as a message header, not an argument: task signatures and
+        # the messages already queued stay as they are.
+        headers = {"request_id": request_id} if request_id else None
         with self.celery.producer_or_acquire() as producer:
             # Fail at once when the broker is down; kombu would otherwise retry for seconds.
             producer.connection.ensure_connection(max_retries=1, interval_start=0,
                                                   interval_step=0)
             self.celery.send_task(task_name, args=args, retry=False, producer=producer,
-                                  queue=TASK_QUEUES.get(task_name, QUEUES[0]))
+                                  queue=TASK_QUEUES.get(task_name, QUEUES[0]),
+                                  headers=headers)
 
     def kick(self) -> None:
         """Ask a worker to run the relay now; at most one kick waits at a time."""
@@ -131,7 +140,8 @@ def relay(session: Session, publisher: Publisher, batch: int = 200) -> int:
             for row in sent:
                 row.attempts += 1
             try:
-                publisher.send(TOPIC_TASKS[sent[0].topic], [message])
+                publisher.send(TOPIC_TASKS[sent[0].topic], [message],
+                               log_context.joined(row.request_id for row in sent))
             except Exception as exc:
                 for row in sent:
                     row.last_error = f"{type(exc).__name__}: {exc}"[:500]

@@ -15,14 +15,15 @@ ROOT = Path(citizencenter.__file__).parent
 # Lowest first. A unit is a module or package under citizencenter/ (channels.* are one each);
 # units in the same layer are independent of each other.
 ORDER = (
-    ("keys", "db", "fields", "mailer", "embedded", "redis_pool", "proxies"),
+    ("keys", "db", "fields", "mailer", "embedded", "redis_pool", "proxies",
+     "log_context"),  # log_context: the request id, task and case of the work at hand
     ("settings",),  # the typed settings config.Config declares
     ("config", "errors", "outbox", "reference_cache"),
     ("json_input", "openapi", "pagination", "idempotency", "production"),
     ("api",),
     ("audit",),  # the trail every domain writes to, accounts too
     ("accounts", "contacts", "privacy"),  # privacy: masks and seals what cases store
-    ("auth", "integrations", "health"),
+    ("auth", "integrations", "health", "logs"),  # logs: masks what privacy detects
     ("organisation",),
     ("cases",),
     ("sla",),  # clocks, calendars; staffing's call history comes from the phone channel

@@ -7,7 +7,7 @@ from kombu import Queue
 
 from citizencenter import create_app, db
 from citizencenter.outbox import QUEUES, TASK_QUEUES
-from workers import metrics, tasks
+from workers import logs, metrics, tasks
 from workers.schedule import beat_schedule
 
 
@@ -53,6 +53,7 @@ def make_celery(flask_app=None) -> Celery:
         imports=[f"workers.tasks.{m.name}" for m in pkgutil.iter_modules(tasks.__path__)],
     )
     celery.set_default()
+    logs.connect(flask_app.config)
     metrics.connect()
     flask_app.extensions["celery"] = celery
     return celery
