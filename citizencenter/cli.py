@@ -410,6 +410,9 @@ def _production_settings(allow_embedded: bool):
     from citizencenter import production
 
     config = _settings_from_environment()
+    for name, value in production.DEFAULTS.items():
+        if name not in os.environ:  # the processes honcho starts read it too
+            os.environ[name] = config[name] = value
     refusal = production.refusal(config, os.environ, allow_embedded)
     if refusal:
         click.echo(f"citizencenter: {refusal}", err=True)

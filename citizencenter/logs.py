@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import phonenumbers
 from flask import Flask, g, request
+from gunicorn import glogging
 
 from citizencenter import log_context
 from citizencenter.privacy import detection
@@ -166,3 +167,28 @@ def init_app(app: Flask) -> None:
             # Set in another context (a streamed response's): that context ends anyway.
             with contextlib.suppress(ValueError):
                 log_context.unbind(tokens)
+
+
+class GunicornLogger(glogging.Logger):
+    """gunicorn's own lines (start, workers, the access log) in LOG_FORMAT, masked like
+    the app's; an access line carries the request id the response was sent with.
+
+    Given as `--logger-class citizencenter.logs.GunicornLogger`.
+    """
+
+    def setup(self, cfg):
+        from citizencenter.config import Config
+
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            for handler in logger.handlers:
+                prepare(handler, Config.LOG_FORMAT)
+
+    def access(self, resp, req, environ, request_time):
+        request_id = next((value for name, value in getattr(resp, "headers", None) or ()
+                           if name.lower() == "x-request-id"), None)
+        tokens = log_context.bind(request_id=request_id)
+        try:
+            super().access(resp, req, environ, request_time)
+        finally:
+            log_context.unbind(tokens)

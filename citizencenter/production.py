@@ -15,6 +15,11 @@ WEB_APP = "citizencenter:create_app()"
 ASTERISK_PATH = "/api/v1/integrations/calls/asterisk"
 # A dead worker's metrics files are marked (metrics/gunicorn_hooks.py).
 GUNICORN_SETTINGS = "python:citizencenter.metrics.gunicorn_hooks"
+# gunicorn's own lines in LOG_FORMAT, masked, the access line with its request id.
+GUNICORN_LOGGER = "citizencenter.logs.GunicornLogger"
+# Settings whose production default differs from the embedded run's: a log shipper reads
+# one JSON object per line. Set in the environment, they are left as given.
+DEFAULTS = {"LOG_FORMAT": "json"}
 
 
 def refusal(config: Mapping, environ: Mapping[str, str], allow_embedded: bool) -> str | None:
@@ -57,13 +62,16 @@ def procfile(config: Mapping, instance: Path = INSTANCE_DIR) -> str:
     since honcho starts every line it is given.
     """
     python, q = shlex.quote(sys.executable), shlex.quote
-    celery = f"{python} -m celery -A workers.celery_app"
+    # --quiet: the start banner is printed, not logged; in JSON it would be stray lines.
+    quiet = " --quiet" if config.get("LOG_FORMAT") == "json" else ""
+    celery = f"{python} -m celery{quiet} -A workers.celery_app"
     # Several `worker` processes (honcho -c worker=N) need names of their own: PORT differs.
     lines = {
         "web": f"{python} -m gunicorn --bind {q(config['WEB_BIND'])} "
                f"--workers {config['WEB_WORKERS']} --threads {config['WEB_THREADS']} "
                f"--graceful-timeout {config['WEB_GRACEFUL_TIMEOUT_S']} "
-               f"--access-logfile - --config {q(GUNICORN_SETTINGS)} {q(WEB_APP)}",
+               f"--access-logfile - --logger-class {GUNICORN_LOGGER} "
+               f"--config {q(GUNICORN_SETTINGS)} {q(WEB_APP)}",
         "worker": f"{celery} worker -Q celery --concurrency {config['WORKER_CONCURRENCY']} "
                   "--hostname worker-$PORT@%h --loglevel INFO",
         "calls": f"{celery} worker -Q calls --concurrency {config['CALLS_WORKER_CONCURRENCY']} "

@@ -108,6 +108,15 @@ def _routed(engine, reference: str) -> bool:
             {"r": reference}).scalar())
 
 
+def _every_process_line_is_json(output: str) -> None:
+    """honcho prefixes each line with its time and process ("12:00:00 web.1 | …"); its
+    own lines are the `system` ones."""
+    for line in output.splitlines():
+        prefix, bar, rest = line.partition(" | ")
+        if bar and not prefix.rstrip().endswith("system") and rest.strip():
+            assert isinstance(json.loads(rest), dict), line
+
+
 def test_the_production_shape_routes_a_case_and_stops_without_losing_work(
         database_url, engine, committed, smtp, own_redis, tmp_path):
     port = _free_port()
@@ -133,6 +142,8 @@ def test_the_production_shape_routes_a_case_and_stops_without_losing_work(
                  (tmp_path / "instance" / "Procfile").read_text().splitlines()]
         assert lines == ["web", "worker", "calls", "beat"]
         assert "beat.1" in output() and "beat.2" not in output()  # exactly one beat
+        # JSON by default in the production run: every process's line is one object.
+        _every_process_line_is_json(output())
 
         # A case opened over HTTP is routed by the workers.
         reference = _post(base, _inquiry("Trasig gatubelysning"))["reference"]
