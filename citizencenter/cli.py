@@ -55,6 +55,44 @@ def db_upgrade():
     click.echo("database is at the newest schema")
 
 
+def _backup_failed(exc) -> None:
+    click.echo(f"citizencenter: {exc}", err=True)
+    sys.exit(2)
+
+
+# These open no app: the app's engine would hold the file a restore replaces.
+@cli.command("backup", with_appcontext=False)
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Backup file (default: citizencenter-<UTC time>.sqlite3 or .dump here).")
+def backup(out):
+    """Back up the database: SQLite's online backup, or pg_dump --format=custom, checked."""
+    from citizencenter import backups
+
+    url = _settings_from_environment()["DATABASE_URL"]
+    try:
+        click.echo(backups.backup(url, Path(out or backups.default_name(url))))
+    except backups.BackupError as exc:
+        _backup_failed(exc)
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("backup_file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="SQLite: restore while other processes have the "
+              "database open.")
+@click.option("--yes", is_flag=True, help="PostgreSQL: yes, replace the database's content.")
+def restore(backup_file, force, yes):
+    """Replace the database's content by a backup taken with `citizencenter backup`."""
+    from citizencenter import backups
+
+    url = _settings_from_environment()["DATABASE_URL"]
+    if not url.startswith("sqlite") and not yes:
+        _backup_failed("restore replaces every table of the database; give --yes to go on")
+    try:
+        click.echo(backups.restore(url, Path(backup_file), force=force))
+    except backups.BackupError as exc:
+        _backup_failed(exc)
+
+
 @cli.command("seed-demo")
 @with_appcontext
 def seed_demo():
