@@ -8,9 +8,10 @@ import time
 import uuid
 
 import pytest
+import redis
 from sqlalchemy import select
 
-from citizencenter import db, logs
+from citizencenter import db, log_context, logs, outbox
 from citizencenter.accounts import service as accounts
 from citizencenter.cases.models import Case
 from citizencenter.outbox import OutboxMessage
@@ -169,3 +170,27 @@ def test_a_case_is_followed_by_its_request_id_into_its_tasks_without_personal_da
     assert sent and {line["request_id"] for line in sent} == {reply_id}
     assert leaks(captured.getvalue()) == []
     json_lines(captured.getvalue())
+
+
+def test_a_message_sent_while_a_task_runs_carries_its_request_id_on(app, redis_server):
+    from workers import logs as worker_logs
+
+    worker_logs.connect(app.config)
+    broker = redis_server.url.rsplit("/", 1)[0] + "/12"
+    queue = redis.Redis.from_url(broker)
+    queue.flushdb()
+    publisher = outbox.Publisher(broker)
+    try:
+        tokens = log_context.bind(request_id="open-4711", task_name="routing.route_case")
+        try:  # as a task's retry is sent: without headers of its own
+            publisher.send("routing.route_case", [{"case_ids": []}])
+        finally:
+            log_context.unbind(tokens)
+        publisher.send("routing.route_case", [{"case_ids": []}], "given-1")
+        publisher.send("routing.route_case", [{"case_ids": []}])  # no request, no id
+        sent = [json.loads(item)["headers"] for item in queue.lrange("celery", 0, -1)]
+        assert sorted(str(h.get("request_id")) for h in sent) == [
+            "None", "given-1", "open-4711"]
+    finally:
+        queue.flushdb()
+        queue.close()

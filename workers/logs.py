@@ -50,6 +50,14 @@ def _postrun(task_id=None, **_):
             log_context.unbind(tokens)
 
 
+def _carry_request_id(headers=None, **_):
+    # A message sent while a task runs (its retry, above all: Celery does not copy a
+    # message's own headers into it) carries the task's request id on.
+    request_id = log_context.request_id()
+    if request_id and isinstance(headers, dict) and not headers.get("request_id"):
+        headers["request_id"] = request_id
+
+
 def connect(config) -> None:
     """Log in the app's format instead of Celery's, with the task's context on each line."""
 
@@ -69,3 +77,5 @@ def connect(config) -> None:
     signals.celeryd_init.connect(json_only, weak=False, dispatch_uid="citizencenter.logs")
     signals.task_prerun.connect(_prerun, weak=False, dispatch_uid="citizencenter.logs")
     signals.task_postrun.connect(_postrun, weak=False, dispatch_uid="citizencenter.logs")
+    signals.before_task_publish.connect(_carry_request_id, weak=False,
+                                        dispatch_uid="citizencenter.logs")
