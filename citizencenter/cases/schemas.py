@@ -132,7 +132,8 @@ def _iso(moment):
 LIST_ITEM_COLUMNS = (
     "id", "reference", "diarienummer", "channel", "status", "priority", "subject",
     "category_slug", "queue_slug", "department_slug", "service_point_slug", "contact_id",
-    "contact_name", "contact_email", "contact_phone", "assignee_id", "assignee_name",
+    "contact_name", "contact_email", "contact_phone", "contact_protection", "assignee_id",
+    "assignee_name",
     "received_at", "routed_at", "first_response_at", "resolved_at", "closed_at",
     "resolved_at_first_contact", "updated_at", "version", "confidential_at")
 
@@ -143,9 +144,10 @@ def dump_list_item(row) -> dict:
     tests/cases/test_listing.py holds the two to the same bytes). The row is unpacked by
     position (`LIST_ITEM_COLUMNS`): a Row's attributes cost far more, 24 times a row."""
     (id_, reference, diarienummer, channel, status, priority, subject, category, queue,
-     department, service_point, contact_id, contact_name, contact_email, contact_phone, assignee_id,
-     assignee_name, received_at, routed_at, first_response_at, resolved_at, closed_at,
-     first_contact, updated_at, version, confidential_at) = row
+     department, service_point, contact_id, contact_name, contact_email, contact_phone,
+     contact_protection, assignee_id, assignee_name, received_at, routed_at,
+     first_response_at, resolved_at, closed_at, first_contact, updated_at, version,
+     confidential_at) = row
     return {
         "id": str(id_),
         "reference": reference,
@@ -160,7 +162,7 @@ def dump_list_item(row) -> dict:
         "service_point": service_point,
         "contact": None if contact_id is None else {
             "id": contact_id, "name": contact_name, "email": contact_email,
-            "phone": contact_phone},
+            "phone": contact_phone, "protection": contact_protection},
         "assignee": None if assignee_id is None else {"id": assignee_id, "name": assignee_name},
         "received_at": _iso(received_at),
         "routed_at": _iso(routed_at),

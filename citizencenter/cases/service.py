@@ -172,6 +172,7 @@ LIST_COLUMNS = (
     _related(Contact.name, Case.contact_id, "contact_name"),
     _related(Contact.email, Case.contact_id, "contact_email"),
     _related(Contact.phone, Case.contact_id, "contact_phone"),
+    _related(Contact.protection, Case.contact_id, "contact_protection"),
     Case.assignee_id,
     _related(User.name, Case.assignee_id, "assignee_name"),
     Case.received_at, Case.routed_at, Case.first_response_at, Case.resolved_at,
