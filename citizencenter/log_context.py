@@ -14,13 +14,14 @@ _values: dict[str, ContextVar[str | None]] = {
     name: ContextVar(name, default=None) for name in FIELDS}
 # A client's own id is kept only when it is a short plain token: it goes into log lines
 # and a response header, so nothing that could be text, markup or a header split.
-SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}", re.ASCII)
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", re.ASCII)
 REQUEST_ID_MAX = 200  # a coalesced task's ids, joined
 
 
-def request_id_from(header: str | None) -> str:
-    """The client's X-Request-ID when it is a sane token, else a new id."""
-    if header and SANE_REQUEST_ID.fullmatch(header):
+def request_id_from(header: str | None, personal=lambda _value: False) -> str:
+    """The client's X-Request-ID when it is a sane token and not `personal` data (it is
+    stored with the outbox rows and sent to the workers), else a new id."""
+    if header and SANE_REQUEST_ID.fullmatch(header) and not personal(header):
         return header
     return uuid.uuid4().hex
 

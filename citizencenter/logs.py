@@ -150,7 +150,9 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _bind_request():
         view_args = request.view_args or {}
-        g.request_id = log_context.request_id_from(request.headers.get("X-Request-ID"))
+        g.request_id = log_context.request_id_from(
+            request.headers.get("X-Request-ID"),
+            personal=lambda value: mask_personal_data(value) != value)
         g.log_tokens = log_context.bind(request_id=g.request_id,
                                         case_id=view_args.get("case_id"))
 
