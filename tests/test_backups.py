@@ -122,11 +122,15 @@ def test_restore_brings_back_exactly_what_the_backup_held(own_app, tmp_path):
     assert _snapshot(engine) != before
 
     if url.startswith("sqlite"):
-        # The app's pooled connections have the file open.
+        # The app's pooled connections have the file open: refused, unless forced; the
+        # backup API writes the pages under them, and they read the restored state.
         _refused(_cli("restore", str(dump), database_url=url), "is in use")
+        _ok(_cli("restore", str(dump), "--force", database_url=url))
+        assert _snapshot(engine) == before
+        engine.dispose()
     else:
         _refused(_cli("restore", str(dump), database_url=url), "--yes")
-    engine.dispose()
+        engine.dispose()
     _ok(_cli("restore", str(dump), "--yes", database_url=url))
     assert _snapshot(engine) == before
     assert client.get(f"/api/v1/cases/{first['id']}", headers=auth).get_json()[
@@ -266,3 +270,22 @@ def test_backup_names_and_the_sqlite_in_use_probe(tmp_path):
         == "citizencenter-20261202T101500Z.sqlite3"
     assert backups.default_name("postgresql+psycopg://u@h/d").endswith(".dump")
     assert not backups.sqlite_in_use(Path(tmp_path / "nothing.db"))
+
+
+def test_pg_dump_gets_the_password_in_its_environment_only(tmp_path, monkeypatch):
+    # A pg_dump on PATH that records what it was given, then fails as a refused login does.
+    seen = tmp_path / "seen"
+    fake = tmp_path / "bin" / "pg_dump"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" > {seen}\necho "password=$PGPASSWORD user=$PGUSER '
+                    f'host=$PGHOST port=$PGPORT" >> {seen}\n'
+                    'echo "pg_dump: error: connection failed" >&2\nexit 1\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    with pytest.raises(backups.BackupError) as refused:
+        backups.backup("postgresql+psycopg://cc:s3cret-pw@db.internal:5433/cc", tmp_path / "d")
+    assert str(refused.value) == "pg_dump failed: pg_dump: error: connection failed"
+    argv, env = seen.read_text().splitlines()
+    assert "s3cret" not in argv and argv.startswith("--format=custom") and argv.endswith(" cc")
+    assert env == "password=s3cret-pw user=cc host=db.internal port=5433"
+    assert not (tmp_path / ".d.partial").exists() and not (tmp_path / "d").exists()
