@@ -73,10 +73,10 @@ def procfile(config: Mapping, instance: Path = INSTANCE_DIR) -> str:
                f"--access-logfile - --logger-class {GUNICORN_LOGGER} "
                f"--config {q(GUNICORN_SETTINGS)} {q(WEB_APP)}",
         "worker": f"{celery} worker -Q celery --concurrency {config['WORKER_CONCURRENCY']} "
-                  "--hostname worker-$PORT@%h --loglevel INFO",
+                  f"--hostname worker-$PORT@%h --loglevel {config['LOG_LEVEL']}",
         "calls": f"{celery} worker -Q calls --concurrency {config['CALLS_WORKER_CONCURRENCY']} "
-                 "--hostname calls-$PORT@%h --loglevel INFO",
-        "beat": f"{celery} beat --loglevel INFO "
+                 f"--hostname calls-$PORT@%h --loglevel {config['LOG_LEVEL']}",
+        "beat": f"{celery} beat --loglevel {config['LOG_LEVEL']} "
                 f"--schedule {q(str(instance / 'celerybeat-schedule'))}",
     }
     if config.get("QUEUE_LOG_FILE"):

@@ -196,3 +196,19 @@ def test_a_message_sent_while_a_task_runs_carries_its_request_id_on(app, redis_s
     finally:
         queue.flushdb()
         queue.close()
+
+
+def test_the_production_run_logs_json_unless_told_and_at_log_level():
+    from tests.test_settings import PRODUCTION, _run
+
+    default = _run("production", "procfile", **PRODUCTION)
+    assert default.returncode == 0, default.stderr
+    lines = dict(line.split(": ", 1) for line in default.stdout.splitlines())
+    assert "--logger-class citizencenter.logs.GunicornLogger" in lines["web"]
+    assert all(" celery --quiet " in lines[name] and "--loglevel INFO" in lines[name]
+               for name in ("worker", "calls", "beat"))
+    told = _run("production", "procfile", **PRODUCTION, LOG_FORMAT="text", LOG_LEVEL="WARNING")
+    assert told.returncode == 0, told.stderr
+    assert " --quiet " not in told.stdout and told.stdout.count("--loglevel WARNING") == 3
+    bad = _run("production", "procfile", **PRODUCTION, LOG_FORMAT="xml")
+    assert bad.returncode == 2 and "LOG_FORMAT=xml is not one of text, json" in bad.stderr
