@@ -56,6 +56,8 @@ def db_upgrade():
 
 
 def _backup_failed(exc) -> None:
+    if isinstance(exc, OSError):  # a file that cannot be written or read: no traceback
+        exc = f"{exc.strerror}: {exc.filename}"
     click.echo(f"citizencenter: {exc}", err=True)
     sys.exit(2)
 
@@ -71,7 +73,7 @@ def backup(out):
     url = _settings_from_environment()["DATABASE_URL"]
     try:
         click.echo(backups.backup(url, Path(out or backups.default_name(url))))
-    except backups.BackupError as exc:
+    except (backups.BackupError, OSError) as exc:
         _backup_failed(exc)
 
 
@@ -89,7 +91,7 @@ def restore(backup_file, force, yes):
         _backup_failed("restore replaces every table of the database; give --yes to go on")
     try:
         click.echo(backups.restore(url, Path(backup_file), force=force))
-    except backups.BackupError as exc:
+    except (backups.BackupError, OSError) as exc:
         _backup_failed(exc)
 
 

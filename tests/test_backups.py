@@ -146,6 +146,12 @@ def test_restore_refuses_what_is_not_a_backup(own_database, tmp_path):
              "no backup file")
 
 
+def test_a_backup_that_cannot_be_written_fails_in_one_line(own_database):
+    upgrade_database(own_database)
+    _refused(_cli("backup", "--out", "/proc/citizencenter.backup", database_url=own_database),
+             "/proc/")
+
+
 def test_a_sqlite_backup_taken_while_another_thread_writes_is_one_snapshot(tmp_path):
     path = tmp_path / "busy.db"
     upgrade_database(f"sqlite:///{path}")
