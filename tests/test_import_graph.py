@@ -19,7 +19,7 @@ ORDER = (
      "log_context"),  # log_context: the request id, task and case of the work at hand
     ("settings",),  # the typed settings config.Config declares
     ("config", "errors", "outbox", "reference_cache"),
-    ("json_input", "openapi", "pagination", "idempotency", "production"),
+    ("json_input", "openapi", "pagination", "idempotency", "production", "backups"),
     ("api",),
     ("audit",),  # the trail every domain writes to, accounts too
     ("accounts", "contacts", "privacy"),  # privacy: masks and seals what cases store
