@@ -15,7 +15,8 @@ MAX_BODY = 50_000
 SYSTEM_METADATA_KEYS = frozenset({
     "auto", "kind", "email", "email_id", "headers", "has_html", "attachments", "defects",
     "auto_submitted", "threaded_by", "linked_case", "platform", "mid", "sent_at", "call_id",
-    "source", "queue", "agent", "service_point", "duration_minutes"})
+    "source", "queue", "agent", "service_point", "duration_minutes",
+    "answer_template"})
 
 
 class PhoneNumber(checked.SingleLine):
