@@ -94,6 +94,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(records_pages.bp)  # the same document from the case page
     from citizencenter.answers import views as answers_views
     api.register_blueprint(answers_views.blp)  # answer templates (svarsmallar)
+    from citizencenter.knowledge import views as knowledge_views
+    api.register_blueprint(knowledge_views.blp)  # the knowledge base and its search
     from citizencenter.devmail import pages as dev_mail_pages
     app.register_blueprint(dev_mail_pages.bp)  # /dev/mail: the embedded run's sent mail
     connect_domains()

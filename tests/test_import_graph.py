@@ -33,6 +33,8 @@ ORDER = (
     ("devmail",),  # the embedded run's SMTP sink and /dev/mail
     ("channels.webform", "channels.walkin", "channels.social", "feedback"),
     ("channels.email",),
+    ("knowledge",),  # articles and their Swedish search; renders with the mail's sanitiser
+    ("answers",),  # answer templates: filled for a case, quoting the knowledge base
     ("privacy.erasure",),  # erases a case's content across the channels' tables
     ("privacy.retention",),  # rules, holds, the plan and the run of retention
     ("reports", "workspace"),  # workspace: the guide's pages' use cases

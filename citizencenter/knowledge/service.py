@@ -1,0 +1,245 @@
+"""Knowledge articles: write, version, review, propose changes and search (no Flask)."""
+
+import calendar
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from citizencenter.accounts.models import Department, Role
+from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
+from citizencenter.db import utcnow
+from citizencenter.errors import Forbidden, InvalidInput, NotFound
+from citizencenter.knowledge import markup, search
+from citizencenter.knowledge.models import Article, ArticleVersion, Audience, Proposal
+from citizencenter.organisation.models import Category
+
+VERSIONED = ("title", "body", "category", "department", "audience", "tags")
+LIST_LIMIT = 200
+
+
+class ArticleNotFound(NotFound):
+    title, slug = "Article not found", "article-not-found"
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    return moment.replace(year=year, month=month,
+                          day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+def audiences_for(principal: Principal) -> list[str]:
+    """Staff read internal articles too; a token without a role reads the public ones."""
+    return [a.value for a in Audience] if principal.role else [Audience.PUBLIC.value]
+
+
+def may_edit(principal: Principal, article: Article | None, department_id: int) -> bool:
+    if principal.role in (Role.SUPERVISOR, Role.ADMIN):
+        return True
+    return principal.role == Role.DEPARTMENT and principal.department_id == department_id
+
+
+def _require_edit(principal: Principal, department_id: int) -> None:
+    if not may_edit(principal, None, department_id):
+        raise Forbidden("Supervisors and the owning department's staff edit articles; "
+                        "propose a change instead.")
+
+
+def _department(session: Session, slug: str) -> Department:
+    department = session.scalar(select(Department).where(Department.slug == slug))
+    if department is None:
+        raise InvalidInput("department", f"No department {slug!r}.")
+    return department
+
+
+def _category(session: Session, slug: str | None) -> Category | None:
+    if slug is None:
+        return None
+    category = session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        raise InvalidInput("category", f"No category {slug!r}.")
+    return category
+
+
+def _snapshot(article: Article) -> dict:
+    return {"title": article.title, "body": article.body,
+            "category": article.category.slug if article.category else None,
+            "department": article.department.slug, "audience": article.audience.value,
+            "tags": list(article.tags)}
+
+
+def _save_version(session: Session, article: Article, principal: Principal,
+                  changed: list[str], now: datetime) -> None:
+    article.body_html = markup.render(article.body)
+    article.search_title = search.folded(" ".join([article.title, *article.tags]))
+    article.search_body = search.folded(markup.plain_text(article.body_html))
+    article.updated_at, article.updated_by = now, principal.actor
+    session.flush()
+    search.sync_sqlite(session, article.id, article.search_title, article.search_body)
+    session.add(ArticleVersion(article_id=article.id, version=article.version,
+                               changed_fields=changed, changed_by=principal.actor,
+                               changed_at=now, **_snapshot(article)))
+
+
+def create_article(session: Session, principal: Principal, *, title: str, body: str,
+                   department: str, audience: str, category: str | None = None,
+                   tags: list[str] | None = None, review_interval_months: int = 12,
+                   now: datetime | None = None) -> Article:
+    """Write a new article, owned by a department."""
+    now = now or utcnow()
+    owner = _department(session, department)
+    _require_edit(principal, owner.id)
+    article = Article(title=title, body=body, department=owner, audience=Audience(audience),
+                      category=_category(session, category), tags=sorted(set(tags or [])),
+                      review_interval_months=review_interval_months, reviewed_at=now,
+                      review_due_at=add_months(now, review_interval_months), version=1,
+                      created_at=now)
+    session.add(article)
+    _save_version(session, article, principal, list(VERSIONED), now)
+    audit.record(session, principal.actor, "knowledge.article_created", "knowledge_article",
+                 article.id, version=1, department=owner.slug)
+    session.commit()
+    return article
+
+
+def _get(session: Session, principal: Principal, article_id: int) -> Article:
+    article = session.get(Article, article_id)
+    if article is None or article.audience.value not in audiences_for(principal):
+        raise ArticleNotFound(f"No article {article_id}.")
+    return article
+
+
+def read_article(session: Session, principal: Principal, article_id: int) -> Article:
+    """An article the caller may read."""
+    return _get(session, principal, article_id)
+
+
+def update_article(session: Session, principal: Principal, article_id: int, changes: dict,
+                   *, now: datetime | None = None) -> Article:
+    """Change an article: a new version, the earlier ones kept."""
+    now = now or utcnow()
+    article = _get(session, principal, article_id)
+    _require_edit(principal, article.department_id)
+    before = _snapshot(article)
+    if "department" in changes:
+        owner = _department(session, changes["department"])
+        _require_edit(principal, owner.id)
+        article.department = owner
+    if "category" in changes:
+        article.category = _category(session, changes["category"])
+    for field in ("title", "body"):
+        if field in changes:
+            setattr(article, field, changes[field])
+    if "audience" in changes:
+        article.audience = Audience(changes["audience"])
+    if "tags" in changes:
+        article.tags = sorted(set(changes["tags"]))
+    if "review_interval_months" in changes:
+        article.review_interval_months = changes["review_interval_months"]
+        article.review_due_at = add_months(article.reviewed_at, article.review_interval_months)
+    changed = [f for f in VERSIONED if _snapshot(article)[f] != before[f]]
+    if changed:
+        article.version += 1
+        _save_version(session, article, principal, changed, now)
+    audit.record(session, principal.actor, "knowledge.article_changed", "knowledge_article",
+                 article.id, version=article.version, fields=sorted(changes))
+    session.commit()
+    return article
+
+
+def confirm_review(session: Session, principal: Principal, article_id: int, *,
+                   now: datetime | None = None) -> Article:
+    """The owner confirms the article is still right: the next review is N months on."""
+    now = now or utcnow()
+    article = _get(session, principal, article_id)
+    _require_edit(principal, article.department_id)
+    article.reviewed_at = now
+    article.review_due_at = add_months(now, article.review_interval_months)
+    audit.record(session, principal.actor, "knowledge.article_reviewed", "knowledge_article",
+                 article.id, version=article.version)
+    session.commit()
+    return article
+
+
+def list_articles(session: Session, principal: Principal, *, overdue: bool | None = None,
+                  department: str | None = None, category: str | None = None,
+                  audience: str | None = None, now: datetime | None = None) -> list[Article]:
+    """Articles the caller may read, by title; `overdue` lists those past their review."""
+    now = now or utcnow()
+    query = select(Article).where(Article.audience.in_(audiences_for(principal)))
+    if overdue is not None:
+        query = query.where(Article.review_due_at < now if overdue
+                            else Article.review_due_at >= now)
+    if department is not None:
+        query = query.join(Department, Article.department_id == Department.id) \
+            .where(Department.slug == department)
+    if category is not None:
+        query = query.where(Article.category_id.in_(
+            select(Category.id).where(Category.slug == category)))
+    if audience is not None:
+        query = query.where(Article.audience == audience)
+    return list(session.scalars(query.order_by(Article.review_due_at if overdue
+                                               else Article.title, Article.id)
+                                .limit(LIST_LIMIT)))
+
+
+def list_versions(session: Session, principal: Principal,
+                  article_id: int) -> list[ArticleVersion]:
+    """Every version of an article, newest first."""
+    _get(session, principal, article_id)
+    return list(session.scalars(select(ArticleVersion)
+                                .where(ArticleVersion.article_id == article_id)
+                                .order_by(ArticleVersion.version.desc())))
+
+
+def read_version(session: Session, principal: Principal, article_id: int,
+                 version: int) -> ArticleVersion:
+    """One earlier (or the current) version of an article."""
+    _get(session, principal, article_id)
+    found = session.scalar(select(ArticleVersion).where(
+        ArticleVersion.article_id == article_id, ArticleVersion.version == version))
+    if found is None:
+        raise NotFound(f"Article {article_id} has no version {version}.")
+    return found
+
+
+def propose_change(session: Session, principal: Principal, article_id: int,
+                   note: str) -> Proposal:
+    """A note to the owning department proposing a change to the article."""
+    article = _get(session, principal, article_id)
+    if principal.role is None:
+        raise Forbidden("Only staff propose changes to articles.")
+    proposal = Proposal(article_id=article.id, article_version=article.version, note=note,
+                        proposed_by=principal.actor)
+    session.add(proposal)
+    session.flush()
+    audit.record(session, principal.actor, "knowledge.change_proposed", "knowledge_article",
+                 article.id, proposal_id=proposal.id)
+    session.commit()
+    return proposal
+
+
+def list_proposals(session: Session, principal: Principal, article_id: int) -> list[Proposal]:
+    """The proposed changes to an article, newest first."""
+    _get(session, principal, article_id)
+    return list(session.scalars(select(Proposal).where(Proposal.article_id == article_id)
+                                .order_by(Proposal.id.desc())))
+
+
+def search_articles(session: Session, principal: Principal, q: str,
+                    limit: int = 10) -> list[dict]:
+    """Articles answering a Swedish query, best first, with highlighted snippets."""
+    query = search.parse(q)
+    ids = search.candidates(session, query, audiences_for(principal))
+    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
+    ranked = sorted(ids, key=lambda i: (-search.score(query, articles[i].search_title,
+                                                      articles[i].search_body),
+                                        ids.index(i)))
+    return [{"article": articles[i],
+             "score": search.score(query, articles[i].search_title, articles[i].search_body),
+             "title_html": search.highlight(query, articles[i].title),
+             "snippet_html": search.highlight(query, markup.plain_text(articles[i].body_html),
+                                              window=search.SNIPPET_WORDS)}
+            for i in ranked[:limit]]

@@ -1,0 +1,110 @@
+from flask.views import MethodView
+
+from citizencenter import db
+from citizencenter.api import Blueprint
+from citizencenter.auth import current_principal, require_scope
+from citizencenter.knowledge import service
+from citizencenter.knowledge.schemas import (
+    ArticleCreateSchema,
+    ArticleListSchema,
+    ArticleQueryArgsSchema,
+    ArticleSchema,
+    ArticleUpdateSchema,
+    ProposalCreateSchema,
+    ProposalListSchema,
+    ProposalSchema,
+    SearchArgsSchema,
+    SearchResultSchema,
+    VersionListSchema,
+    VersionSchema,
+)
+
+blp = Blueprint("knowledge", __name__, url_prefix="/api/v1/knowledge",
+                description="The knowledge base (kunskapsbanken): articles and search")
+READ, WRITE = "directory:read", "cases:write"
+
+
+@blp.route("/articles")
+class Articles(MethodView):
+    @require_scope(READ)
+    @blp.arguments(ArticleQueryArgsSchema, location="query")
+    @blp.response(200, ArticleListSchema)
+    def get(self, args):
+        """List articles by title; `overdue=true` lists those past their review date"""
+        return {"items": service.list_articles(db.session, current_principal(), **args)}
+
+    @require_scope(WRITE)
+    @blp.arguments(ArticleCreateSchema)
+    @blp.response(201, ArticleSchema)
+    def post(self, data):
+        """Write an article (supervisors and the owning department's staff)"""
+        return service.create_article(db.session, current_principal(), **data)
+
+
+@blp.route("/articles/<int:article_id>")
+class ArticleById(MethodView):
+    @require_scope(READ)
+    @blp.response(200, ArticleSchema)
+    def get(self, article_id: int):
+        """Read an article in its current version"""
+        return service.read_article(db.session, current_principal(), article_id)
+
+    @require_scope(WRITE)
+    @blp.arguments(ArticleUpdateSchema)
+    @blp.response(200, ArticleSchema)
+    def patch(self, changes, article_id: int):
+        """Change an article: a new version, the earlier ones stay readable"""
+        return service.update_article(db.session, current_principal(), article_id, changes)
+
+
+@blp.route("/articles/<int:article_id>/review")
+class ArticleReview(MethodView):
+    @require_scope(WRITE)
+    @blp.response(200, ArticleSchema)
+    def post(self, article_id: int):
+        """Confirm the article is still right; the next review is due N months on"""
+        return service.confirm_review(db.session, current_principal(), article_id)
+
+
+@blp.route("/articles/<int:article_id>/versions")
+class ArticleVersions(MethodView):
+    @require_scope(READ)
+    @blp.response(200, VersionListSchema)
+    def get(self, article_id: int):
+        """Every version of an article, newest first, with who changed what"""
+        return {"items": service.list_versions(db.session, current_principal(), article_id)}
+
+
+@blp.route("/articles/<int:article_id>/versions/<int:version>")
+class ArticleVersionByNumber(MethodView):
+    @require_scope(READ)
+    @blp.response(200, VersionSchema)
+    def get(self, article_id: int, version: int):
+        """One version of an article"""
+        return service.read_version(db.session, current_principal(), article_id, version)
+
+
+@blp.route("/articles/<int:article_id>/proposals")
+class ArticleProposals(MethodView):
+    @require_scope(READ)
+    @blp.response(200, ProposalListSchema)
+    def get(self, article_id: int):
+        """Proposed changes to an article, newest first"""
+        return {"items": service.list_proposals(db.session, current_principal(), article_id)}
+
+    @require_scope(READ)
+    @blp.arguments(ProposalCreateSchema)
+    @blp.response(201, ProposalSchema)
+    def post(self, data, article_id: int):
+        """Propose a change: a note to the owning department"""
+        return service.propose_change(db.session, current_principal(), article_id, **data)
+
+
+@blp.route("/search")
+class Search(MethodView):
+    @require_scope(READ)
+    @blp.arguments(SearchArgsSchema, location="query")
+    @blp.response(200, SearchResultSchema)
+    def get(self, args):
+        """Search articles in Swedish: ranked, with highlighted snippets"""
+        return {"items": service.search_articles(db.session, current_principal(), **args)}
