@@ -80,6 +80,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(register_page.bp)  # register a call or visit, /register
     from citizencenter.workspace.pages import case as case_page
     app.register_blueprint(case_page.bp)  # the case page, /cases/<id>
+    from citizencenter.answers import pages as answers_pages
+    app.register_blueprint(answers_pages.bp)  # the case page's answer templates
     from citizencenter.dashboard import pages as wallboard_page
     app.register_blueprint(wallboard_page.bp)  # the supervisors' wallboard, /wallboard
     from citizencenter.sla import pages as sla_pages

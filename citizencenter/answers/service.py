@@ -180,3 +180,10 @@ def reply_with_template(session: Session, actor: Principal, case_id: uuid.UUID,
     return cases_service.add_message(
         session, actor, case_id, direction=Direction.OUTBOUND, body=text,
         channel_metadata={METADATA_KEY: {"id": template.id, "name": template.name}})
+
+
+def reply_metadata(session: Session, case: Case, template_id: int) -> dict:
+    """What a reply sent with a template records of it (the case page's reply)."""
+    template = get_template(session, template_id)
+    _usable(template, case)
+    return {METADATA_KEY: {"id": template.id, "name": template.name}}

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
+from citizencenter.answers import service as answers
 from citizencenter.cases import confidentiality, delivery
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import TRANSITIONS, CaseStatus, Direction
@@ -127,14 +128,22 @@ def _seen(session: Session, actor: Principal, case_id: uuid.UUID, version: int |
 
 
 def add_message(session: Session, actor: Principal, case_id: uuid.UUID, version: int | None,
-                direction: Direction, body: str) -> Message:
-    """A reply to the citizen (sent on the case's channel by a worker) or an internal note."""
+                direction: Direction, body: str, answer_template: str | None = None
+                ) -> Message:
+    """A reply to the citizen (sent on the case's channel by a worker) or an internal note;
+    a reply filled from an answer template records which."""
     if direction not in (Direction.OUTBOUND, Direction.INTERNAL):
         raise InvalidInput("direction", "A guide replies or writes a note.")
     if not body.strip():
         raise InvalidInput("body", "Empty.")
-    _seen(session, actor, case_id, version)
-    return cases.add_message(session, actor, case_id, direction=direction, body=body)
+    case = _seen(session, actor, case_id, version)
+    metadata = None
+    if answer_template is not None and direction == Direction.OUTBOUND:
+        if not answer_template.isdigit():
+            raise InvalidInput("answer_template_id", "Not a template id.")
+        metadata = answers.reply_metadata(session, case, int(answer_template))
+    return cases.add_message(session, actor, case_id, direction=direction, body=body,
+                             channel_metadata=metadata)
 
 
 def change(session: Session, actor: Principal, case_id: uuid.UUID, version: int | None,

@@ -67,7 +67,7 @@ def delivery(case_id: uuid.UUID, message_id: int):
 def reply(case_id: uuid.UUID):
     return _act(case_id, "reply", lambda version: case_view.add_message(
         db.session, current_principal(), case_id, version, Direction.OUTBOUND,
-        request.form.get("body", "")))
+        request.form.get("body", ""), request.form.get("answer_template_id") or None))
 
 
 @bp.post("/cases/<uuid:case_id>/note")
