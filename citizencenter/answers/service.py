@@ -15,6 +15,7 @@ from citizencenter.cases import service as cases_service
 from citizencenter.cases.enums import Direction
 from citizencenter.cases.models import Case, Message
 from citizencenter.errors import AppError, InvalidInput, NotFound
+from citizencenter.knowledge.models import Article, Audience
 from citizencenter.organisation.models import Category
 from citizencenter.organisation.service import by_slug
 from citizencenter.pagination import Page, Paginator
@@ -44,6 +45,7 @@ def _apply(session: Session, template: AnswerTemplate, data: dict) -> None:
         filling.check(data["body"])
         if detection.find(data["body"]):
             raise InvalidInput("body", "Holds a personnummer; a template never does.")
+        _quotes(session, data["body"], lambda problem: InvalidInput("body", problem))
     if "name" in data and data["name"] != template.name and session.scalar(
             select(AnswerTemplate.id).where(AnswerTemplate.name == data["name"])):
         raise TemplateExists(f"A template named {data['name']!r} exists.")
@@ -147,11 +149,27 @@ def _values(session: Session, actor: Principal, case: Case) -> dict[str, str]:
     return {name: detection.mask(value)[0] for name, value in values.items()}
 
 
+def _quotes(session: Session, body: str, error) -> dict[int, str]:
+    """The text of each article the template quotes. Only public articles: the reply goes
+    to the citizen, and an internal one is written for the guides alone."""
+    quotes = {}
+    for article_id in filling.article_ids(body):
+        article = session.get(Article, article_id)
+        if article is None:
+            raise error(f"article({article_id}): no such knowledge article.")
+        if article.audience != Audience.PUBLIC:
+            raise error(f"article({article_id}) is for the guides only (internal); a reply "
+                        f"quotes public articles.")
+        quotes[article_id] = f"{article.title}\n\n{article.body.strip()}"
+    return quotes
+
+
 def filled_text(session: Session, actor: Principal, case: Case,
                 template: AnswerTemplate) -> str:
     """The template filled for a case the caller is working on (nothing written)."""
     _usable(template, case)
-    return filling.fill(template.body, _values(session, actor, case))
+    return filling.fill(template.body, _values(session, actor, case),
+                        _quotes(session, template.body, TemplateNotForCase))
 
 
 def preview(session: Session, actor: Principal, case_id: uuid.UUID,

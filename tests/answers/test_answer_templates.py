@@ -3,12 +3,15 @@
 import pytest
 from sqlalchemy import func, select
 
+from citizencenter.accounts.models import Role
+from citizencenter.accounts.service import Principal
 from citizencenter.answers import filling
 from citizencenter.answers.hours import describe
 from citizencenter.answers.models import AnswerTemplate
 from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.models import Message
 from citizencenter.errors import InvalidInput
+from citizencenter.knowledge import service as knowledge
 from tests.factories import bearer, create_case
 
 URL = "/api/v1/answer-templates"
@@ -181,3 +184,33 @@ def test_a_reply_sent_with_a_template_records_it(client, tokens, session):
                                 "channel_metadata": {"answer_template": {"id": 1}}})
     assert forged.status_code == 422
     assert client.post(url, json={}, headers=bearer(tokens["department"])).status_code == 404
+
+
+def _article(session, title, body, audience) -> int:
+    supervisor = Principal(actor="user:test", scopes=frozenset({"cases:write"}),
+                           role=Role.SUPERVISOR)
+    return knowledge.create_article(session, supervisor, title=title, body=body,
+                                    category=None, department="stadsbyggnad",
+                                    audience=audience).id
+
+
+def test_a_template_quotes_a_public_knowledge_article(client, tokens, session):
+    public = _article(session, "Bygglov för plank", "Plank över 1,1 meter kräver bygglov.",
+                      "public")
+    internal = _article(session, "Internt: handläggning", "Ring handläggaren direkt.",
+                        "internal")
+    template = _template(client, tokens, body="Hej {{ citizen_name }}!\n\n"
+                                              f"{{{{ article({public}) }}}}")
+    case = create_case(client, tokens["guide"])
+    text = _preview(client, tokens["guide"], case["id"], template["id"]).get_json()["body"]
+    assert text == ("Hej Karin Ek!\n\nBygglov för plank\n\n"
+                    "Plank över 1,1 meter kräver bygglov.")
+
+    for body, problem in ((f"{{{{ article({internal}) }}}}", "internal"),
+                          ("{{ article(999999) }}", "no such knowledge article"),
+                          ("{{ article('1') }}", "not call"),
+                          (f"{{{{ article({public}).title }}}}", "attribute and item access")):
+        response = client.post(URL, json={"name": "Citat", "body": body},
+                               headers=bearer(tokens["supervisor"]))
+        assert response.status_code == 422, body
+        assert problem in response.get_json()["errors"][0]["message"], body
