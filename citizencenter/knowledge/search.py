@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import snowballstemmer
 from sqlalchemy import bindparam, text
@@ -23,6 +24,7 @@ _stemmer = snowballstemmer.stemmer("swedish")
 MIN_PART = 4  # the shortest leading part of a compound worth asking for
 CANDIDATES = 50
 SNIPPET_WORDS = 30
+TYPO_LIKENESS = 0.85
 # Swedish definite endings ("avfallet", "bygglovets"): the stemmer in some versions keeps them.
 DEFINITE_ENDINGS = ("et", "en", "ets", "ens", "arna", "erna", "orna", "na")
 
@@ -123,7 +125,21 @@ def _sqlite_candidates(session: Session, query: list[QueryWord],
         "ORDER BY bm25(knowledge_fts, 5.0, 1.0), a.id LIMIT :limit"
     ).bindparams(bindparam("audiences", expanding=True)),
         {"match": match, "audiences": audiences, "limit": CANDIDATES})
-    return [row.id for row in rows]
+    found = [row.id for row in rows]
+    if not found:
+        # A typo: titles with a word close to a query word. SQLite has no trigram index;
+        # the embedded run's few articles are read once for it.
+        titles = session.execute(text(
+            "SELECT id, search_title FROM knowledge_articles WHERE audience IN :audiences"
+        ).bindparams(bindparam("audiences", expanding=True)), {"audiences": audiences})
+        close = []
+        for row in titles:
+            likeness = max((SequenceMatcher(None, w.word, t).ratio()
+                            for w in query for t in row.search_title.split()), default=0)
+            if likeness >= TYPO_LIKENESS:
+                close.append((-likeness, row.id))
+        found = [article_id for _, article_id in sorted(close)[:CANDIDATES]]
+    return found
 
 
 def candidates(session: Session, query: list[QueryWord], audiences: list[str]) -> list[int]:

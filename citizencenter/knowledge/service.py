@@ -10,7 +10,13 @@ from citizencenter.accounts.models import Department, Role
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.db import utcnow
-from citizencenter.errors import Forbidden, InvalidInput, NotFound
+from citizencenter.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from citizencenter.knowledge import markup, search
 from citizencenter.knowledge.models import Article, ArticleVersion, Audience, Proposal
 from citizencenter.organisation.models import Category
@@ -116,12 +122,19 @@ def read_article(session: Session, principal: Principal, article_id: int) -> Art
     return _get(session, principal, article_id)
 
 
-def update_article(session: Session, principal: Principal, article_id: int, changes: dict,
-                   *, now: datetime | None = None) -> Article:
+def update_article(session: Session, principal: Principal, article_id: int,
+                   expected_version: int | None, changes: dict, *,
+                   now: datetime | None = None) -> Article:
     """Change an article: a new version, the earlier ones kept."""
     now = now or utcnow()
     article = _get(session, principal, article_id)
     _require_edit(principal, article.department_id)
+    # Two owners editing at once: the second must have seen the first's version.
+    if expected_version is None:
+        raise PreconditionRequired("Send the article's ETag in If-Match.")
+    if expected_version != article.version:
+        raise PreconditionFailed(f"The article is at version {article.version}; "
+                                 "read it again and redo the change.")
     before = _snapshot(article)
     if "department" in changes:
         owner = _department(session, changes["department"])

@@ -42,7 +42,7 @@ def test_an_edit_is_a_new_version_and_earlier_ones_stay_readable(client, tokens,
     article = create(client, tokens["supervisor"])
     url = f"{URL}/{article['id']}"
     changed = client.patch(url, json={"body": "Ett plank över 1,2 meter kräver lov."},
-                           headers=bearer(tokens["department"]))
+                           headers={**bearer(tokens["department"]), "If-Match": '"1"'})
     assert changed.status_code == 200, changed.get_json()
     assert changed.get_json()["version"] == 2
     versions = client.get(f"{url}/versions", headers=bearer(tokens["guide"])).get_json()["items"]
@@ -58,6 +58,20 @@ def test_an_edit_is_a_new_version_and_earlier_ones_stay_readable(client, tokens,
     assert actions == ["knowledge.article_created", "knowledge.article_changed"]
 
 
+def test_concurrent_edits_need_the_current_etag(client, tokens):
+    article = create(client, tokens["supervisor"])
+    url, auth = f"{URL}/{article['id']}", bearer(tokens["supervisor"])
+    read = client.get(url, headers=auth)
+    assert read.headers["ETag"] == '"1"'
+    missing = client.patch(url, json={"title": "Ny rubrik"}, headers=auth)
+    assert missing.status_code == 428 and missing.content_type == "application/problem+json"
+    first = client.patch(url, json={"title": "Ny rubrik"}, headers={**auth, "If-Match": '"1"'})
+    assert first.status_code == 200 and first.headers["ETag"] == '"2"'
+    stale = client.patch(url, json={"title": "Annan rubrik"}, headers={**auth, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert client.get(url, headers=auth).get_json()["title"] == "Ny rubrik"
+
+
 def test_who_may_edit(client, tokens, session):
     from citizencenter.accounts import service as accounts
     own = create(client, tokens["department"])  # Johan Berg is stadsbyggnad's
@@ -70,7 +84,8 @@ def test_who_may_edit(client, tokens, session):
                         headers=bearer(tokens["department"])).status_code == 403
     # Moving one's own article to another department is not theirs to do either.
     assert client.patch(f"{URL}/{own['id']}", json={"department": "tekniska"},
-                        headers=bearer(tokens["department"])).status_code == 403
+                        headers={**bearer(tokens["department"]), "If-Match": '"1"'}
+                        ).status_code == 403
     assert client.post(URL, json=article_payload(),
                        headers=bearer(tokens["guide"])).status_code == 403
     assert client.patch(f"{URL}/{own['id']}", json={"title": "Nytt"},

@@ -30,6 +30,13 @@ def test_compounds_inflections_and_missing_diacritics(client, tokens, article_se
         assert first["article"]["id"] == article_set[key], q
 
 
+def test_a_typo_still_finds_the_article(client, tokens, article_set):
+    for q, key in [("simhalen", "simhall"), ("fardtjenst", "fardtjanst")]:
+        top = [hit["article"]["id"] for hit in search(client, tokens["guide"], q)
+               .get_json()["items"][:3]]
+        assert article_set[key] in top, q
+
+
 def test_hits_are_ranked_and_highlighted(client, tokens, article_set):
     items = search(client, tokens["guide"], "sophamtning").get_json()["items"]
     scores = [hit["score"] for hit in items]
@@ -68,7 +75,7 @@ def test_an_edit_is_found_by_its_new_words_only(client, tokens, article_set):
     article_id = article_set["hundar"]
     response = client.patch(f"/api/v1/knowledge/articles/{article_id}",
                             json={"title": "Koppeltvång i parker"},
-                            headers=bearer(tokens["supervisor"]))
+                            headers={**bearer(tokens["supervisor"]), "If-Match": '"1"'})
     assert response.status_code == 200, response.get_json()
     found = [h["article"]["id"] for h in search(client, tokens["guide"], "koppeltvånget")
              .get_json()["items"]]
