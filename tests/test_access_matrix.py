@@ -62,12 +62,19 @@ SERVICE_RULES = {
     # Confidentiality is marked by those who handle the case, not by any guide.
     ("PUT", "/api/v1/cases/{case_id}/confidentiality"): {"guide": {403}},
     ("DELETE", "/api/v1/cases/{case_id}/confidentiality"): {"guide": {403}},
+    # Answer templates are kept by supervisors and admins; guides read and use them.
+    **{operation: {"guide": {403}, "department": {403}} for operation in (
+        ("POST", "/api/v1/answer-templates"),
+        ("PATCH", "/api/v1/answer-templates/{template_id}"),
+        ("DELETE", "/api/v1/answer-templates/{template_id}"))},
 }
 # POSTs that compute an answer and store nothing, so a read scope guards them.
 COMPUTING = {("POST", "/api/v1/staffing/erlang-c"),
              # Reads (audited, like a GET) that take a personnummer in the body, not the URL.
              ("POST", "/api/v1/cases/by-identity-number"),
-             ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal")}
+             ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"),
+             # An answer template filled for a case, to read before sending (audited).
+             ("POST", "/api/v1/cases/{case_id}/answer-templates/{template_id}/preview")}
 # Path parameters naming an object that belongs to a case.
 CASE_SCOPED = {"case_id", "attachment_id"}
 CALLERS = ("admin", "supervisor", "guide", "department", "integration", "reader", "none",
@@ -156,7 +163,8 @@ class World:
     def request(self, method: str, path: str, token: str | None, case: dict):
         values = {**case, "rule_id": self.rule_id, "user_id": self.user_id,
                   "contact_id": self.contact_id,
-                  "quarantine_id": 1, "hold_id": 1, "slug": self._slug(path)}
+                  "quarantine_id": 1, "hold_id": 1, "template_id": 1,
+                  "slug": self._slug(path)}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
         headers = bearer(token) if token else {}
         kwargs = {"json": self._body(method, path)}
@@ -193,6 +201,8 @@ class World:
             ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"): {
                 "reason": "Handläggning av ärendet"},
             ("PUT", "/api/v1/cases/{case_id}/confidentiality"): {"reason": "26 kap. 1 § OSL"},
+            ("POST", "/api/v1/answer-templates"): {"name": "Matris", "body": "Hej!"},
+            ("PATCH", "/api/v1/answer-templates/{template_id}"): {"active": True},
             ("POST", "/api/v1/walk-ins"): {
                 "service_point": "dalby", "subject": "Hjälp med e-tjänst",
                 "visited_at": (utcnow() - timedelta(minutes=30)).isoformat(),
