@@ -164,6 +164,12 @@ def _quotes(session: Session, body: str, error) -> dict[int, str]:
     return quotes
 
 
+def _writes_to(case: Case) -> None:
+    if case.content_hidden:
+        raise confidentiality.ConfidentialContent("Replies on a confidential case are "
+                                                  "written by those who may read it.")
+
+
 def filled_text(session: Session, actor: Principal, case: Case,
                 template: AnswerTemplate) -> str:
     """The template filled for a case the caller is working on (nothing written)."""
@@ -178,6 +184,7 @@ def preview(session: Session, actor: Principal, case_id: uuid.UUID,
     is audited like any other showing of the case."""
     case = cases_service.shown_case(session, actor, case_id, "answer_template_preview",
                                     template_id=template_id)
+    _writes_to(case)
     template = get_template(session, template_id)
     text = filled_text(session, actor, case, template)
     session.commit()
@@ -189,9 +196,7 @@ def reply_with_template(session: Session, actor: Principal, case_id: uuid.UUID,
     """Send a reply answered with a template: its filled text, or the guide's edit of it.
     The message records which template answered the case."""
     case = cases_service.get_case(session, actor, case_id)
-    if case.content_hidden:
-        raise confidentiality.ConfidentialContent("Replies on a confidential case are "
-                                                  "written by those who may read it.")
+    _writes_to(case)
     template = get_template(session, template_id)
     text = body if body is not None else filled_text(session, actor, case, template)
     _usable(template, case)

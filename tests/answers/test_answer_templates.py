@@ -214,3 +214,17 @@ def test_a_template_quotes_a_public_knowledge_article(client, tokens, session):
                                headers=bearer(tokens["supervisor"]))
         assert response.status_code == 422, body
         assert problem in response.get_json()["errors"][0]["message"], body
+
+
+def test_a_confidential_case_is_answered_only_by_those_who_may_read_it(client, tokens):
+    template = _template(client, tokens)
+    case = create_case(client, tokens["guide"])
+    marked = client.put(f"/api/v1/cases/{case['id']}/confidentiality",
+                        json={"reason": "26 kap. 1 § OSL"}, headers=bearer(tokens["supervisor"]))
+    assert marked.status_code == 200, marked.get_json()
+    refused = _preview(client, tokens["guide"], case["id"], template["id"])
+    assert refused.status_code == 403 and refused.get_json()["title"] == "Confidential case"
+    url = f"/api/v1/cases/{case['id']}/answer-templates/{template['id']}/replies"
+    assert client.post(url, json={}, headers=bearer(tokens["guide"])).status_code == 403
+    allowed = _preview(client, tokens["supervisor"], case["id"], template["id"])
+    assert allowed.status_code == 200 and "Karin Ek" in allowed.get_json()["body"]
