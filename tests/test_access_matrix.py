@@ -22,6 +22,8 @@ from citizencenter.cases.models import Case
 from citizencenter.channels.email.models import EmailAttachment
 from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
+from citizencenter.knowledge import service as knowledge
+from citizencenter.knowledge.models import Article
 from citizencenter.routing.models import GuideProfile, Presence
 from tests.channels.email.helpers import citizen_mail
 from tests.factories import bearer, case_payload
@@ -68,6 +70,11 @@ SERVICE_RULES = {
         ("PATCH", "/api/v1/answer-templates/{template_id}"),
         ("DELETE", "/api/v1/answer-templates/{template_id}"))},
 }
+# Knowledge articles are written by supervisors and the owning department's staff.
+SERVICE_RULES.update({operation: {"guide": {403}} for operation in (
+    ("POST", "/api/v1/knowledge/articles"),
+    ("PATCH", "/api/v1/knowledge/articles/{article_id}"),
+    ("POST", "/api/v1/knowledge/articles/{article_id}/review"))})
 # POSTs that compute an answer and store nothing, so a read scope guards them.
 COMPUTING = {("POST", "/api/v1/staffing/erlang-c"),
              # Reads (audited, like a GET) that take a personnummer in the body, not the URL.
@@ -139,6 +146,9 @@ class World:
         session.add(contact)
         session.commit()
         self.contact_id = contact.id
+        self.article_id = knowledge.create_article(
+            session, accounts.authenticate(session, tokens["supervisor"]), title="Matris",
+            body="Text.", department="stadsbyggnad", audience="internal").id
 
     def _first(self, url, key):
         items = self.client.get(url, headers=bearer(self.tokens["admin"])).get_json()["items"]
@@ -164,6 +174,7 @@ class World:
         values = {**case, "rule_id": self.rule_id, "user_id": self.user_id,
                   "contact_id": self.contact_id,
                   "quarantine_id": 1, "hold_id": 1, "template_id": 1,
+                  "article_id": self.article_id, "version": 1,
                   "slug": self._slug(path)}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
         headers = bearer(token) if token else {}
@@ -171,6 +182,10 @@ class World:
         if method == "PATCH" and "{case_id}" in path:
             version = self.session.scalar(select(Case.version).where(
                 Case.id == uuid.UUID(case["case_id"])))
+            headers["If-Match"] = f'"{version}"'
+        if method == "PATCH" and "{article_id}" in path:
+            version = self.session.scalar(select(Article.version).where(
+                Article.id == self.article_id))
             headers["If-Match"] = f'"{version}"'
         if method in ("GET", "DELETE"):
             kwargs = {}
@@ -203,6 +218,11 @@ class World:
             ("PUT", "/api/v1/cases/{case_id}/confidentiality"): {"reason": "26 kap. 1 § OSL"},
             ("POST", "/api/v1/answer-templates"): {"name": "Matris", "body": "Hej!"},
             ("PATCH", "/api/v1/answer-templates/{template_id}"): {"active": True},
+            ("POST", "/api/v1/knowledge/articles"): {
+                "title": "Matris", "body": "Text.", "department": "stadsbyggnad",
+                "audience": "internal"},
+            ("PATCH", "/api/v1/knowledge/articles/{article_id}"): {"title": "Matris 2"},
+            ("POST", "/api/v1/knowledge/articles/{article_id}/proposals"): {"note": "Förslag."},
             ("POST", "/api/v1/walk-ins"): {
                 "service_point": "dalby", "subject": "Hjälp med e-tjänst",
                 "visited_at": (utcnow() - timedelta(minutes=30)).isoformat(),

@@ -114,7 +114,7 @@ class ArticleProposals(MethodView):
         """Proposed changes to an article, newest first"""
         return {"items": service.list_proposals(db.session, current_principal(), article_id)}
 
-    @require_scope(READ)
+    @require_scope(WRITE)
     @blp.arguments(ProposalCreateSchema)
     @blp.response(201, ProposalSchema)
     def post(self, data, article_id: int):
