@@ -25,7 +25,9 @@ class Article(Base):
 
     __tablename__ = "knowledge_articles"
     __table_args__ = (
-        Index("ix_knowledge_articles_search", text(SEARCH_VECTOR_SQL), postgresql_using="gin"),
+        # PostgreSQL only: SQLite searches its FTS5 table (see the migration).
+        Index("ix_knowledge_articles_search", text(SEARCH_VECTOR_SQL),
+              postgresql_using="gin").ddl_if(dialect="postgresql"),
         Index("ix_knowledge_articles_title_trgm", "search_title", postgresql_using="gin",
               postgresql_ops={"search_title": "gin_trgm_ops"}),
         Index("ix_knowledge_articles_review_due_at", "review_due_at"),
