@@ -1,7 +1,7 @@
 """The flask-smorest Api, its blueprint class and the strict request parser."""
 
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs import core
@@ -9,7 +9,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from citizencenter import json_input, openapi
-from citizencenter.errors import UnsupportedMediaType, handle_http_exception
+from citizencenter.errors import PreconditionFailed, UnsupportedMediaType, handle_http_exception
 from citizencenter.fields import ANY_CONTROL, INT32_MAX
 from citizencenter.pagination import Paginator
 
@@ -86,3 +86,20 @@ class Api(SmorestApi):
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)
+
+
+def etag(versioned) -> dict:
+    """The ETag header of a row with a version counter (cases, knowledge articles)."""
+    return {"ETag": f'"{versioned.version}"'}
+
+
+def if_match_version() -> int | None:
+    """The version an If-Match header names, or None without one; the service decides
+    whether a change needs it (428) and whether it is current (412)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise PreconditionFailed("If-Match does not hold an ETag of this API.") from None

@@ -1,10 +1,10 @@
 import uuid
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.api import Blueprint, paginator
+from citizencenter.api import Blueprint, etag, if_match_version, paginator
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.cases import identity, marking, service
 from citizencenter.cases.schemas import (
@@ -25,26 +25,11 @@ from citizencenter.cases.schemas import (
     dump_case_page,
     dump_list_item,
 )
-from citizencenter.errors import PreconditionFailed
 from citizencenter.idempotency import idempotent
 from citizencenter.pagination import PageArgsSchema
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                 description="Cases (ärenden) and their conversations")
-
-
-def _etag(case) -> dict:
-    return {"ETag": f'"{case.version}"'}
-
-
-def _if_match_version() -> int | None:
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
-    try:
-        return int(header.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise PreconditionFailed("If-Match does not hold an ETag of this API.") from None
 
 
 @blp.route("")
@@ -65,7 +50,7 @@ class Cases(MethodView):
     def post(self, data):
         """Open a case"""
         case = service.open_case(db.session, current_principal(), **data)
-        return case, {**_etag(case), "Location": url_for("cases.CaseById", case_id=case.id)}
+        return case, {**etag(case), "Location": url_for("cases.CaseById", case_id=case.id)}
 
 
 @blp.route("/<uuid:case_id>")
@@ -75,7 +60,7 @@ class CaseById(MethodView):
     def get(self, case_id: uuid.UUID):
         """Read a case; its ETag goes in If-Match when you change it"""
         case = service.read_case(db.session, current_principal(), case_id)
-        return case, _etag(case)
+        return case, etag(case)
 
     @require_scope("cases:write")
     @blp.arguments(CaseUpdateSchema)
@@ -85,8 +70,8 @@ class CaseById(MethodView):
     def patch(self, changes, case_id: uuid.UUID):
         """Change a case: status, priority, subject, category, queue, assignee or diarienummer"""
         case = service.update_case(db.session, current_principal(), case_id,
-                                   _if_match_version(), changes)
-        return case, _etag(case)
+                                   if_match_version(), changes)
+        return case, etag(case)
 
 
 @blp.route("/<uuid:case_id>/messages")

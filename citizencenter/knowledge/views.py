@@ -1,10 +1,8 @@
-from flask import request
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.api import Blueprint
+from citizencenter.api import Blueprint, etag, if_match_version
 from citizencenter.auth import current_principal, require_scope
-from citizencenter.errors import PreconditionFailed
 from citizencenter.knowledge import service
 from citizencenter.knowledge.schemas import (
     ArticleCreateSchema,
@@ -26,20 +24,6 @@ blp = Blueprint("knowledge", __name__, url_prefix="/api/v1/knowledge",
 READ, WRITE = "directory:read", "cases:write"
 
 
-def _etag(article) -> dict:
-    return {"ETag": f'"{article.version}"'}
-
-
-def _if_match_version() -> int | None:
-    header = request.headers.get("If-Match")
-    if header is None:
-        return None
-    try:
-        return int(header.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise PreconditionFailed("If-Match does not hold an ETag of this API.") from None
-
-
 @blp.route("/articles")
 class Articles(MethodView):
     @require_scope(READ)
@@ -55,7 +39,7 @@ class Articles(MethodView):
     def post(self, data):
         """Write an article (supervisors and the owning department's staff)"""
         article = service.create_article(db.session, current_principal(), **data)
-        return article, _etag(article)
+        return article, etag(article)
 
 
 @blp.route("/articles/<int:article_id>")
@@ -65,7 +49,7 @@ class ArticleById(MethodView):
     def get(self, article_id: int):
         """Read an article in its current version; its ETag goes in If-Match to change it"""
         article = service.read_article(db.session, current_principal(), article_id)
-        return article, _etag(article)
+        return article, etag(article)
 
     @require_scope(WRITE)
     @blp.arguments(ArticleUpdateSchema)
@@ -75,8 +59,8 @@ class ArticleById(MethodView):
     def patch(self, changes, article_id: int):
         """Change an article: a new version, the earlier ones stay readable"""
         article = service.update_article(db.session, current_principal(), article_id,
-                                         _if_match_version(), changes)
-        return article, _etag(article)
+                                         if_match_version(), changes)
+        return article, etag(article)
 
 
 @blp.route("/articles/<int:article_id>/review")
