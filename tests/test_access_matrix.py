@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from citizencenter import create_app
 from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
+from citizencenter.answers import service as answers
 from citizencenter.cases.models import Case
 from citizencenter.channels.email.models import EmailAttachment
 from citizencenter.contacts.models import Contact
@@ -146,9 +147,12 @@ class World:
         session.add(contact)
         session.commit()
         self.contact_id = contact.id
+        admin = accounts.authenticate(session, tokens["admin"])
         self.article_id = knowledge.create_article(
-            session, accounts.authenticate(session, tokens["supervisor"]), title="Matris",
-            body="Text.", department="stadsbyggnad", audience="internal").id
+            session, admin, title="Matris", body="Text.", department="stadsbyggnad",
+            audience="internal").id
+        self.template_id = answers.create_template(
+            session, admin, {"name": "Matrismall", "body": "Hej {{ citizen_name }}!"}).id
 
     def _first(self, url, key):
         items = self.client.get(url, headers=bearer(self.tokens["admin"])).get_json()["items"]
@@ -173,7 +177,7 @@ class World:
     def request(self, method: str, path: str, token: str | None, case: dict):
         values = {**case, "rule_id": self.rule_id, "user_id": self.user_id,
                   "contact_id": self.contact_id,
-                  "quarantine_id": 1, "hold_id": 1, "template_id": 1,
+                  "quarantine_id": 1, "hold_id": 1, "template_id": self.template_id,
                   "article_id": self.article_id, "version": 1,
                   "slug": self._slug(path)}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
