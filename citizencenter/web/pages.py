@@ -46,6 +46,12 @@ def _may_use(user, scope: str | None) -> bool:
 NAV: list[tuple[str, str]] = []
 # endpoint -> the scope its page needs: the entry is hidden from those without it.
 NAV_SCOPES: dict[str, str] = {}
+# The administration pages: (endpoint, text key, scope). A page that configures something
+# appends itself; /admin lists those the signed-in user may use.
+ADMIN_SECTIONS: list[tuple[str, str, str]] = []
+ADMIN_SCOPE = "routing:write"  # supervisors and admins; a section may ask for more
+NAV.append(("web.admin", "nav.admin"))
+NAV_SCOPES["web.admin"] = ADMIN_SCOPE
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -85,6 +91,16 @@ def logout():
     end_session()
     return render_template("login.html", next=None, email="",
                            notice=texts.t("login.signed_out"))
+
+
+@bp.get("/admin")
+@login_required
+def admin():
+    """The administration index: the configuration pages this user may open."""
+    current_principal().require(ADMIN_SCOPE)
+    sections = [(endpoint, key) for endpoint, key, scope in ADMIN_SECTIONS
+                if endpoint in current_app.view_functions and current_principal().has_scope(scope)]
+    return render_template("admin.html", sections=sections)
 
 
 @bp.post("/presence")

@@ -489,6 +489,11 @@ SV.update({
 # Staffing (sla/staffing/pages.py).
 SV.update({
     "nav.staffing": "Bemanning",
+    "nav.admin": "Administration",
+    "admin.title": "Administration",
+    "admin.intro": ("Här ställer du in hur ärenden fördelas och mäts. "
+                    "Varje ändring sparas med vem som gjorde den."),
+    "admin.empty": "Det finns inga inställningar som du får ändra.",
     "staffing.title": "Bemanning per timme",
     "staffing.intro": "Hur många vägledare som behövs per veckodag och timme för vald "
                       "servicenivå (Erlang C, från samtalen de senaste veckorna), mot hur "
