@@ -178,6 +178,10 @@ class Config:
     ROLLUP_REFRESH_S = _int("ROLLUP_REFRESH_S", 60)
     ROLLUP_OVERLAP_S = _int("ROLLUP_OVERLAP_S", 600)  # re-read rows this much older
     FEEDBACK_LINK_TTL_DAYS = _int("FEEDBACK_LINK_TTL_DAYS", 14)
+    # The citizen's own view of a case (/mitt-arende/<token>, citizen_view/): how long the
+    # link in an acknowledgement works, and how many messages a case takes from it per hour.
+    CITIZEN_LINK_TTL_DAYS = _int("CITIZEN_LINK_TTL_DAYS", 90)
+    CITIZEN_MESSAGE_RATE_LIMIT = _int("CITIZEN_MESSAGE_RATE_LIMIT", 10)
     FEEDBACK_SMS = _choice("FEEDBACK_SMS", "none", "none", "outbox")  # outbox: a test fake
     DASHBOARD_SNAPSHOT_S = _int("DASHBOARD_SNAPSHOT_S", 5)
     DASHBOARD_HEARTBEAT_S = _int("DASHBOARD_HEARTBEAT_S", 15)
