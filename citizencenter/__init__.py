@@ -98,6 +98,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     api.register_blueprint(answers_views.blp)  # answer templates (svarsmallar)
     from citizencenter.knowledge import views as knowledge_views
     api.register_blueprint(knowledge_views.blp)  # the knowledge base and its search
+    from citizencenter.knowledge import public_views as public_knowledge_views
+    api.register_blueprint(public_knowledge_views.blp)  # public articles for the website
     from citizencenter.devmail import pages as dev_mail_pages
     app.register_blueprint(dev_mail_pages.bp)  # /dev/mail: the embedded run's sent mail
     connect_domains()

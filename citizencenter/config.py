@@ -210,6 +210,11 @@ class Config:
     WEBFORM_RATE_LIMIT = _int("WEBFORM_RATE_LIMIT", 5)
     WEBFORM_RATE_WINDOW_S = _int("WEBFORM_RATE_WINDOW_S", 600)
     WALKIN_DEFAULT_MINUTES = _int("WALKIN_DEFAULT_MINUTES", 10)
+    # The public knowledge API (the municipality's website, no token): requests per client
+    # address in a sliding window, and how long a cache may keep an answer unasked.
+    KNOWLEDGE_PUBLIC_RATE_LIMIT = _int("KNOWLEDGE_PUBLIC_RATE_LIMIT", 120)
+    KNOWLEDGE_PUBLIC_RATE_WINDOW_S = _int("KNOWLEDGE_PUBLIC_RATE_WINDOW_S", 60)
+    KNOWLEDGE_PUBLIC_MAX_AGE_S = _int("KNOWLEDGE_PUBLIC_MAX_AGE_S", 300)
 
     # The staff pages (web/): signed out after this long without a page load; the session
     # cookie is Secure outside the embedded run unless SESSION_COOKIE_SECURE says (1 or 0).

@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 from citizencenter import fields as cf
 from citizencenter.db import utcnow
 from citizencenter.knowledge.models import Audience
+from citizencenter.pagination import PageArgsSchema, page_schema
 
 _AUDIENCE = validate.OneOf([a.value for a in Audience])
 _TAGS = fields.List(cf.SingleLine(validate=validate.Length(min=1, max=40), strip=True),
@@ -117,3 +118,37 @@ class SearchHitSchema(ma.Schema):
 
 class SearchResultSchema(ma.Schema):
     items = fields.List(fields.Nested(SearchHitSchema))
+
+
+class PublicArticleSchema(ma.Schema):
+    """What the website may show: no owner's notes, reviews or who changed what."""
+
+    id = fields.Integer()
+    title = fields.String()
+    body_html = fields.String(metadata={"description": "The body rendered and sanitised"})
+    category = fields.Function(lambda a: a.category.slug if a.category else None)
+    tags = fields.List(fields.String())
+    updated_at = fields.DateTime()
+
+
+class PublicArticleSummarySchema(PublicArticleSchema):
+    class Meta:
+        fields = ("id", "title", "category", "tags", "updated_at")
+
+
+class PublicListArgsSchema(PageArgsSchema):
+    category = cf.slug()
+
+
+class PublicSearchHitSchema(ma.Schema):
+    article = fields.Nested(PublicArticleSummarySchema)
+    title_html = fields.String(metadata={"description": "The title, matches in <mark>"})
+    snippet_html = fields.String(metadata={"description": "Body text around the first "
+                                                          "match, matches in <mark>"})
+
+
+class PublicSearchResultSchema(ma.Schema):
+    items = fields.List(fields.Nested(PublicSearchHitSchema))
+
+
+PublicArticlePageSchema = page_schema(PublicArticleSummarySchema, "PublicArticlePage")

@@ -20,9 +20,12 @@ from citizencenter.errors import (
 from citizencenter.knowledge import markup, search
 from citizencenter.knowledge.models import Article, ArticleVersion, Audience, Proposal
 from citizencenter.organisation.models import Category
+from citizencenter.pagination import Page, Paginator
 
 VERSIONED = ("title", "body", "category", "department", "audience", "tags")
 LIST_LIMIT = 200
+# The municipality's website, reading without a token: public articles only.
+PUBLIC = Principal(actor="public", scopes=frozenset())
 
 
 class ArticleNotFound(NotFound):
@@ -197,6 +200,20 @@ def list_articles(session: Session, principal: Principal, *, overdue: bool | Non
     return list(session.scalars(query.order_by(Article.review_due_at if overdue
                                                else Article.title, Article.id)
                                 .limit(LIST_LIMIT)))
+
+
+def public_articles(session: Session, paginator: Paginator, *, limit: int | None = None,
+                    cursor: str | None = None, category: str | None = None) -> Page:
+    """The public articles by title, a page at a time: what the website lists."""
+    query = select(Article).where(Article.audience == Audience.PUBLIC)
+    if category is not None:
+        query = query.where(Article.category_id.in_(
+            select(Category.id).where(Category.slug == category)))
+    return paginator.page(session, query, (Article.title, Article.id),
+                          to_key=lambda a: [a.title, a.id],
+                          from_key=lambda k: (str(k[0]), int(k[1])),
+                          filters={"list": "public_articles", "category": category},
+                          limit=limit, cursor=cursor, descending=False)
 
 
 def list_versions(session: Session, principal: Principal,

@@ -56,5 +56,5 @@ class SlidingWindowLimiter:
             return
         if wait_ms > 0:
             retry_after = max(1, math.ceil(wait_ms / 1000))
-            raise RateLimited(f"Too many inquiries; try again in {retry_after} seconds.",
+            raise RateLimited(f"Too many requests; try again in {retry_after} seconds.",
                               headers={"Retry-After": str(retry_after)})
