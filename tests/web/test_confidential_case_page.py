@@ -40,6 +40,9 @@ def test_the_guide_sees_the_marking_and_no_content(committed, guide_page):
     expect(main).not_to_contain_text(BODY)
     expect(main).not_to_contain_text(NOTE)
     expect(guide_page.get_by_label("Svar")).to_have_count(0)  # no blind replies
+    # The archival copy holds the content: no link to a download that would be refused.
+    expect(main.get_by_role("link", name="Ladda ner arkivexemplar (HTML) för registrering")) \
+        .to_have_count(0)
     assert SUBJECT not in guide_page.content() and BODY not in guide_page.content()
     assert_accessible(guide_page)
     screenshot(guide_page, "confidential-case-hidden")
@@ -55,6 +58,8 @@ def test_the_supervisor_reads_it_and_the_read_is_audited(committed, supervisor_p
     expect(supervisor_page.get_by_role("heading", level=1)).to_contain_text(SUBJECT)
     expect(supervisor_page.get_by_role("note")).to_contain_text("26 kap. 1 § OSL")
     expect(supervisor_page.get_by_role("main")).to_contain_text(NOTE)
+    expect(supervisor_page.get_by_role("link", name="Ladda ner arkivexemplar (HTML) för "
+                                                    "registrering")).to_have_count(1)
     assert_accessible(supervisor_page)
     reads = committed.scalars(select(AuditEntry).where(
         AuditEntry.entity_id == str(case_id),
