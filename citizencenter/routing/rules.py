@@ -192,3 +192,61 @@ def first_match(session: Session, facts: CaseFacts,
     """The first of the live rules (read now unless given) that the case matches."""
     live = current_rules(session) if live is None else live
     return next((r for r in live if rule_matches(r, facts, session)), None)
+
+
+def move_rule(session: Session, actor: Principal, rule_id: int, direction: str
+              ) -> list[RoutingRuleVersion]:
+    """Move a rule one step up or down the order; each rule whose position changes gets a
+    new version, as an edit gives it. Returns the live rules in their new order."""
+    if direction not in ("up", "down"):
+        raise InvalidInput("direction", "Use up or down.")
+    _live_rule(session, rule_id)
+    live = current_rules(session)
+    at = next(n for n, version in enumerate(live) if version.rule_id == rule_id)
+    other = at - 1 if direction == "up" else at + 1
+    if not 0 <= other < len(live):
+        return live  # already first or last: nothing to move
+    order = list(live)
+    order[at], order[other] = order[other], order[at]
+    if live[at].position != live[other].position:
+        positions = {live[at].rule_id: live[other].position,
+                     live[other].rule_id: live[at].position}
+    else:  # equal positions: number the whole list apart, ten steps each
+        positions = {version.rule_id: 10 * (n + 1) for n, version in enumerate(order)}
+    for version in order:
+        position = positions.get(version.rule_id, version.position)
+        if position == version.position:
+            continue
+        rule = session.get(RoutingRule, version.rule_id)
+        number = session.scalar(select(func.max(RoutingRuleVersion.version))
+                                .where(RoutingRuleVersion.rule_id == rule.id))
+        before = _snapshot(version)
+        data = {"name": version.name, "position": position,
+                "conditions": version.conditions, "actions": version.actions}
+        new = _add_version(session, rule, actor, data, number + 1)
+        session.expire(rule, ["current"])
+        audit.record(session, actor.actor, "routing_rule.moved", "routing_rule", rule.id,
+                     **audit.changes(before, _snapshot(new)))
+    session.commit()
+    return current_rules(session)
+
+
+def explain(rule: RoutingRuleVersion, facts: CaseFacts) -> list[dict]:
+    """Why a rule matched: each of its conditions with what the case showed for it."""
+    c, case, reasons = rule.conditions, facts.case, []
+    if "channels" in c:
+        reasons.append({"condition": "channels", "value": case.channel.value})
+    if "categories" in c:
+        reasons.append({"condition": "categories",
+                        "value": case.category.slug if case.category else None})
+    if "languages" in c:
+        reasons.append({"condition": "languages", "value": facts.language or "sv"})
+    if "keywords" in c:
+        reasons.append({"condition": "keywords", "value": next(
+            k for k in c["keywords"] if text.matches(text.keyword_stems(k), facts.words))})
+    if "hours" in c:
+        reasons.append({"condition": "hours",
+                        "value": case.received_at.astimezone(local_zone()).strftime("%H:%M")})
+    if "contact" in c:
+        reasons.append({"condition": "contact", "value": ", ".join(sorted(c["contact"]))})
+    return reasons

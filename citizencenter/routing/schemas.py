@@ -86,6 +86,32 @@ class RuleSchema(ma.Schema):
     created_by = fields.String()
 
 
+class MoveSchema(ma.Schema):
+    direction = fields.String(required=True, validate=validate.OneOf(["up", "down"]))
+
+
+class DryRunInSchema(ma.Schema):
+    subject = checked.SingleLine(required=True, validate=validate.Length(min=1, max=500))
+    channel = fields.Enum(Channel, by_value=True, required=True)
+    sender = checked.SingleLine(load_default=None, allow_none=True,
+                                validate=validate.Length(max=254),
+                                metadata={"description": "E-mail address or phone number"})
+    body = checked.Text(load_default="", validate=validate.Length(max=100_000))
+
+
+class DryRunSchema(ma.Schema):
+    rule = fields.Nested(RuleSchema, allow_none=True,
+                         metadata={"description": "The rule that wins; null: none matches"})
+    reason = fields.String(metadata={"description": "rule or channel_default"})
+    matched = fields.List(fields.Dict(), metadata={
+        "description": "The winning rule's conditions with what the case showed for each"})
+    queue = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    priority = fields.String(allow_none=True)
+    language = fields.String()
+    required_skills = fields.Dict()
+
+
 class SkillsSchema(ma.Schema):
     categories = fields.List(slug_field(), load_default=list, validate=validate.Length(max=100))
     languages = fields.List(language_field(), load_default=list, validate=validate.Length(max=20))

@@ -17,6 +17,7 @@ from citizencenter.cases import events
 from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.phone.models import PbxAgent
+from citizencenter.contacts import service as contacts_service
 from citizencenter.contacts.models import Contact
 from citizencenter.db import is_postgresql, utcnow
 from citizencenter.errors import InvalidInput
@@ -311,3 +312,45 @@ def describe_profiles(session: Session, profiles: list[GuideProfile]) -> list[di
              "capacities": p.capacities, "load": load[p.user_id],
              "queues": [queues[q] for q in p.queue_ids if q in queues],
              "service_point": points.get(p.service_point_id)} for p in profiles]
+
+
+def dry_run(session: Session, subject: str, channel: Channel, sender: str | None = None,
+            body: str = "", now: datetime | None = None) -> dict:
+    """Where a case with this subject, channel and sender would be routed, and why.
+
+    The router's own matching (`rules.first_match` over the live rules, the channel's
+    default queue when none matches) on a case that is never stored: nothing is written,
+    no audit entry, no case, no contact.
+    """
+    sender = (sender or "").strip()
+    email = sender.lower() if "@" in sender else None
+    phone = None
+    if sender and email is None:
+        try:
+            phone = contacts_service.normalise_phone(sender)
+        except ValueError:
+            raise InvalidInput("sender", "Give an e-mail address or a phone number.") from None
+    contact = None
+    if email or phone:  # intake finds the contact, or makes one, the same way
+        contact = session.scalar(
+            select(Contact).where(Contact.email == email if email else Contact.phone == phone)
+            .order_by(Contact.id).limit(1)) or Contact(email=email, phone=phone)
+    case = Case(id=uuid.uuid4(), subject=subject, channel=channel,
+                received_at=now or utcnow(), language=None,
+                contact_id=contact.id if contact is not None else None)
+    set_committed_value(case, "contact", contact)  # no cascade into the session
+    set_committed_value(case, "category", None)
+    facts = _facts(case, body)
+    rule = rules.first_match(session, facts)
+    actions = rule.actions if rule else {}
+    queue = actions.get("queue")
+    if queue is None and "department" not in actions:
+        queue = session.scalar(select(Queue.slug).join(
+            ChannelDefaultQueue, ChannelDefaultQueue.queue_id == Queue.id)
+            .where(ChannelDefaultQueue.channel == channel.value))
+    result = {"rule": rule, "reason": "rule" if rule else "channel_default",
+              "matched": rules.explain(rule, facts) if rule else [],
+              "queue": queue, "department": actions.get("department"),
+              "priority": actions.get("priority"), "language": facts.language or "sv",
+              "required_skills": actions.get("required_skills", {})}
+    return result

@@ -6,8 +6,11 @@ from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.pagination import Page
-from citizencenter.routing import escalation, rules
+from citizencenter.routing import escalation, rules, service
 from citizencenter.routing.schemas import (
+    DryRunInSchema,
+    DryRunSchema,
+    MoveSchema,
     QueuePolicyInSchema,
     QueuePolicyPageSchema,
     QueuePolicySchema,
@@ -64,6 +67,27 @@ class RuleById(MethodView):
     def delete(self, rule_id: int):
         """Retire a rule (its versions stay readable)"""
         rules.retire_rule(db.session, current_principal(), rule_id)
+
+
+@blp.route("/rules/<int:rule_id>/move")
+class RuleMove(MethodView):
+    @require_scope("routing:write")
+    @blp.arguments(MoveSchema)
+    @blp.response(200, RulePageSchema)
+    def post(self, data, rule_id: int):
+        """Move a rule one step up or down the order (a new version of each rule moved)"""
+        return Page(rules.move_rule(db.session, current_principal(), rule_id,
+                                    data["direction"]))
+
+
+@blp.route("/rules/dry-run")
+class RuleDryRun(MethodView):
+    @require_scope("routing:read")
+    @blp.arguments(DryRunInSchema)
+    @blp.response(200, DryRunSchema)
+    def post(self, data):
+        """Which rule would route such a case where, and why; nothing is stored"""
+        return service.dry_run(db.session, **data)
 
 
 @blp.route("/rules/<int:rule_id>/versions")
