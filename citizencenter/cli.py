@@ -207,6 +207,18 @@ def create_integration(name, scopes):
     click.echo(secret)
 
 
+@cli.command("create-open311-key")
+@click.option("--name", required=True, help="The client app, e.g. FixMyStreet Lund")
+@with_appcontext
+def create_open311_key(name):
+    """Issue an Open311 api_key for a client app; the key is printed alone on the last line."""
+    from citizencenter.channels.open311 import service
+
+    key = service.issue_key(db.session, name, actor=CLI_ACTOR)
+    click.echo(f"Open311 api_key for {name} created (scope {service.SCOPE}); shown only once:")
+    click.echo(key)
+
+
 @cli.command("rotate-integration-secret")
 @click.option("--name", required=True)
 @with_appcontext

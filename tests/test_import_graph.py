@@ -33,6 +33,7 @@ ORDER = (
     ("devmail",),  # the embedded run's SMTP sink and /dev/mail
     ("channels.webform", "channels.walkin", "channels.social", "feedback"),
     ("channels.email",),
+    ("channels.open311",),  # GeoReport v2: rate limited as the web form is
     ("knowledge",),  # articles and their Swedish search; renders with the mail's sanitiser
     ("answers",),  # answer templates: filled for a case, quoting the knowledge base
     ("privacy.erasure",),  # erases a case's content across the channels' tables

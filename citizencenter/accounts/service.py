@@ -26,6 +26,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
 INTEGRATION_SCOPES = frozenset({
     "cases:read", "cases:write", "directory:read", "reports:read", "users:read",
     "calls:write", "mail:ingest", "social:write", "cases:protected",
+    "open311:submit",  # an Open311 app's api_key: POST requests, nothing else
 })
 # Sees the cases of contacts with a protected identity. No role holds it: an admin grants
 # it to named users (`set_protected_access`) or names it on a token; "*" does not imply it.

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.accounts.models import Department, User
@@ -96,6 +96,11 @@ class Case(Base):
     confidential_reason: Mapped[str | None] = mapped_column(String(300))
     confidential_at: Mapped[datetime | None]
     confidential_by: Mapped[str | None] = mapped_column(String(64))
+    # Where the matter is, when the citizen said (an Open311 report): WGS84 degrees and an
+    # address as given or known for the position.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -123,6 +123,17 @@ class CaseSchema(ma.Schema):
     version = fields.Integer()
     confidential = fields.Function(lambda case: case.confidential_at is not None,
                                    metadata={"type": "boolean"})
+    location = fields.Function(
+        lambda case: _location(case.latitude, case.longitude, case.address),
+        metadata={"type": "object", "nullable": True, "description":
+                  "Where the matter is (an Open311 report): latitude and longitude in WGS84 "
+                  "degrees and an address; null when not given."})
+
+
+def _location(latitude, longitude, address) -> dict | None:
+    if latitude is None and longitude is None and address is None:
+        return None
+    return {"latitude": latitude, "longitude": longitude, "address": address}
 
 
 def _iso(moment):
@@ -136,7 +147,8 @@ LIST_ITEM_COLUMNS = (
     "contact_name", "contact_email", "contact_phone", "contact_protection", "assignee_id",
     "assignee_name",
     "received_at", "routed_at", "first_response_at", "resolved_at", "closed_at",
-    "resolved_at_first_contact", "updated_at", "version", "confidential_at")
+    "resolved_at_first_contact", "updated_at", "version", "confidential_at", "latitude",
+    "longitude", "address")
 
 
 def dump_list_item(row) -> dict:
@@ -148,7 +160,7 @@ def dump_list_item(row) -> dict:
      department, service_point, contact_id, contact_name, contact_email, contact_phone,
      contact_protection, assignee_id, assignee_name, received_at, routed_at,
      first_response_at, resolved_at, closed_at, first_contact, updated_at, version,
-     confidential_at) = row
+     confidential_at, latitude, longitude, address) = row
     return {
         "id": str(id_),
         "reference": reference,
@@ -174,6 +186,7 @@ def dump_list_item(row) -> dict:
         "updated_at": _iso(updated_at),
         "version": version,
         "confidential": confidential_at is not None,
+        "location": _location(latitude, longitude, address),
     }
 
 

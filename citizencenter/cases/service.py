@@ -177,7 +177,7 @@ LIST_COLUMNS = (
     _related(User.name, Case.assignee_id, "assignee_name"),
     Case.received_at, Case.routed_at, Case.first_response_at, Case.resolved_at,
     Case.closed_at, Case.resolved_at_first_contact, Case.updated_at, Case.version,
-    Case.confidential_at,
+    Case.confidential_at, Case.latitude, Case.longitude, Case.address,
 )
 
 

@@ -1,6 +1,6 @@
 """Reference data the centre is organised by: queues, categories, service points."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.accounts.models import Department
@@ -36,6 +36,14 @@ class Category(Base):
     department: Mapped[Department | None] = relationship(lazy="joined")
     # Shown in the public web form's category list.
     public: Mapped[bool] = mapped_column(default=True)
+    # Published as an Open311 GeoReport service when it has a service code; the rest is
+    # what the service list and definition show (attributes: code, description, datatype,
+    # required, order, values as [{key, name}]).
+    service_code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    service_description: Mapped[str | None] = mapped_column(String(500))
+    service_group: Mapped[str | None] = mapped_column(String(100))
+    service_keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    service_attributes: Mapped[list[dict] | None] = mapped_column(JSON)
 
 
 class ServicePoint(Base):

@@ -32,6 +32,11 @@ def validate(session: Session, data: dict) -> None:
     """Check what the schema cannot: slugs that must exist and keywords that must say something."""
     conditions, actions = data.get("conditions", {}), data["actions"]
     _known_slugs(session, Category, conditions.get("categories", []), "conditions.categories")
+    codes = set(conditions.get("service_codes", []))
+    unknown = codes - set(session.scalars(select(Category.service_code)
+                                          .where(Category.service_code.in_(codes))))
+    if unknown:
+        raise InvalidInput("conditions.service_codes", f"Unknown: {', '.join(sorted(unknown))}.")
     for n, keyword in enumerate(conditions.get("keywords", [])):
         if not text.keyword_stems(keyword):
             raise InvalidInput(f"conditions.keywords.{n}", "Holds no letters or digits.")
@@ -178,6 +183,9 @@ def rule_matches(rule: RoutingRuleVersion, facts: CaseFacts, session: Session) -
     if "categories" in c and (case.category is None or case.category.slug not in c["categories"]):
         return False
     if "languages" in c and (facts.language or "sv") not in c["languages"]:
+        return False
+    if "service_codes" in c and (case.category is None
+                                 or case.category.service_code not in c["service_codes"]):
         return False
     if "keywords" in c and not any(text.matches(text.keyword_stems(k), facts.words)
                                    for k in c["keywords"]):

@@ -43,6 +43,8 @@ class RuleConditionsSchema(ma.Schema):
     channels = _list(fields.Enum(Channel, by_value=True))
     categories = _list(slug_field())
     languages = _list(language_field())
+    service_codes = _list(checked.Token(validate=validate.Length(min=1, max=64)), metadata={
+        "description": "Open311 service codes of the case's category; any one matches."})
     keywords = _list(checked.SingleLine(validate=validate.Length(min=1, max=100)), 200,
                      metadata={"description": "Words or phrases; any one matches, "
                                "case, accents and Swedish word endings aside."})
