@@ -73,6 +73,10 @@ def create_app(config: dict | type | None = None) -> Flask:
                       accounts_views.blp, contacts_views.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(feedback_views.pages)  # the citizen's HTML page, not the API
+    from citizencenter.citizen_view import pages as citizen_pages
+    from citizencenter.citizen_view import views as citizen_views
+    app.register_blueprint(citizen_pages.bp)  # the citizen's own case, /mitt-arende/<token>
+    api.register_blueprint(citizen_views.blp)  # staff revoke those links
     web.init_app(app)  # the staff pages: sign-in, layout, CSRF
     from citizencenter.workspace.pages import worklist as worklist_pages
     app.register_blueprint(worklist_pages.bp)  # "Mina ärenden", search, the live parts

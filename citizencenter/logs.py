@@ -29,6 +29,8 @@ EMAIL_MASK = "[e-mail]"
 PHONE_MASK = "[phone]"
 # Seven digits or more, however grouped: only then is a phone number worth looking for.
 _MANY_DIGITS = re.compile(r"\d(?:[\s().+/-]{0,2}\d){6}")
+# The signed token of a citizen's link (/mitt-arende/, /feedback/) is a key to their case.
+CITIZEN_LINK = re.compile(r"(/(?:mitt-arende|feedback)/)[^\s/?\"']+")
 
 
 def mask_personal_data(text: str, region: str = "SE") -> str:
@@ -37,6 +39,7 @@ def mask_personal_data(text: str, region: str = "SE") -> str:
         return text
     text, _ = detection.mask(text)
     text = EMAIL.sub(EMAIL_MASK, text)
+    text = CITIZEN_LINK.sub(r"\1[token]", text)
     if _MANY_DIGITS.search(text):
         found = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
             text, region, leniency=phonenumbers.Leniency.VALID)]

@@ -26,6 +26,7 @@ ORDER = (
     ("auth", "integrations", "health", "logs"),  # logs: masks what privacy detects
     ("organisation",),
     ("cases",),
+    ("citizen_view",),  # the citizen's link and page; every channel's receipt links it
     ("sla",),  # clocks, calendars; staffing's call history comes from the phone channel
     ("channels.phone",),
     ("routing",),

@@ -558,6 +558,42 @@ SV.update({
     "case.delivery.reason": "Orsak: {reason}",
 })
 
+# The citizen's own view of their case, /mitt-arende/<token> (citizen_view/pages.py).
+SV.update({
+    "citizen.title": "Ditt ärende {reference}",
+    "citizen.site": "Medborgarcenter",
+    "citizen.intro": "Här ser du hur det går med ditt ärende och kan skicka ett meddelande "
+                     "till oss. Sidan visar det vi har skickat till dig, aldrig våra interna "
+                     "anteckningar.",
+    "citizen.reference": "Ärendenummer",
+    "citizen.status": "Status",
+    "citizen.received": "Mottaget",
+    "citizen.status.new": "Mottaget – vi har inte börjat handlägga det ännu",
+    "citizen.status.open": "Vi handlägger ditt ärende",
+    "citizen.status.waiting_on_citizen": "Vi väntar på svar från dig",
+    "citizen.status.forwarded": "Skickat vidare till den förvaltning som ansvarar",
+    "citizen.status.resolved": "Klart – vi har svarat dig",
+    "citizen.status.closed": "Avslutat",
+    "citizen.history": "Händelser",
+    "citizen.history.none": "Inga händelser ännu.",
+    "citizen.note.status": "Status ändrad: {status}",
+    "citizen.note.reply": "Svar från Medborgarcenter",
+    "citizen.note.own": "Ditt meddelande",
+    "citizen.form.heading": "Skicka ett meddelande",
+    "citizen.form.label": "Ditt meddelande",
+    "citizen.form.hint": "Högst {max} tecken. Skriv inte ditt personnummer: vi döljer det.",
+    "citizen.form.reopen": "Är ärendet klart öppnar vi det igen när du skriver.",
+    "citizen.form.submit": "Skicka meddelandet",
+    "citizen.sent": "Tack! Ditt meddelande har kommit fram och finns nu i ditt ärende.",
+    "citizen.gone.title": "Länken kan inte användas längre",
+    "citizen.invalid.title": "Länken fungerar inte",
+    "citizen.refused.help": "Har du frågor om ditt ärende kan du kontakta Medborgarcenter "
+                            "och uppge ärendenumret.",
+    "citizen.limited": "Du har skickat många meddelanden på kort tid. Vänta en stund och "
+                       "försök igen.",
+    "citizen.error": "Meddelandet kunde inte skickas",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"sv": SV}
 
 

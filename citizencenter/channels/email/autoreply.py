@@ -81,10 +81,11 @@ def build_acknowledgement_to(*, citizen_address: str, citizen_name: str | None,
                              subject: str | None, in_reply_to: str | None,
                              references: Sequence[str], case_reference: str,
                              response_time_text: str, centre_address: str, centre_name: str,
-                             secret: bytes, domain: str, now: datetime | None = None
-                             ) -> EmailMessage:
+                             secret: bytes, domain: str, now: datetime | None = None,
+                             citizen_link: str | None = None) -> EmailMessage:
     """The Swedish receipt for a case, threaded under in_reply_to when there is one
-    (a web-form inquiry has no inbound message to answer)."""
+    (a web-form inquiry has no inbound message to answer), with the link to the citizen's
+    own view of the case when there is one."""
     message = _new_message(
         subject=tagged_subject(_REPLY_PREFIX.sub("", subject or ""), case_reference,
                                prefix="Vi har tagit emot ditt meddelande:"),
@@ -95,17 +96,23 @@ def build_acknowledgement_to(*, citizen_address: str, citizen_name: str | None,
     # Asks Exchange not to answer our receipt with an out-of-office reply.
     message["X-Auto-Response-Suppress"] = "All"
     _threading(message, in_reply_to, references)
-    message.set_content(acknowledgement_text(case_reference, response_time_text, centre_name))
+    message.set_content(acknowledgement_text(case_reference, response_time_text, centre_name,
+                                             citizen_link))
     message["Content-Language"] = "sv"  # after set_content, which clears Content-* headers
     return message
 
 
-def acknowledgement_text(case_reference: str, response_time_text: str, centre_name: str) -> str:
-    """The body of the acknowledgement, also shown to guides in the conversation."""
+def acknowledgement_text(case_reference: str, response_time_text: str, centre_name: str,
+                         citizen_link: str | None = None) -> str:
+    """The body of the acknowledgement, also shown to guides in the conversation (without
+    the link: its token opens the citizen's page)."""
+    follow = (f"Här kan du följa ditt ärende och skicka ett meddelande till oss:\n"
+              f"{citizen_link}\n\n") if citizen_link else ""
     return ("Hej!\n\n"
             f"Tack för ditt meddelande till {centre_name}. Vi har tagit emot det och "
             f"registrerat det med ärendenummer {case_reference}.\n\n"
             f"{response_time_text.strip()}\n\n"
+            f"{follow}"
             "Vill du komplettera ditt ärende svarar du på det här mejlet. Låt ärendenumret "
             "stå kvar i ämnesraden, så hamnar ditt svar rätt.\n\n"
             "Det här är ett automatiskt svar.\n\n"

@@ -38,6 +38,7 @@ from citizencenter.channels.email.autoreply import (
 from citizencenter.channels.email.models import AcknowledgedSender, EmailKind, EmailMessage
 from citizencenter.channels.email.parsing import normalise_message_id
 from citizencenter.channels.email.settings import centre_sender, own_addresses, signing_secrets
+from citizencenter.citizen_view.links import link_for_case
 from citizencenter.db import insert_if_absent, utcnow
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def send_acknowledgement(session: Session, case_id: uuid.UUID, config: Mapping) 
             references=inbound.reference_ids if inbound else [],
             case_reference=case.reference, response_time_text=config["EMAIL_ACK_RESPONSE_TIME"],
             centre_address=address, centre_name=name, secret=signing_secrets(config)[0],
-            domain=config["MAIL_DOMAIN"])
+            domain=config["MAIL_DOMAIN"], citizen_link=link_for_case(config, case.id))
         # Shown in the conversation, but no person wrote it: never a response (sla service).
         message = Message(case=case, direction=Direction.OUTBOUND, channel=case.channel,
                           body=acknowledgement_text(case.reference,
