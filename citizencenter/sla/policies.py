@@ -1,5 +1,7 @@
 """SLA policies: which target applies to which case, and changing them."""
 
+from datetime import date, datetime, time, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -8,10 +10,12 @@ from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.cases.models import Case
-from citizencenter.errors import AppError, NotFound
+from citizencenter.errors import AppError, NotFound, PreconditionFailed
 from citizencenter.organisation.models import Category
 from citizencenter.organisation.service import by_slug
 from citizencenter.pagination import Paginator
+from citizencenter.sla import clocks
+from citizencenter.sla.calendars import service as calendars
 from citizencenter.sla.calendars.models import SlaCalendar
 from citizencenter.sla.enums import Metric
 from citizencenter.sla.models import SlaPolicy
@@ -65,10 +69,16 @@ def create_policy(session: Session, actor: Principal, data: dict) -> SlaPolicy:
     return policy
 
 
-def update_policy(session: Session, actor: Principal, slug: str, changes: dict) -> SlaPolicy:
-    """Change a policy; running timers keep the target they started with."""
+def update_policy(session: Session, actor: Principal, slug: str, changes: dict, *,
+                  unchanged_since: str | None = None) -> SlaPolicy:
+    """Change a policy; running timers keep the target they started with.
+
+    `unchanged_since`: the `updated_at` (ISO) a form was drawn from; refused with 412
+    when the policy changed since, nothing saved."""
     require_manager(actor)
     policy = get_policy(session, slug)
+    if unchanged_since is not None and policy.updated_at.isoformat() != unchanged_since:
+        raise PreconditionFailed("The policy was changed since it was read; read it again.")
     before = _snapshot(policy)
     _apply(session, policy, changes)
     audit.record_changes(session, actor.actor, "sla_policy.changed", "sla_policy", slug, before,
@@ -130,3 +140,23 @@ def matching_policies(session: Session, case: Case, metric: Metric) -> list[SlaP
     best = max(_specificity(p) for p in candidates)
     return [reference_cache.attach(session, p) for p in candidates
             if _specificity(p) == best]
+
+
+EXAMPLE_TIME = time(16, 30)
+
+
+def example(policy: SlaPolicy, today: date) -> tuple[datetime, datetime]:
+    """When a case that arrives on the first ordinary Friday after `today` at 16:30 is
+    due under the policy, computed as a timer would (`clocks.deadlines`, the policy's
+    calendar as it is now): (start, due), in the calendar's time zone."""
+    version = calendars.current_version(policy.calendar) if policy.calendar else None
+    calendar = calendars.build(version)
+    day = today + timedelta(days=(4 - today.weekday()) % 7 or 7)
+    for _ in range(60):  # past holidays and shortened Fridays
+        if calendar.hours_on(day) == calendar.weekly_hours[4]:
+            break
+        day += timedelta(days=7)
+    start = datetime.combine(day, EXAMPLE_TIME, calendar.zone)
+    _, due_at, _ = clocks.deadlines(calendar, start, policy.target_value, policy.target_unit,
+                                    policy.warn_at_percent, [])
+    return start, due_at.astimezone(calendar.zone)

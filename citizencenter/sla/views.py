@@ -4,7 +4,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from citizencenter import db
-from citizencenter.api import Blueprint, paginator
+from citizencenter.api import Blueprint, if_match_version, paginator
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.pagination import PageArgsSchema
 from citizencenter.sla import policies, queries
@@ -54,15 +54,21 @@ class CalendarBySlug(MethodView):
     @require_scope("reports:read")
     @blp.response(200, CalendarSchema)
     def get(self, slug: str):
-        """Read a calendar's current hours and its versions"""
-        return calendars.get_calendar(db.session, slug)
+        """Read a calendar's current hours and its versions (ETag: the current version)"""
+        calendar = calendars.get_calendar(db.session, slug)
+        return calendar, {"ETag": f'"{calendar.current_version}"'}
 
     @require_scope("sla:write")
     @blp.arguments(CalendarBodySchema)
     @blp.response(200, CalendarSchema)
     def put(self, data, slug: str):
-        """Replace a calendar's hours; changed hours become a new version"""
-        return calendars.replace_calendar(db.session, current_principal(), slug, data)
+        """Replace a calendar's hours; changed hours become a new version.
+
+        With If-Match (the ETag of a read) the change is refused with 412 when the hours
+        changed since."""
+        calendar = calendars.replace_calendar(db.session, current_principal(), slug, data,
+                                              expected_version=if_match_version())
+        return calendar, {"ETag": f'"{calendar.current_version}"'}
 
 
 @blp.route("/sla/policies")

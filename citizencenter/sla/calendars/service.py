@@ -1,19 +1,19 @@
 """Business calendars kept as data: create, change (a new version each time), read, build."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
-from citizencenter.errors import AppError, InvalidInput, NotFound
+from citizencenter.errors import AppError, InvalidInput, NotFound, PreconditionFailed
 from citizencenter.organisation.models import ServicePoint
 from citizencenter.pagination import Page, Paginator
 from citizencenter.sla.calendars.calendar import BusinessCalendar, always_open_calendar
 from citizencenter.sla.calendars.models import SlaCalendar, SlaCalendarVersion
-from citizencenter.sla.calendars.swedish_holidays import SHORTENED_EVES
-from citizencenter.sla.enums import WEEKDAYS
+from citizencenter.sla.calendars.swedish_holidays import SHORTENED_EVES, named_days
+from citizencenter.sla.enums import OPEN_STATUSES, WEEKDAYS
 from citizencenter.sla.permissions import require_manager
 
 HOURS_FIELDS = ("timezone", "swedish_holidays", "weekly_hours", "closed_dates",
@@ -123,10 +123,17 @@ def create_calendar(session: Session, actor: Principal, data: dict) -> SlaCalend
     return calendar
 
 
-def replace_calendar(session: Session, actor: Principal, slug: str, data: dict) -> SlaCalendar:
-    """Change a calendar's hours and details; the hours become a new version."""
+def replace_calendar(session: Session, actor: Principal, slug: str, data: dict, *,
+                     expected_version: int | None = None) -> SlaCalendar:
+    """Change a calendar's hours and details; the hours become a new version.
+
+    `expected_version` (If-Match, or the version a form was drawn from): refused with 412
+    when the hours have changed since, nothing saved."""
     require_manager(actor)
     calendar = get_calendar(session, slug)
+    if expected_version is not None and expected_version != calendar.current_version:
+        raise PreconditionFailed(f"The calendar is at version {calendar.current_version}, "
+                                 f"not {expected_version}; read it again.")
     hours = _stored_hours(data)
     _check(hours)
     before = _snapshot(calendar)
@@ -159,3 +166,51 @@ def list_calendars(session: Session, paginator: Paginator, limit: int | None = N
                           filters={"list": "sla_calendars"}, limit=limit, cursor=cursor,
                           descending=False)
 
+
+
+def timer_use(session: Session, calendar: SlaCalendar) -> dict:
+    """Which SLA timers use which version of the calendar.
+
+    A timer takes the version current when it starts (`clocks.start`) and keeps it for
+    good, also when it is resumed after a pause; so after a change the timers started
+    from then on use the new version, those already running or paused keep theirs.
+    Returns the current version, the open timers per version and the active policies
+    (their names) that count in this calendar."""
+    from citizencenter.sla.models import SlaPolicy, SlaTimer  # the models use this package
+
+    open_by_version = dict(session.execute(
+        select(SlaCalendarVersion.version, func.count(SlaTimer.id))
+        .join(SlaTimer, SlaTimer.calendar_version_id == SlaCalendarVersion.id)
+        .where(SlaCalendarVersion.calendar_id == calendar.id,
+               SlaTimer.status.in_(OPEN_STATUSES))
+        .group_by(SlaCalendarVersion.version)).all())
+    policies = list(session.scalars(
+        select(SlaPolicy.name).where(SlaPolicy.calendar_id == calendar.id,
+                                     SlaPolicy.active.is_(True)).order_by(SlaPolicy.name)))
+    return {"version": calendar.current_version, "open_timers": open_by_version,
+            "policies": policies}
+
+
+def month(version: SlaCalendarVersion, year: int, month_: int) -> list[dict]:
+    """Each day of a month with the hours the clocks count on it (empty: closed), and
+    the holiday or eve it is, computed by the calendar the timers build."""
+    calendar = build(version)
+    first = date(year, month_, 1)
+    names = named_days(year)
+    days, day = [], first
+    while day.month == month_:
+        hours = calendar.hours_on(day)
+        days.append({"date": day, "hours": [str(i) for i in hours],
+                     "name": names.get(day),
+                     "special": hours != calendar.weekly_hours[day.weekday()]})
+        day += timedelta(days=1)
+    return days
+
+
+def holidays_ahead(version: SlaCalendarVersion, start: date, days: int = 365) -> list[dict]:
+    """The Swedish holidays and eves from `start` on, with the calendar's hours on each."""
+    calendar = build(version)
+    end = start + timedelta(days=days)
+    named = {**named_days(start.year), **named_days(end.year)}
+    return [{"date": day, "name": name, "hours": [str(i) for i in calendar.hours_on(day)]}
+            for day, name in sorted(named.items()) if start <= day < end]

@@ -59,3 +59,14 @@ def is_closed_day(day: date) -> bool:
 def eve_on(day: date) -> str | None:
     """Name the eve ``day`` is ("valborgsmassoafton"), None on other days."""
     return eves(day.year).get(day)
+
+
+@lru_cache(maxsize=64)
+def named_days(year: int) -> dict[date, str]:
+    """Name every closed day and shortenable eve of ``year`` (the package's Swedish names)."""
+    names: dict[date, str] = {}
+    for category in ("public", "de_facto", "optional"):
+        for day, name in _sweden(year, category).items():
+            if day.year == year and (day in closed_days(year) or day in eves(year)):
+                names.setdefault(day, name.split(" (")[0])
+    return names
