@@ -27,6 +27,8 @@ FORMATS = ("text", "json")
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 EMAIL_MASK = "[e-mail]"
 PHONE_MASK = "[phone]"
+# A password reset link's token (accounts/resets.py) must never reach a log line.
+RESET_LINK = re.compile(r"(/reset-password/)[^\s/?\"']+")
 # Seven digits or more, however grouped: only then is a phone number worth looking for.
 _MANY_DIGITS = re.compile(r"\d(?:[\s().+/-]{0,2}\d){6}")
 # The signed token of a citizen's link (/mitt-arende/, /feedback/) is a key to their case.
@@ -39,6 +41,7 @@ def mask_personal_data(text: str, region: str = "SE") -> str:
         return text
     text, _ = detection.mask(text)
     text = EMAIL.sub(EMAIL_MASK, text)
+    text = RESET_LINK.sub(r"\1[token]", text)
     text = CITIZEN_LINK.sub(r"\1[token]", text)
     if _MANY_DIGITS.search(text):
         found = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(

@@ -1,7 +1,68 @@
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
+
+from citizencenter.accounts.models import Role
+from citizencenter.accounts.service import INTEGRATION_SCOPES
+from citizencenter.pagination import page_schema
 
 
 class ProtectedAccessSchema(ma.Schema):
     id = fields.Integer()
     protected_access = fields.Boolean()
+
+
+class UserSchema(ma.Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    department = fields.Function(lambda u: u.department.slug if u.department else None)
+    active = fields.Boolean()
+    protected_access = fields.Boolean()
+    created_at = fields.AwareDateTime()
+
+
+class UserCreateSchema(ma.Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    department = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class UserUpdateSchema(ma.Schema):
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+    department = fields.String(allow_none=True, validate=validate.Length(max=64))
+    active = fields.Boolean()
+
+
+class PasswordResetSchema(ma.Schema):
+    user_id = fields.Integer()
+    expires_at = fields.AwareDateTime()
+
+
+class TokenSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    role = fields.String(allow_none=True)
+    scopes = fields.List(fields.String())
+    user_id = fields.Integer(allow_none=True)
+    created_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+
+
+class TokenCreatedSchema(TokenSchema):
+    secret = fields.String(metadata={"description": "Shown once, never again"})
+
+
+class TokenCreateSchema(ma.Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    scopes = fields.List(fields.String(validate=validate.OneOf(sorted(INTEGRATION_SCOPES))),
+                         load_default=list, validate=validate.Length(max=20))
+    role = fields.String(load_default=None, validate=validate.OneOf([r.value for r in Role]))
+    user_email = fields.Email(load_default=None)
+
+
+UserPageSchema = page_schema(UserSchema, "UserPage")
+TokenPageSchema = page_schema(TokenSchema, "TokenPage")

@@ -209,3 +209,62 @@ def _grant(session: Session, digest: str) -> _Grant | None:
         department_id=user.department_id if user else None,
         token_id=token.id,
     ), token.expires_at)
+
+
+def list_users(session: Session) -> list[User]:
+    """Every user, by name."""
+    return list(session.scalars(select(User).order_by(User.name, User.id)))
+
+
+def update_user(session: Session, actor: Principal, user_id: int, changes: dict) -> User:
+    """Change a user's role, department or whether they are active (admins); audited.
+
+    A deactivated user is signed out of the pages and their tokens stop working."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user_id == actor.user_id and changes.get("active") is False:
+        raise InvalidAccount("You cannot deactivate yourself.")
+    before = {"role": user.role.value, "department": user.department.slug if user.department
+              else None, "active": user.active}
+    role = Role(changes["role"]) if "role" in changes else user.role
+    department = user.department
+    if "department" in changes:
+        slug = changes["department"]
+        department = None
+        if slug:
+            department = session.scalar(select(Department).where(Department.slug == slug))
+            if department is None:
+                raise InvalidAccount(f"Unknown department {slug!r}.")
+    if role == Role.DEPARTMENT and department is None:
+        raise InvalidAccount("Department staff need a department.")
+    user.role, user.department = role, department
+    if "active" in changes:
+        user.active = changes["active"]
+    after = {"role": role.value, "department": department.slug if department else None,
+             "active": user.active}
+    if after != before:
+        audit.record(session, actor.actor, "user.changed", "user", user.id,
+                     old={k: v for k, v in before.items() if after[k] != v},
+                     new={k: v for k, v in after.items() if before[k] != v})
+    session.commit()
+    return user
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    """Every token, live first, newest first; never a secret (none is stored)."""
+    return list(session.scalars(select(ApiToken).order_by(
+        ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:
+    """Revoke one token (admins); revoking it again changes nothing."""
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session, actor.actor, "token.revoked", "token", token.id,
+                     old={"name": token.name})
+    session.commit()
+    return token

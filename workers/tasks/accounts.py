@@ -1,0 +1,14 @@
+"""Accounts' work for the workers: mailing password reset links."""
+
+from celery import shared_task
+from flask import current_app
+
+from citizencenter import db, mailer
+from citizencenter.accounts import resets
+
+
+@shared_task(name="accounts.send_password_reset", acks_late=True,
+             autoretry_for=(mailer.MailNotSent,), retry_backoff=True, retry_backoff_max=300,
+             max_retries=8)
+def send_password_reset(payload: dict) -> None:
+    resets.send_reset_mail(db.session, int(payload["reset_id"]), current_app.config)
