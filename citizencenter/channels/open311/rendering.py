@@ -40,9 +40,12 @@ def definition(category: Category) -> dict:
     return {"service_code": category.service_code, "attributes": attributes}
 
 
-def receipt(request: Open311Request) -> dict:
+def receipt(request: Open311Request, citizen_link: str | None = None) -> dict:
+    """The answer to the app that posted: the case reference and, for the citizen, the
+    link to follow the case (only here: reading requests back is public)."""
     return {"service_request_id": request.case.reference, "token": request.token,
-            "service_notice": "", "account_id": None}
+            "service_notice": f"Följ ditt ärende: {citizen_link}" if citizen_link else "",
+            "account_id": None}
 
 
 def token_entry(request: Open311Request) -> dict:

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from citizencenter import db, keys
 from citizencenter.channels.open311 import rendering, schemas, service
 from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter
+from citizencenter.citizen_view import links
 from citizencenter.errors import AppError, _discard_changes, flatten_messages
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -77,7 +78,8 @@ def post_request(fmt):
                    config["OPEN311_RATE_WINDOW_S"])
     fields, attributes = schemas.load_service_request(request.form)
     created = service.submit_request(db.session, app, fields, attributes)
-    return _answer("service_requests", [rendering.receipt(created)], fmt, 201)
+    link = links.link_for_case(current_app.config, created.case_id)
+    return _answer("service_requests", [rendering.receipt(created, link)], fmt, 201)
 
 
 @bp.get("/requests", defaults={"fmt": None})

@@ -36,7 +36,11 @@ def served(live_server, committed, open311_redis):  # noqa: F811
             "attribute[lampa]": lamp, "email": "olle.o311@example.se",
             "description": "Lampan blinkar."}, timeout=30)
         assert answer.status_code == 201, answer.text
-        references.append(answer.json()[0]["service_request_id"])
+        receipt = answer.json()[0]
+        # The acknowledgement carries the citizen's link to follow the case.
+        assert receipt["service_notice"].startswith(
+            f"Följ ditt ärende: {live_server.url}/mitt-arende/")
+        references.append(receipt["service_request_id"])
     committed.execute(update(Case).where(Case.reference == references[1])
                       .values(status="resolved"))
     committed.commit()
@@ -72,6 +76,7 @@ def test_the_client_reads_services_definitions_and_requests(served, output_forma
     one = client.get_service_request(open_one)
     assert one["address"] == "Bytaregatan 4, Lund" and float(one["lat"]) == 55.7047
     assert one["status_notes"] == "Mottaget" and "olle" not in str(one)
+    assert "mitt-arende" not in str(one) and not one.get("service_notice")
 
     earlier = GeoReport(root, output_format="json").get_service_requests(
         service_code=lamps.service_code, start_date="2020-01-01T00:00:00Z",
