@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, redirect, render_template, request
 
 from citizencenter import db, keys, redis_pool
 from citizencenter.citizen_view import links, service
+from citizencenter.config import local_zone
 from citizencenter.errors import AppError, InvalidInput
 from citizencenter.web import texts
 
@@ -48,7 +49,7 @@ def _page(token: str, status: int = 200, error: str | None = None, text: str = "
     return render_template(
         "citizen_view/case.html", view=shown, form_token=service.form_token(config, token),
         error=error, text=text, sent=sent, max_length=service.MAX_MESSAGE_LENGTH,
-        action=request.path), status
+        action=request.path, local=lambda moment: moment.astimezone(local_zone())), status
 
 
 @bp.get("/mitt-arende/<token>")
