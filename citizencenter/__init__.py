@@ -106,6 +106,8 @@ def create_app(config: dict | type | None = None) -> Flask:
     api.register_blueprint(public_knowledge_views.blp)  # public articles for the website
     from citizencenter.channels.open311 import views as open311_views
     app.register_blueprint(open311_views.bp)  # Open311 GeoReport v2, /open311/v2/
+    from citizencenter.routing import pages as routing_pages
+    app.register_blueprint(routing_pages.bp)  # routing rules and queues, /admin/routing-rules
     from citizencenter.devmail import pages as dev_mail_pages
     app.register_blueprint(dev_mail_pages.bp)  # /dev/mail: the embedded run's sent mail
     connect_domains()
