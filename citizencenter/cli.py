@@ -219,6 +219,30 @@ def create_open311_key(name):
     click.echo(key)
 
 
+@cli.command("publish-open311-service")
+@click.option("--category", required=True, help="The slug of a public category")
+@click.option("--code", required=True, help="Its Open311 service_code, e.g. gatubelysning")
+@click.option("--description", help="The service's description (default: its name)")
+@click.option("--group", help="e.g. Gator och trafik")
+@click.option("--keywords", help="Comma-separated, e.g. lampa,belysning")
+@click.option("--attributes", type=click.File(encoding="utf-8"),
+              help="A JSON file: a list of {code, description, datatype, required, values}")
+@with_appcontext
+def publish_open311_service(category, code, description, group, keywords, attributes):
+    """Publish a category as an Open311 service with its definition's attributes."""
+    import json
+
+    from citizencenter.channels.open311 import service
+
+    try:
+        service.publish(db.session, category, code, description=description, group=group,
+                        keywords=[k.strip() for k in (keywords or "").split(",") if k.strip()],
+                        attributes=json.load(attributes) if attributes else [])
+    except (service.Open311Error, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"category {category} published as Open311 service {code}")
+
+
 @cli.command("rotate-integration-secret")
 @click.option("--name", required=True)
 @with_appcontext

@@ -249,6 +249,9 @@ def explain(rule: RoutingRuleVersion, facts: CaseFacts) -> list[dict]:
                         "value": case.category.slug if case.category else None})
     if "languages" in c:
         reasons.append({"condition": "languages", "value": facts.language or "sv"})
+    if "service_codes" in c:
+        reasons.append({"condition": "service_codes",
+                        "value": case.category.service_code if case.category else None})
     if "keywords" in c:
         reasons.append({"condition": "keywords", "value": next(
             k for k in c["keywords"] if text.matches(text.keyword_stems(k), facts.words))})

@@ -6,6 +6,7 @@ requests back is public, so it never shows the citizen's name, e-mail, phone or 
 and of a confidential case or a protected contact's only the reference and the status.
 """
 
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +37,8 @@ STATUS_NOTES = {
 }
 WINDOW = timedelta(days=90)  # the spec's default and widest date range
 MAX_RESULTS = 1000
+SERVICE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ATTRIBUTE_CODE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 DATATYPES = frozenset({"string", "number", "datetime", "text", "singlevaluelist",
                        "multivaluelist"})
 
@@ -106,15 +109,36 @@ def publish(session: Session, category_slug: str, service_code: str, *,
     category = session.scalar(select(Category).where(Category.slug == category_slug))
     if category is None:
         raise Open311NotFound(f"No category {category_slug!r}.")
-    for n, attribute in enumerate(attributes or []):
-        if attribute.get("datatype") not in DATATYPES or not attribute.get("code"):
-            raise Open311Error(f"attributes.{n}: a code and a datatype of "
-                               f"{', '.join(sorted(DATATYPES))}.")
+    if not SERVICE_CODE.fullmatch(service_code):
+        raise Open311Error("A service code is 1 to 64 letters, digits, '-' and '_'.")
+    taken = session.scalar(select(Category.slug).where(Category.service_code == service_code,
+                                                       Category.id != category.id))
+    if taken:
+        raise Open311Error(f"The service code {service_code!r} is {taken!r}'s.")
+    _check_definition(attributes or [])
     category.service_code, category.service_description = service_code, description
     category.service_group, category.service_keywords = group, keywords or []
     category.service_attributes = attributes or []
     session.commit()
     return category
+
+
+def _check_definition(attributes) -> None:
+    if not isinstance(attributes, list):
+        raise Open311Error("attributes: a list.")
+    codes = set()
+    for n, attribute in enumerate(attributes):
+        if (not isinstance(attribute, dict) or attribute.get("datatype") not in DATATYPES
+                or not ATTRIBUTE_CODE.fullmatch(str(attribute.get("code", "")))
+                or attribute["code"] in codes):
+            raise Open311Error(f"attributes.{n}: a code of its own (letters, digits, '-', "
+                               f"'_') and a datatype of {', '.join(sorted(DATATYPES))}.")
+        codes.add(attribute["code"])
+        values = attribute.get("values", [])
+        if attribute["datatype"].endswith("valuelist") and (
+                not isinstance(values, list) or not values
+                or not all(isinstance(v, dict) and "key" in v for v in values)):
+            raise Open311Error(f"attributes.{n}.values: a list of {{key, name}}.")
 
 
 def _checked_value(attribute: dict, values: list[str]) -> str | list[str]:

@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 in process: POST requests becomes a case, the error list, reading back."""
 
+import json
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -7,13 +8,13 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select, update
 
-from citizencenter.accounts.service import SYSTEM
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.open311.models import Open311Request
 from citizencenter.cli import cli
 from citizencenter.contacts.models import Contact
-from citizencenter.routing import rules
+from citizencenter.organisation.models import Category
 from citizencenter.routing.service import route_case
+from tests.channels.open311.conftest import publish_lamps
 from tests.factories import bearer
 
 V2 = "/open311/v2"
@@ -162,16 +163,56 @@ def test_services_and_a_definition_in_xml(client, lamps):
     assert client.get(f"{V2}/services/finns-inte.json").status_code == 404
 
 
-def test_a_routing_rule_matches_a_service_code(client, session, lamps, api_key):
-    rules.create_rule(session, SYSTEM, {
-        "name": "Gatubelysning", "position": 1,
-        "conditions": {"service_codes": [lamps.service_code]},
-        "actions": {"queue": "bygglov", "priority": "high"}})
-    reference = _report(client, api_key, lamps.service_code).get_json()[0]["service_request_id"]
+def _routed(client, session, api_key, code) -> Case:
+    reference = _report(client, api_key, code).get_json()[0]["service_request_id"]
     case = session.scalar(select(Case).where(Case.reference == reference))
     route_case(session, case.id)
     session.refresh(case)
+    return case
+
+
+def test_a_routing_rule_matches_a_service_code(client, session, tokens, lamps, api_key):
+    refused = client.post("/api/v1/routing/rules", headers=bearer(tokens["supervisor"]), json={
+        "name": "Okänd", "position": 1, "conditions": {"service_codes": ["finns-inte"]},
+        "actions": {"queue": "bygglov"}})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["field"] == "conditions.service_codes"
+    created = client.post("/api/v1/routing/rules", headers=bearer(tokens["supervisor"]), json={
+        "name": "Gatubelysning", "position": 1,
+        "conditions": {"service_codes": [lamps.service_code]},
+        "actions": {"queue": "bygglov", "priority": "high"}})
+    assert created.status_code == 201, created.get_json()
+    case = _routed(client, session, api_key, lamps.service_code)
     assert case.queue.slug == "bygglov" and case.priority.value == "high"
+    other = publish_lamps(session)  # another service: the rule leaves its cases alone
+    assert _routed(client, session, api_key, other.service_code).priority.value == "normal"
+
+
+def test_publish_open311_service_from_the_command_line(app, session, client, tmp_path):
+    session.add(Category(slug=f"klotter-{uuid.uuid4().hex[:6]}", name="Klotter"))
+    session.commit()
+    slug = session.scalar(select(Category.slug).where(Category.name == "Klotter")
+                          .order_by(Category.id.desc()))
+    definition = tmp_path / "klotter.json"
+    definition.write_text(json.dumps([{"code": "yta", "datatype": "singlevaluelist",
+                                       "required": True, "description": "Var sitter det?",
+                                       "values": [{"key": "vagg", "name": "Vägg"}]}]))
+    code = f"klotter-{uuid.uuid4().hex[:6]}"
+    result = CliRunner().invoke(cli, ["publish-open311-service", "--category", slug, "--code",
+                                      code, "--group", "Gator och trafik", "--keywords",
+                                      "klotter,graffiti", "--attributes", str(definition)],
+                                obj=ScriptInfo(create_app=lambda: app),
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    listed = client.get(f"{V2}/services.json").get_json()
+    assert {"service_code": code, "service_name": "Klotter", "description": "Klotter",
+            "metadata": True, "type": "realtime", "keywords": "klotter, graffiti",
+            "group": "Gator och trafik"} in listed
+    definition.write_text(json.dumps([{"code": "yta", "datatype": "singlevaluelist"}]))
+    refused = CliRunner().invoke(cli, ["publish-open311-service", "--category", slug,
+                                       "--code", code, "--attributes", str(definition)],
+                                 obj=ScriptInfo(create_app=lambda: app))
+    assert refused.exit_code != 0 and "values" in refused.output
 
 
 def test_create_open311_key_prints_the_key_alone(app, session, client, lamps):
