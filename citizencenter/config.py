@@ -205,6 +205,8 @@ class Config:
     META_GRAPH_VERSION = _text("META_GRAPH_VERSION", "v19.0")
     META_SEND_TIMEOUT_S = _int("META_SEND_TIMEOUT_S", 10)
     SOCIAL_REOPEN_DAYS = _int("SOCIAL_REOPEN_DAYS", 14)
+    # on: a new Messenger/Instagram case gets a receipt with the link to the citizen's view.
+    SOCIAL_ACKNOWLEDGE = _choice("SOCIAL_ACKNOWLEDGE", "off", "off", "on")
     # The public web form: at most this many inquiries per client address in a sliding
     # window; walk-ins resolved at the counter last this long unless the guide says.
     WEBFORM_RATE_LIMIT = _int("WEBFORM_RATE_LIMIT", 5)

@@ -11,7 +11,8 @@ from citizencenter.channels.social.sender import MetaSender
 def send_reply(self, payload: dict) -> None:
     message_id = int(payload["message_id"])
     try:
-        replies.send_reply(db.session, message_id, MetaSender.from_config(current_app.config))
+        replies.send_reply(db.session, message_id, MetaSender.from_config(current_app.config),
+                           current_app.config)
     except Exception as exc:
         if self.request.retries < self.max_retries or isinstance(exc, replies.DeliveryInFlight):
             raise

@@ -6,6 +6,7 @@ post's timeout knows a worker died mid-post and cannot know whether Meta got it,
 reply is marked `uncertain` for a guide to check instead of being sent again.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
@@ -20,6 +21,7 @@ from citizencenter.channels.social.models import (
     SocialMessage,
 )
 from citizencenter.channels.social.sender import MetaSender
+from citizencenter.citizen_view.links import link_for_case
 from citizencenter.db import insert_if_absent, is_postgresql, utcnow
 
 S = DeliveryStatus
@@ -65,8 +67,10 @@ def _finish(session: Session, delivery: SocialDelivery, status: DeliveryStatus,
     return status
 
 
-def send_reply(session: Session, message_id: int, sender: MetaSender) -> DeliveryStatus | None:
-    """Post an outbound message of a social case to Meta; safe to run again."""
+def send_reply(session: Session, message_id: int, sender: MetaSender,
+               config: Mapping | None = None) -> DeliveryStatus | None:
+    """Post an outbound message of a social case to Meta; safe to run again. A receipt
+    gets the link to the citizen's view of the case (with `config`)."""
     message = session.get(Message, message_id)
     if message is None or message.direction != Direction.OUTBOUND \
             or message.channel != Channel.SOCIAL:
@@ -88,7 +92,7 @@ def send_reply(session: Session, message_id: int, sender: MetaSender) -> Deliver
     if recipient is None:
         return _finish(session, delivery, S.FAILED, "The case has no Meta conversation.")
     try:
-        requests = sender.requests(recipient, message.body)
+        requests = sender.requests(recipient, _text(message, config))
     except ValueError as exc:  # e.g. a reply of only white space
         return _finish(session, delivery, S.FAILED, f"Not sendable: {exc}.")
     for request in requests[delivery.parts_sent:]:
@@ -109,6 +113,12 @@ def send_reply(session: Session, message_id: int, sender: MetaSender) -> Deliver
         return _finish(session, delivery,
                        S.FAILED if outcome.result == "rejected" else S.UNCERTAIN, outcome.error)
     return _finish(session, delivery, S.SENT, None)
+
+
+def _text(message: Message, config: Mapping | None) -> str:
+    link = link_for_case(config, message.case_id) if config is not None and \
+        (message.channel_metadata or {}).get("kind") == "acknowledgement" else None
+    return f"{message.body}\n\nHär kan du följa ditt ärende: {link}" if link else message.body
 
 
 def give_up(session: Session, message_id: int, reason: str) -> DeliveryStatus | None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citizencenter import json_input
+from citizencenter import json_input, outbox
 from citizencenter.accounts.service import Principal
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import CaseStatus, Channel, Direction
@@ -31,6 +31,11 @@ META = Principal(actor="integration:meta", scopes=frozenset({"cases:write"}))
 IDENTITY_KINDS = {"messenger": "messenger_psid", "instagram": "instagram_id"}
 PLATFORM_NAMES = {"messenger": "Messenger", "instagram": "Instagram"}
 SUBJECT_LENGTH = 80
+# The receipt on a new case (SOCIAL_ACKNOWLEDGE=on); the worker adds the link to the
+# citizen's view of the case when it sends it (replies.send_reply), so its token is never
+# stored in the conversation.
+RECEIPT_TEXT = ("Tack för ditt meddelande! Vi har registrerat det med ärendenummer "
+                "{reference} och svarar så snart vi kan. Det här är ett automatiskt svar.")
 
 
 class VerificationFailed(AppError):
@@ -58,8 +63,10 @@ def verify_subscription(args, verify_token: str) -> str:
 
 
 def receive_webhook(session: Session, raw_body: bytes, signature: str | None, mimetype: str,
-                    *, app_secret: str, reopen_within: timedelta) -> IngestResult:
-    """Check a webhook delivery's signature, then file its messages."""
+                    *, app_secret: str, reopen_within: timedelta,
+                    acknowledge: bool = False) -> IngestResult:
+    """Check a webhook delivery's signature, then file its messages; with `acknowledge`,
+    each new case gets a receipt."""
     try:
         meta.verify_signature(raw_body, signature, app_secret)
     except meta.MetaSignatureInvalid as exc:
@@ -73,11 +80,11 @@ def receive_webhook(session: Session, raw_body: bytes, signature: str | None, mi
         raise PayloadInvalid("The body is not valid JSON.") from None
     except meta.MetaPayloadInvalid as exc:
         raise PayloadInvalid(str(exc)) from None
-    return ingest(session, batch, _raw_events(payload), reopen_within)
+    return ingest(session, batch, _raw_events(payload), reopen_within, acknowledge)
 
 
 def ingest(session: Session, batch: meta.WebhookBatch, raw: dict[str, dict],
-           reopen_within: timedelta) -> IngestResult:
+           reopen_within: timedelta, acknowledge: bool = False) -> IngestResult:
     """Store each new message once and put it on its conversation's case."""
     result = IngestResult(ignored=sum(batch.ignored.values()))
     for message in batch.messages:
@@ -89,7 +96,7 @@ def ingest(session: Session, batch: meta.WebhookBatch, raw: dict[str, dict],
         if stored is None:
             result.duplicates += 1
             continue
-        _file(session, conversation, stored, message, reopen_within)
+        _file(session, conversation, stored, message, reopen_within, acknowledge)
         result.accepted += 1
     session.commit()
     log.info("meta webhook: %d new, %d repeated, %d echoes, %d other events",
@@ -161,6 +168,18 @@ def _subject(message: meta.MetaMessage) -> str:
     return first_line[:SUBJECT_LENGTH - 1].rstrip() + "…"
 
 
+def _acknowledge(session: Session, case: Case) -> None:
+    """Queue the receipt of a new case; shown in the conversation, but no person wrote it
+    (never a response), as the e-mail receipt."""
+    receipt = Message(case=case, direction=Direction.OUTBOUND, channel=Channel.SOCIAL,
+                      body=RECEIPT_TEXT.format(reference=case.reference),
+                      channel_metadata={"auto": True, "kind": "acknowledgement"},
+                      created_at=utcnow())
+    session.add(receipt)
+    session.flush()
+    outbox.enqueue(session, "social.reply_added", {"message_id": receipt.id})
+
+
 def _current_case(session: Session, conversation: SocialConversation,
                   reopen_within: timedelta) -> Case | None:
     """The case a new message joins, or None when it needs a new one."""
@@ -172,7 +191,8 @@ def _current_case(session: Session, conversation: SocialConversation,
 
 
 def _file(session: Session, conversation: SocialConversation, stored: SocialMessage,
-          message: meta.MetaMessage, reopen_within: timedelta) -> None:
+          message: meta.MetaMessage, reopen_within: timedelta,
+          acknowledge: bool = False) -> None:
     metadata = {"platform": message.platform, "mid": message.mid,
                 "sent_at": message.timestamp.isoformat(),
                 "attachments": [{"type": a.type, "url": a.url} for a in message.attachments]}
@@ -188,6 +208,8 @@ def _file(session: Session, conversation: SocialConversation, stored: SocialMess
         conversation.case_id = case.id
         filed = session.scalar(select(Message).where(Message.case_id == case.id)
                                .order_by(Message.id).limit(1))
+        if acknowledge:
+            _acknowledge(session, case)
     else:
         # Appending as the citizen reopens a resolved or closed case (cases.service).
         filed = cases.append_message(session, META, case.id, direction=Direction.INBOUND,

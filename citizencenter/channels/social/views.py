@@ -44,4 +44,5 @@ class MetaWebhook(MethodView):
         return service.receive_webhook(
             db.session, request.get_data(cache=True), request.headers.get("X-Hub-Signature-256"),
             request.mimetype, app_secret=app_secret,
-            reopen_within=timedelta(days=current_app.config["SOCIAL_REOPEN_DAYS"]))
+            reopen_within=timedelta(days=current_app.config["SOCIAL_REOPEN_DAYS"]),
+            acknowledge=current_app.config["SOCIAL_ACKNOWLEDGE"] == "on")
