@@ -223,3 +223,24 @@ def test_create_open311_key_prints_the_key_alone(app, session, client, lamps):
     key = result.output.strip().splitlines()[-1]
     assert " " not in key
     assert _report(client, key, lamps.service_code).status_code == 201
+
+
+def test_the_case_page_shows_the_position(app, client, session, lamps, api_key):
+    from citizencenter.accounts.models import User
+    from citizencenter.accounts.passwords import hash_password
+    from citizencenter.web.signin import _KEY
+
+    reference = _report(client, api_key, lamps.service_code).get_json()[0]["service_request_id"]
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    guide = session.scalar(select(User).where(User.email == "maria.svensson@lund.example"))
+    guide.password_hash = hash_password("rätt-lösenord-för-test")  # may sign in (rolled back)
+    session.flush()
+    sid = uuid.uuid4().hex
+    app.extensions["web_redis"].set(_KEY + sid, guide.id, ex=300)
+    with client.session_transaction() as web_session:
+        web_session["sid"] = sid
+    page = client.get(f"/cases/{case.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="location-heading"' in html and "Bytaregatan 4, Lund" in html
+    assert "55.704700, 13.191000" in html
