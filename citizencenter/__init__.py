@@ -89,7 +89,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     from citizencenter.dashboard import pages as wallboard_page
     app.register_blueprint(wallboard_page.bp)  # the supervisors' wallboard, /wallboard
     from citizencenter.sla import pages as sla_pages
-    app.register_blueprint(sla_pages.bp)  # breaches and warnings, /sla
+    app.register_blueprint(sla_pages.bp)  # breaches and warnings, /sla; /admin/sla-policies
+    from citizencenter.sla.calendars import pages as calendar_pages
+    app.register_blueprint(calendar_pages.bp)  # business calendars, /admin/calendars
     from citizencenter.sla.staffing import pages as staffing_pages
     app.register_blueprint(staffing_pages.bp)  # guides needed against staffed, /staffing
     from citizencenter.reports import pages as report_pages
