@@ -213,3 +213,16 @@ def test_the_email_acknowledgement_carries_the_link(app, session):
 
 def test_no_link_without_a_public_base_url(app, session):
     assert links.link_for_case({**app.config, "PUBLIC_BASE_URL": ""}, uuid.uuid4()) is None
+
+
+def test_messages_are_rate_limited_per_case(app, client, session, monkeypatch):
+    monkeypatch.setitem(app.config, "CITIZEN_MESSAGE_RATE_LIMIT", 2)
+    case = _case(session)
+    path = _path(app, case.id)
+    form = _form_token(client.get(path).get_data(as_text=True))
+    address = {"REMOTE_ADDR": f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"}
+    answers = [client.post(path, data={"form_token": form, "message": f"Meddelande {n}"},
+                           environ_base=address).status_code for n in range(3)]
+    assert answers == [303, 303, 429]
+    assert "Vänta en stund" in client.post(path, data={"form_token": form, "message": "x"},
+                                           environ_base=address).get_data(as_text=True)
