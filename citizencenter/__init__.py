@@ -110,6 +110,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(open311_views.bp)  # Open311 GeoReport v2, /open311/v2/
     from citizencenter.routing import pages as routing_pages
     app.register_blueprint(routing_pages.bp)  # routing rules and queues, /admin/routing-rules
+    from citizencenter.accounts import pages as accounts_pages
+    app.register_blueprint(accounts_pages.bp)  # users and tokens, the password link
+    from citizencenter.workspace.pages import guides as guides_admin
+    app.register_blueprint(guides_admin.bp)  # guides' skills and capacity, /admin/guides
     from citizencenter.devmail import pages as dev_mail_pages
     app.register_blueprint(dev_mail_pages.bp)  # /dev/mail: the embedded run's sent mail
     connect_domains()

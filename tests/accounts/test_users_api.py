@@ -92,7 +92,8 @@ def test_a_reset_link_is_mailed_works_once_and_never_lands_in_the_trail(
         OutboxMessage.topic == "accounts.password_reset").order_by(OutboxMessage.id.desc()))
     assert queued.payload == {"reset_id": reset.id}  # an id, never the token
     config = {**app.config, "PUBLIC_BASE_URL": "https://kc.lund.example"}
-    with running_smtp(lambda env: email.message_from_bytes(env.content, policy=email.policy.default)) as sink:
+    with running_smtp(lambda env: email.message_from_bytes(
+            env.content, policy=email.policy.default)) as sink:
         config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_TIMEOUT_S=10)
         assert resets.send_reset_mail(session, reset.id, config)
     [mail] = sink.messages

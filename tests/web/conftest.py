@@ -29,6 +29,7 @@ USERS = {
     "guide": ("anna.lindqvist@lund.example", "Anna Lindqvist"),
     "supervisor": ("maria.svensson@lund.example", "Maria Svensson"),
     "department": ("johan.berg@lund.example", "Johan Berg"),
+    "admin": ("admin@lund.example", "Administratör"),
 }
 PASSWORD = "rätt-lösenord-för-test"
 
@@ -137,6 +138,11 @@ def supervisor_page(page):
 @pytest.fixture
 def department_page(page):
     return sign_in(page, "department")
+
+
+@pytest.fixture
+def admin_page(page):
+    return sign_in(page, "admin")
 
 
 def assert_accessible(page) -> None:
