@@ -8,84 +8,29 @@ Compounds: a long query word also asks for its leading parts ("bygglovsansökan"
 The database picks the candidates; one scorer here ranks them, the same on both.
 """
 
-import html
-import re
-import unicodedata
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-import snowballstemmer
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-_WORD = re.compile(r"[^\W_]+")
-_WORD_SPLIT = re.compile(r"([^\W_]+)")
-_stemmer = snowballstemmer.stemmer("swedish")
-MIN_PART = 4  # the shortest leading part of a compound worth asking for
+# Folding, stems, query words and highlights are citizencenter.swedish's, shared with the
+# case search; the names stay importable from here.
+from citizencenter.swedish import (  # noqa: F401
+    MIN_PART,
+    QueryWord,
+    fold,
+    folded,
+    highlight,
+    parse,
+    stem,
+    stemmed,
+    words,
+)
+
 CANDIDATES = 50
 SNIPPET_WORDS = 30
 TYPO_LIKENESS = 0.85  # SQLite: difflib's ratio of a query word to a title word
 TYPO_TRIGRAMS = 0.5  # PostgreSQL: pg_trgm's word_similarity
-# Swedish definite endings ("avfallet", "bygglovets"): the stemmer in some versions keeps them.
-DEFINITE_ENDINGS = ("et", "en", "ets", "ens", "arna", "erna", "orna", "na")
-
-
-def fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def words(text_: str) -> list[str]:
-    return [fold(w) for w in _WORD.findall(text_)]
-
-
-def stem(word: str) -> str:
-    return _stemmer.stemWord(word)
-
-
-def folded(text_: str) -> str:
-    return " ".join(words(text_))
-
-
-def stemmed(text_: str) -> str:
-    return " ".join(stem(w) for w in words(text_))
-
-
-@dataclass
-class QueryWord:
-    word: str  # folded
-    parts: list[str]  # folded leading parts of a compound, longest first
-
-    @property
-    def variants(self) -> set[str]:
-        """The word, and the word without a definite ending the stemmer may keep."""
-        return {self.word} | {self.word[:-len(ending)] for ending in DEFINITE_ENDINGS
-                              if self.word.endswith(ending)
-                              and len(self.word) - len(ending) >= MIN_PART}
-
-    @property
-    def stems(self) -> set[str]:
-        # Stemmed once more too: "förskoleplatser" stems to "forskoleplats", while the
-        # article's "förskoleplats" stems to "forskoleplat".
-        once = {stem(v) for v in self.variants}
-        return once | {stem(s) for s in once}
-
-    @property
-    def part_stems(self) -> set[str]:
-        return {stem(p) for p in self.parts} - self.stems
-
-
-def parse(q: str) -> list[QueryWord]:
-    """The query's words, each with the leading parts of a compound."""
-    seen, parsed = set(), []
-    for word in words(q)[:12]:
-        if word in seen:
-            continue
-        seen.add(word)
-        parts = ([word[:i] for i in range(len(word) - 3, MIN_PART - 1, -1)]
-                 if len(word) >= 2 * MIN_PART else [])
-        parsed.append(QueryWord(word, parts))
-    return parsed
 
 
 def _pg_candidates(session: Session, query: list[QueryWord], audiences: list[str]) -> list[int]:
@@ -179,22 +124,3 @@ def sync_sqlite(session: Session, article_id: int, title: str, body: str) -> Non
     session.execute(text("INSERT INTO knowledge_fts (rowid, title, body) "
                          "VALUES (:id, :title, :body)"),
                     {"id": article_id, "title": stemmed(title), "body": stemmed(body)})
-
-
-def highlight(query: list[QueryWord], text_: str, *, window: int | None = None) -> str:
-    """`text_` as HTML with the words the query matched in <mark>, cut to a window."""
-    wanted = {s for w in query for s in w.stems | w.part_stems}
-    tokens = _WORD_SPLIT.split(text_)
-    hits = [i for i, token in enumerate(tokens) if i % 2 and stem(fold(token)) in wanted]
-    start, end, prefix, suffix = 0, len(tokens), "", ""
-    if window is not None:
-        first = hits[0] if hits else 1
-        start = max(0, first - window // 2 * 2)
-        end = min(len(tokens), start + window * 2)
-        prefix = "… " if start > 0 else ""
-        suffix = " …" if end < len(tokens) else ""
-    out = []
-    for i in range(start, end):
-        escaped = html.escape(tokens[i])
-        out.append(f"<mark>{escaped}</mark>" if i in hits else escaped)
-    return prefix + "".join(out).strip() + suffix
