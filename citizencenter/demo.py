@@ -47,6 +47,21 @@ CATEGORIES = [
     ("synpunkt", "Synpunkter och klagomål", None),
     ("ovrigt", "Övrigt", None),
 ]
+# Categories published as Open311 GeoReport services: service code, description, group,
+# keywords and the definition's attributes (see channels.open311).
+OPEN311_SERVICES = {
+    "felanmalan": ("gatubelysning", "Trasig eller släckt gatubelysning", "Gator och trafik",
+                   ["lampa", "belysning", "gatlykta"],
+                   [{"code": "lampa", "datatype": "singlevaluelist", "required": True,
+                     "description": "Vilken lampa?",
+                     "values": [{"key": "gatlampa", "name": "Gatlampa"},
+                                {"key": "parklampa", "name": "Lampa i park"},
+                                {"key": "cykelvag", "name": "Lampa vid cykelväg"}]}]),
+    "gator-trafik": ("hal-i-gata", "Hål i gata, gång- eller cykelväg", "Gator och trafik",
+                     ["hål", "grop", "asfalt"], []),
+    "avfall": ("nedskrapning", "Nedskräpning eller full papperskorg", "Renhållning",
+               ["skräp", "papperskorg", "nedskräpning"], []),
+}
 SERVICE_POINTS = [
     ("kristallen", "Medborgarcenter Kristallen", "Lund C"),
     ("dalby", "Servicepunkt Dalby", "Dalby bibliotek"),
@@ -79,6 +94,14 @@ CASES = [
 ]
 
 
+def _open311_service(slug: str) -> dict:
+    if slug not in OPEN311_SERVICES:
+        return {}
+    code, description, group, keywords, attributes = OPEN311_SERVICES[slug]
+    return {"service_code": code, "service_description": description, "service_group": group,
+            "service_keywords": keywords, "service_attributes": attributes}
+
+
 def seed(session: Session) -> bool:
     """Load the demo data once; return False when it was already there."""
     if session.scalar(select(Department).limit(1)) is not None:
@@ -89,7 +112,8 @@ def seed(session: Session) -> bool:
     queues = {slug: Queue(slug=slug, name=name, department=departments.get(dep))
               for slug, name, dep in QUEUES}
     session.add_all(queues.values())
-    session.add_all(Category(slug=slug, name=name, department=departments.get(dep))
+    session.add_all(Category(slug=slug, name=name, department=departments.get(dep),
+                             **_open311_service(slug))
                     for slug, name, dep in CATEGORIES)
     session.add_all(ServicePoint(slug=slug, name=name, address=address)
                     for slug, name, address in SERVICE_POINTS)

@@ -244,3 +244,9 @@ def test_the_case_page_shows_the_position(app, client, session, lamps, api_key):
     html = page.get_data(as_text=True)
     assert 'id="location-heading"' in html and "Bytaregatan 4, Lund" in html
     assert "55.704700, 13.191000" in html
+
+
+def test_the_demo_publishes_street_lighting(client):
+    lighting = client.get(f"{V2}/services/gatubelysning.json").get_json()
+    assert lighting["attributes"][0]["description"] == "Vilken lampa?"
+    assert "nedskrapning" in {s["service_code"] for s in client.get(f"{V2}/services").get_json()}
