@@ -49,7 +49,10 @@ def _field(path: str) -> str:
 def _message(field: str, message: str) -> str:
     """The Swedish text for an error on a field; the service's cycle names the chain."""
     if message.startswith("Overflow cycle: "):
-        return t("queues.error.cycle", chain=message.removeprefix("Overflow cycle: ").rstrip("."))
+        slugs = message.removeprefix("Overflow cycle: ").rstrip(".").split(" → ")
+        names = dict(db.session.execute(select(Queue.slug, Queue.name)
+                                        .where(Queue.slug.in_(slugs))).all())
+        return t("queues.error.cycle", chain=" → ".join(names.get(s, s) for s in slugs))
     return t(f"routing.error.{field}")
 
 
