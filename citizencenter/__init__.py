@@ -114,6 +114,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     app.register_blueprint(accounts_pages.bp)  # users and tokens, the password link
     from citizencenter.workspace.pages import guides as guides_admin
     app.register_blueprint(guides_admin.bp)  # guides' skills and capacity, /admin/guides
+    from citizencenter.integrations import pages as integration_pages
+    from citizencenter.integrations import views as integration_views
+    api.register_blueprint(integration_views.blp)  # integrations: scopes, secrets, deliveries
+    app.register_blueprint(integration_pages.bp)  # integrations for admins, /admin/integrations
     from citizencenter.devmail import pages as dev_mail_pages
     app.register_blueprint(dev_mail_pages.bp)  # /dev/mail: the embedded run's sent mail
     connect_domains()

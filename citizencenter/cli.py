@@ -247,11 +247,12 @@ def publish_open311_service(category, code, description, group, keywords, attrib
 @click.option("--name", required=True)
 @with_appcontext
 def rotate_integration_secret(name):
-    """Issue a new signing secret; the previous one stays valid until the next rotation."""
+    """Issue a new signing secret; the previous one stays valid INTEGRATION_SECRET_GRACE_S."""
     from citizencenter.integrations import service
 
-    click.echo(service.rotate_secret(db.session, name, keys.secret_keys(current_app.config),
-                                     actor=CLI_ACTOR))
+    click.echo(service.rotate_secret(
+        db.session, name, keys.secret_keys(current_app.config), actor=CLI_ACTOR,
+        grace_s=current_app.config["INTEGRATION_SECRET_GRACE_S"]))
 
 
 @cli.command("rotate-keys")

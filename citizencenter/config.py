@@ -168,6 +168,8 @@ class Config:
     ROUTING_BATCH = _int("ROUTING_BATCH", 200)
     ROUTING_SCAN_INTERVAL_S = _int("ROUTING_SCAN_INTERVAL_S", 5)
     DEPARTMENT_WEBHOOK_TIMEOUT_S = _int("DEPARTMENT_WEBHOOK_TIMEOUT_S", 10)
+    # After a rotation an integration's previous signing secret is accepted this long.
+    INTEGRATION_SECRET_GRACE_S = _int("INTEGRATION_SECRET_GRACE_S", 24 * 3600)
 
     # Service measurement, rollups, feedback and the live dashboard (reports/, feedback/,
     # dashboard/). Targets: "channel.figure=value,…" overrides REPORT_TARGETS' defaults.

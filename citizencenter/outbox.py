@@ -36,6 +36,7 @@ TOPIC_TASKS = {
     "routing.guide_available": "routing.pull_for_guide",
     "routing.capacity_freed": "routing.pull_for_guide",
     "routing.case_forwarded": "routing.notify_department",
+    "routing.webhook_test": "routing.send_webhook_test",
     "sla.notification": "sla.send_notification",
     "case.resolved": "feedback.request_feedback",
     "accounts.password_reset": "accounts.send_password_reset",

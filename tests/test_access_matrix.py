@@ -179,7 +179,7 @@ class World:
                   "contact_id": self.contact_id,
                   "quarantine_id": 1, "hold_id": 1, "template_id": self.template_id,
                   "article_id": self.article_id, "version": 1,
-                  "slug": self._slug(path)}
+                  "slug": self._slug(path), "name": "no-such-integration"}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
         headers = bearer(token) if token else {}
         kwargs = {"json": self._body(method, path)}

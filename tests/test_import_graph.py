@@ -40,6 +40,7 @@ ORDER = (
     ("privacy.erasure",),  # erases a case's content across the channels' tables
     ("privacy.retention",),  # rules, holds, the plan and the run of retention
     ("reports", "workspace"),  # workspace: the guide's pages' use cases
+    ("integrations.pages",),  # the admins' overview: phone, webhooks, mailboxes, quarantine
     ("records",),  # allmän handling: a case, its conversation and its mail's attachments
     ("dashboard", "reconciliation", "demo", "metrics"),  # metrics: counters, scrape-time gauges
     ("subject_access",),  # one person's data across every domain, exported or erased

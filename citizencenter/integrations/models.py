@@ -19,6 +19,13 @@ class Integration(Base):
     secrets_encrypted: Mapped[str] = mapped_column(Text)  # Fernet token of a JSON list
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     rotated_at: Mapped[datetime | None]
+    # The secret before the last rotation is accepted until then (None: until the next one).
+    previous_secret_valid_until: Mapped[datetime | None]
+    # Deliveries refused for their signature: how many and when last (never their body).
+    signature_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_signature_failure_at: Mapped[datetime | None]
+    last_signature_failure: Mapped[str | None] = mapped_column(String(64))  # problem slug
+    last_event_at: Mapped[datetime | None]  # the last signed delivery accepted
 
     token: Mapped[ApiToken] = relationship(lazy="joined")
 
@@ -33,3 +40,18 @@ class WebhookDelivery(Base):
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id"))
     webhook_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    event_type: Mapped[str | None] = mapped_column(String(64))  # the last event it carried
+
+
+class DepartmentWebhookTest(Base):
+    """A signed test event an administrator sent to a department's webhook, and its fate."""
+
+    __tablename__ = "department_webhook_tests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -5,7 +5,14 @@ from celery import shared_task
 from flask import current_app
 
 from citizencenter import db
-from citizencenter.routing import assignment, escalation, notifications, presence, service
+from citizencenter.routing import (
+    assignment,
+    escalation,
+    notifications,
+    presence,
+    service,
+    webhooks,
+)
 
 
 class StillContended(Exception):
@@ -57,6 +64,13 @@ def apply_call_presence(payload: dict) -> None:
 def notify_department(payload: dict) -> None:
     notifications.notify_department(db.session, int(payload["forwarding_id"]),
                                     current_app.config)
+
+
+@shared_task(name="routing.send_webhook_test", acks_late=True,
+             autoretry_for=(notifications.NotificationFailed,), retry_backoff=True,
+             retry_backoff_max=60, max_retries=3)
+def send_webhook_test(payload: dict) -> None:
+    webhooks.deliver_test(db.session, int(payload["test_id"]), current_app.config)
 
 
 @shared_task(name="routing.scan", acks_late=True, ignore_result=True)

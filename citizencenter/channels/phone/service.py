@@ -110,6 +110,7 @@ def receive_events(session: Session, principal: Principal, secret_keys: keys.Sec
         events = load_events(payload)
     except ma.ValidationError as exc:
         raise ValidationFailed(exc.messages) from None
+    integrations.note_event_type(accepted, events[-1].get("type"))
     return ingest(session, events, integration_id=accepted.integration.id,
                   replayed=accepted.replayed)
 
@@ -125,6 +126,8 @@ def receive_queue_log(session: Session, principal: Principal, secret_keys: keys.
     events, rejected = asterisk.parse_lines(lines)
     if rejected and not events:
         raise ValidationFailed({str(r["line"]): [r["reason"]] for r in rejected}, "body")
+    if events:
+        integrations.note_event_type(accepted, events[-1].get("type"))
     return ingest(session, events, integration_id=accepted.integration.id, rejected=rejected,
                   replayed=accepted.replayed)
 
