@@ -85,8 +85,10 @@ def example_text(policy) -> str:
 def policies_list():
     """Every policy with its target, calendar and a worked example."""
     require_manager(current_principal())
-    page = policies.list_policies(db.session, paginator(), limit=100)
+    page = policies.list_policies(db.session, paginator(), limit=100,
+                                  cursor=request.args.get("cursor") or None)
     return render_template("sla/policies.html", policies=page.items,
+                           next_cursor=page.next_cursor,
                            examples={p.slug: example_text(p) for p in page.items})
 
 

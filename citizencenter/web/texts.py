@@ -754,6 +754,7 @@ SV.update({
                        "blir en ny version; klockor som redan går behåller sin version.",
     "calendars.caption": "Kalendrar ({count} st.)",
     "calendars.none": "Det finns inga kalendrar.",
+    "calendars.next_page": "Nästa sida",
     "calendars.col.name": "Namn",
     "calendars.col.channel": "Kanal",
     "calendars.col.version": "Version",

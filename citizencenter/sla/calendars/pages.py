@@ -35,8 +35,10 @@ def _manager():
 @login_required
 def calendars_list():
     _manager()
-    page = calendars.list_calendars(db.session, paginator(), limit=100)
-    return render_template("calendars/list.html", calendars=page.items)
+    page = calendars.list_calendars(db.session, paginator(), limit=100,
+                                    cursor=request.args.get("cursor") or None)
+    return render_template("calendars/list.html", calendars=page.items,
+                           next_cursor=page.next_cursor)
 
 
 def _form_of(calendar) -> dict:
