@@ -104,6 +104,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     api.register_blueprint(answers_views.blp)  # answer templates (svarsmallar)
     from citizencenter.knowledge import views as knowledge_views
     api.register_blueprint(knowledge_views.blp)  # the knowledge base and its search
+    api.register_blueprint(knowledge_views.case_uses)  # what answered a case
+    from citizencenter.knowledge import pages as knowledge_pages
+    app.register_blueprint(knowledge_pages.bp)  # the knowledge panel of the guide's pages
     from citizencenter.knowledge import public_views as public_knowledge_views
     api.register_blueprint(public_knowledge_views.blp)  # public articles for the website
     from citizencenter.channels.open311 import views as open311_views

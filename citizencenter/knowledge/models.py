@@ -1,9 +1,10 @@
 """Knowledge articles: what the municipality has written down, versioned, with owners."""
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.accounts.models import Department
@@ -86,3 +87,36 @@ class Proposal(Base):
     note: Mapped[str] = mapped_column(Text)
     proposed_by: Mapped[str] = mapped_column(String(100))
     proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleUse(Base):
+    """A case answered with a knowledge article: which, on what channel, by whom, when."""
+
+    __tablename__ = "knowledge_uses"
+    __table_args__ = (UniqueConstraint("case_id", "article_id"),
+                      Index("ix_knowledge_uses_used_at", "used_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Gone with its case when the case is disposed of (gallring).
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("knowledge_articles.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))  # the case's channel when answered
+    used_by: Mapped[str] = mapped_column(String(100))
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    article: Mapped[Article] = relationship(lazy="joined")
+
+
+class KnowledgeSearch(Base):
+    """A search in the knowledge base and how many articles it found: folded, never with
+    a personnummer, e-mail address or phone number (such a query is not kept)."""
+
+    __tablename__ = "knowledge_searches"
+    __table_args__ = (Index("ix_knowledge_searches_searched_at", "searched_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(200))
+    results: Mapped[int]
+    role: Mapped[str | None] = mapped_column(String(20))  # None: a caller without a role
+    # Who typed it, so that the words typed one after another count as one search.
+    actor: Mapped[str] = mapped_column(String(100))
+    searched_at: Mapped[datetime] = mapped_column(default=utcnow)

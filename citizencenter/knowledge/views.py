@@ -3,7 +3,7 @@ from flask.views import MethodView
 from citizencenter import db
 from citizencenter.api import Blueprint, etag, if_match_version
 from citizencenter.auth import current_principal, require_scope
-from citizencenter.knowledge import service
+from citizencenter.knowledge import service, usage
 from citizencenter.knowledge.schemas import (
     ArticleCreateSchema,
     ArticleListSchema,
@@ -17,6 +17,13 @@ from citizencenter.knowledge.schemas import (
     SearchResultSchema,
     VersionListSchema,
     VersionSchema,
+)
+from citizencenter.knowledge.usage_schemas import (
+    AnsweredWithSchema,
+    ArticleUseCreateSchema,
+    ArticleUseSchema,
+    KnowledgeReportSchema,
+    ReportArgsSchema,
 )
 
 blp = Blueprint("knowledge", __name__, url_prefix="/api/v1/knowledge",
@@ -112,5 +119,40 @@ class Search(MethodView):
     @blp.arguments(SearchArgsSchema, location="query")
     @blp.response(200, SearchResultSchema)
     def get(self, args):
-        """Search articles in Swedish: ranked, with highlighted snippets"""
-        return {"items": service.search_articles(db.session, current_principal(), **args)}
+        """Search articles in Swedish: ranked, with highlighted snippets (the query is kept,
+        folded and without personal data, for the report of searches that found nothing)"""
+        return {"items": usage.search_and_record(db.session, current_principal(), **args)}
+
+
+@blp.route("/report")
+class Report(MethodView):
+    @require_scope("reports:read")
+    @blp.arguments(ReportArgsSchema, location="query")
+    @blp.response(200, KnowledgeReportSchema)
+    def get(self, args):
+        """Articles and templates by use, cases answered with an article per channel, and
+        the searches that found nothing, over [from, to)"""
+        return usage.knowledge_report(db.session, args["from_"], args["to"])
+
+
+# What answered a case, beside the case's own resources.
+case_uses = Blueprint("knowledge_uses", __name__, url_prefix="/api/v1/cases",
+                      description="What answered a case: knowledge articles and templates")
+
+
+@case_uses.route("/<uuid:case_id>/knowledge-uses")
+class CaseKnowledgeUses(MethodView):
+    @require_scope("cases:read")
+    @case_uses.response(200, AnsweredWithSchema)
+    def get(self, case_id):
+        """The articles the case was marked as answered with, and the templates its
+        replies were sent with"""
+        return usage.answered_with(db.session, current_principal(), case_id)
+
+    @require_scope("cases:write")
+    @case_uses.arguments(ArticleUseCreateSchema)
+    @case_uses.response(201, ArticleUseSchema)
+    def post(self, data, case_id):
+        """Mark the case as answered with a knowledge article (once per article)"""
+        return usage.mark_answered(db.session, current_principal(), case_id,
+                                   data["article_id"])

@@ -1104,6 +1104,33 @@ SV.update({
     "integrations.retried.still": "Det ligger kvar i karantän: {reason}",
 })
 
+# The knowledge panel (case page and register form) and what answered a case.
+SV.update({
+    "knowledge.panel.heading": "Kunskapsbanken",
+    "knowledge.panel.label": "Sök i kunskapsbanken",
+    "knowledge.panel.hint": "Träffarna visas medan du skriver.",
+    "knowledge.panel.submit": "Sök artiklar",
+    "knowledge.panel.hits": "{count} artiklar hittades.",
+    "knowledge.panel.one_hit": "1 artikel hittades.",
+    "knowledge.panel.no_hits": "Inga artiklar hittades för ”{q}”.",
+    "knowledge.panel.hits_heading": "Träffar",
+    "knowledge.panel.insert": "Infoga länk",
+    "knowledge.panel.insert_label": "Infoga länk till {title}",
+    "knowledge.panel.inserted": "Länken till {title} är infogad i svaret.",
+    "knowledge.panel.mark": "Markera som svar",
+    "knowledge.panel.mark_label": "Markera {title} som svar",
+    "knowledge.panel.marked": "Ärendet är markerat som besvarat med {title}.",
+    "knowledge.panel.internal": "Intern",
+    "knowledge.panel.copy": "Text att klistra in",
+    "knowledge.panel.back": "Tillbaka till ärendet",
+    "knowledge.page.title": "Sök i kunskapsbanken",
+    "knowledge.answered.heading": "Besvarat med",
+    "knowledge.answered.article": "Artikel: {title}",
+    "knowledge.answered.template": "Svarsmall: {name}",
+    "knowledge.answered.none": "Ärendet är inte markerat som besvarat med en artikel eller "
+                               "svarsmall ännu.",
+})
+
 CATALOGUES: dict[str, dict[str, str]] = {"sv": SV}
 
 
