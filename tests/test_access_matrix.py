@@ -153,6 +153,8 @@ class World:
             audience="internal").id
         self.template_id = answers.create_template(
             session, admin, {"name": "Matrismall", "body": "Hej {{ citizen_name }}!"}).id
+        # A token of its own for DELETE /api/v1/tokens/{token_id} to revoke.
+        self.token_id = accounts.create_token(session, "matristoken", scopes=["cases:read"])[0].id
 
     def _first(self, url, key):
         items = self.client.get(url, headers=bearer(self.tokens["admin"])).get_json()["items"]
@@ -178,7 +180,7 @@ class World:
         values = {**case, "rule_id": self.rule_id, "user_id": self.user_id,
                   "contact_id": self.contact_id,
                   "quarantine_id": 1, "hold_id": 1, "template_id": self.template_id,
-                  "article_id": self.article_id, "version": 1,
+                  "article_id": self.article_id, "version": 1, "token_id": self.token_id,
                   "slug": self._slug(path), "name": "no-such-integration"}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
         headers = bearer(token) if token else {}
