@@ -82,7 +82,9 @@ COMPUTING = {("POST", "/api/v1/staffing/erlang-c"),
              ("POST", "/api/v1/cases/by-identity-number"),
              ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"),
              # An answer template filled for a case, to read before sending (audited).
-             ("POST", "/api/v1/cases/{case_id}/answer-templates/{template_id}/preview")}
+             ("POST", "/api/v1/cases/{case_id}/answer-templates/{template_id}/preview"),
+             # Where the router would place such a case; nothing is stored.
+             ("POST", "/api/v1/routing/rules/dry-run")}
 # Path parameters naming an object that belongs to a case.
 CASE_SCOPED = {"case_id", "attachment_id"}
 CALLERS = ("admin", "supervisor", "guide", "department", "integration", "reader", "none",
