@@ -37,6 +37,9 @@ PUBLIC = {
     ("GET", "/api/v1/integrations/meta/webhook"),
     ("POST", "/api/v1/integrations/meta/webhook"),
     ("POST", "/api/v1/integrations/calls/twilio"),
+    ("GET", "/api/v1/public/knowledge/articles"),
+    ("GET", "/api/v1/public/knowledge/articles/{article_id}"),
+    ("GET", "/api/v1/public/knowledge/search"),
 }
 # A bearer scope and a signature of the body: without the signature, never 2xx.
 SIGNED = {
