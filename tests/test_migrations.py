@@ -16,7 +16,12 @@ def test_one_head():
 def _not_fts_table(name, type_, parent_names) -> bool:
     # SQLite's FTS5 search tables (and their shadow tables) have no model: the service
     # keeps them in step with the rows they index.
-    return not (type_ == "table" and name.startswith("knowledge_fts"))
+    # PostgreSQL's stored tsvector of a case's search document (and its GIN index) is
+    # generated from the modelled columns by the database; the model leaves it out.
+    if parent_names.get("table_name") == "case_documents" and name in (
+            "document", "ix_case_documents_document"):
+        return False
+    return not (type_ == "table" and name.startswith(("knowledge_fts", "case_fts")))
 
 
 def test_migrated_schema_matches_the_models(engine):

@@ -162,3 +162,18 @@ class ReferenceCounter(Base):
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_value: Mapped[int] = mapped_column(default=0)
+
+
+class CaseDocument(Base):
+    """What full-text search reads of a case: its subject, conversation and notes, folded
+    (lower case, no diacritics). Kept in step with the case by `cases.search`; PostgreSQL
+    adds a stored `swedish` tsvector of it (see the migration), SQLite an FTS5 row."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                               unique=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    messages: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")

@@ -97,6 +97,13 @@ class CaseUpdateSchema(checked.ChangeSchema):
 
 
 
+class CaseMatchSchema(ma.Schema):
+    where = fields.String(data_key="in", metadata={"enum": ["subject", "message", "note"],
+                                                   "description": "Where the case matched."})
+    snippet = fields.String(metadata={
+        "description": "HTML: the text around the first match, matched words in <mark>."})
+
+
 class CaseSchema(ma.Schema):
     id = fields.UUID()
     reference = fields.String()
@@ -123,6 +130,9 @@ class CaseSchema(ma.Schema):
     version = fields.Integer()
     confidential = fields.Function(lambda case: case.confidential_at is not None,
                                    metadata={"type": "boolean"})
+    match = fields.Nested(CaseMatchSchema, dump_only=True, metadata={
+        "description": "With q (a list searched by text): where the case matched and the "
+                       "text around it."})
     location = fields.Function(
         lambda case: _location(case.latitude, case.longitude, case.address),
         metadata={"type": "object", "nullable": True, "description":
@@ -192,8 +202,13 @@ def dump_list_item(row) -> dict:
 
 def dump_case_page(page) -> dict:
     """A `CasePageSchema` answer for a page of `cases.service.list_cases`."""
-    return {"items": [dump_list_item(row) for row in page.items],
-            "next_cursor": page.next_cursor}
+    items = [dump_list_item(row) for row in page.items]
+    matches = getattr(page, "matches", None)  # a search's page (cases.search.SearchPage)
+    if matches is not None:
+        for item, row in zip(items, page.items, strict=True):
+            found = matches.get(row[0])
+            item["match"] = found and {"in": found.where, "snippet": found.snippet}
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 class CaseQueryArgsSchema(PageArgsSchema):

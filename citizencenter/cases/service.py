@@ -12,7 +12,7 @@ from citizencenter import outbox
 from citizencenter.accounts.models import Department, Role, User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
-from citizencenter.cases import confidentiality, delivery, events
+from citizencenter.cases import confidentiality, delivery, events, search
 from citizencenter.cases.enums import CaseKind, CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.cases.references import next_reference
@@ -145,12 +145,25 @@ def list_cases(session: Session, actor: Principal, paginator: Paginator, *,
     Not audited row by row (a page is up to 100 subject lines): opening a case is.
     The page holds rows of `LIST_COLUMNS` (what a list item shows), not `Case` objects.
     """
-    query = listing_query(actor, columns=LIST_COLUMNS, **filters)
-    return paginator.page(
-        session, query, (Case.received_at, Case.id),
-        to_key=lambda c: [c.received_at.isoformat(), str(c.id)],
-        from_key=lambda k: (datetime.fromisoformat(k[0]), uuid.UUID(k[1])),
+    dialect = session.get_bind().dialect.name
+    query = listing_query(actor, columns=LIST_COLUMNS, dialect=dialect, **filters)
+    if "q" not in filters:
+        return paginator.page(
+            session, query, (Case.received_at, Case.id),
+            to_key=lambda c: [c.received_at.isoformat(), str(c.id)],
+            from_key=lambda k: (datetime.fromisoformat(k[0]), uuid.UUID(k[1])),
+            filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor,
+            as_rows=True)
+    # Text search: the most relevant first, each case with where it matched.
+    words = search.query_words(filters["q"])
+    _, rank = search.matching(dialect, words)
+    page = paginator.page(
+        session, query.add_columns(rank), (rank, Case.received_at, Case.id),
+        to_key=lambda c: [c[-1], c.received_at.isoformat(), str(c.id)],
+        from_key=lambda k: (float(k[0]), datetime.fromisoformat(k[1]), uuid.UUID(k[2])),
         filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor, as_rows=True)
+    return search.SearchPage([tuple(row)[:len(LIST_COLUMNS)] for row in page.items],
+                             page.next_cursor, search.snippets(session, words, page.items))
 
 
 def _related(column, key, label: str):
@@ -182,11 +195,12 @@ LIST_COLUMNS = (
 
 
 def listing_query(actor: Principal, *, columns: tuple | None = None,
-                  protected: Collection[int] | None = None, **filters) -> Select:
+                  protected: Collection[int] | None = None, dialect: str = "postgresql",
+                  **filters) -> Select:
     """The cases `list_cases` pages through, before its keyset bound, order and limit.
 
     `Case` objects, or only `columns` of them (`list_cases`: `LIST_COLUMNS`, without the
-    loader options a Case needs)."""
+    loader options a Case needs). `dialect`: the database's, for `q`'s full-text clause."""
     # The page's rows come from `cases` alone: queue and department filters are scalar
     # subqueries, and what a row shows is loaded by id afterwards (one IN query per
     # relation). PostgreSQL then walks ix_cases_queue_status_received in order and stops
@@ -220,8 +234,10 @@ def listing_query(actor: Principal, *, columns: tuple | None = None,
     if "received_to" in filters:
         query = query.where(Case.received_at < filters["received_to"])
     if "q" in filters:
-        query = query.where(text_matches(Case.subject, filters["q"]),
-                            confidentiality.content_visible(actor))
+        # Subject, messages and notes in Swedish (cases.search); a confidential case only
+        # for those who may read it, so neither its text nor a snippet reaches the others.
+        matches, _ = search.matching(dialect, search.query_words(filters["q"]))
+        query = query.where(matches, confidentiality.content_visible(actor))
     if "diarienummer" in filters:
         query = query.where(Case.diarienummer == filters["diarienummer"])
     return query

@@ -1,0 +1,152 @@
+"""GET /api/v1/cases?q=: Swedish full-text search over a case's subject, messages and notes.
+
+Every case here carries a word of its own (`_tag`), asked for with the query, so cases other
+tests left in the database never answer it.
+"""
+
+import secrets
+
+import pytest
+
+from tests.factories import bearer, create_case
+
+
+def _tag() -> str:
+    return "zq" + secrets.token_hex(4)
+
+
+def _note(client, token: str, case_id: str, body: str) -> None:
+    response = client.post(f"/api/v1/cases/{case_id}/messages", headers=bearer(token),
+                           json={"direction": "internal", "body": body})
+    assert response.status_code == 201, response.get_json()
+
+
+def _search(client, token: str, q: str, **params) -> dict:
+    response = client.get("/api/v1/cases", query_string={"q": q, **params},
+                          headers=bearer(token))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _found(client, token: str, q: str) -> list[str]:
+    return [item["id"] for item in _search(client, token, q)["items"]]
+
+
+@pytest.fixture
+def cases(client, tokens) -> dict:
+    """Three cases whose words are only in a message or a note, never in the subject."""
+    token, tag = tokens["supervisor"], _tag()
+    permit = create_case(client, token, subject="Fråga från medborgare",
+                         description=f"Hej! Hur går det med bygglovet för vårt plank? {tag}")
+    preschool = create_case(client, token, subject="Fråga från medborgare",
+                            description=f"Vi söker en förskoleplats i Genarp. {tag}")
+    waste = create_case(client, token, subject="Fråga från medborgare",
+                        description=f"Ett samtal. {tag}")
+    _note(client, token, waste["id"], f"Ringde om Sophämtningen på Dalbyvägen. {tag}")
+    return {"tag": tag, "permit": permit["id"], "preschool": preschool["id"],
+            "waste": waste["id"]}
+
+
+@pytest.mark.parametrize(("query", "expected", "where"), [
+    ("bygglov", "permit", "message"),  # "bygglovet" in the message: inflection
+    ("bygglovsansökan", "permit", "message"),  # a compound of it
+    ("bygglovet", "permit", "message"),
+    ("förskoleplatser", "preschool", "message"),  # plural for singular
+    ("forskoleplats", "preschool", "message"),  # typed without diacritics
+    ("sophamtning", "waste", "note"),  # in the note, without diacritics
+    ("Sophämtning", "waste", "note"),
+])
+def test_swedish_words_find_a_case_by_its_message_or_its_note(client, tokens, cases, query,
+                                                              expected, where):
+    page = _search(client, tokens["supervisor"], f"{query} {cases['tag']}")
+    assert [item["id"] for item in page["items"]] == [cases[expected]]
+    match = page["items"][0]["match"]
+    assert match["in"] == where
+    assert "<mark>" in match["snippet"] and cases["tag"] in match["snippet"]
+
+
+def test_every_query_word_must_match(client, tokens, cases):
+    token, tag = tokens["supervisor"], cases["tag"]
+    assert set(_found(client, token, tag)) == {cases["permit"], cases["preschool"],
+                                               cases["waste"]}
+    assert _found(client, token, f"plank {tag}") == [cases["permit"]]
+    assert _found(client, token, f"plank förskoleplats {tag}") == []
+
+
+def test_a_word_typed_in_part_finds_the_whole_word(client, tokens, cases):
+    # A guide types the beginning of a word, as the subject filter has always allowed.
+    assert _found(client, tokens["supervisor"], f"Dalbyv {cases['tag']}") == [cases["waste"]]
+
+
+def test_the_subject_weighs_more_than_a_message_and_a_message_more_than_a_note(client,
+                                                                              tokens):
+    token, tag = tokens["supervisor"], _tag()
+    # Made best first, so the newest-first order of the plain list is the wrong one.
+    in_subject = create_case(client, token, subject=f"Gatubelysningen {tag}",
+                             description="Ett samtal.")
+    in_message = create_case(client, token, subject="Ärende",
+                             description=f"Gatubelysningen är trasig. {tag}")
+    in_note = create_case(client, token, subject="Ärende", description="Ett samtal.")
+    _note(client, token, in_note["id"], f"Gatubelysningen är trasig. {tag}")
+    page = _search(client, token, f"gatubelysning {tag}")
+    assert [item["id"] for item in page["items"]] == [in_subject["id"], in_message["id"],
+                                                      in_note["id"]]
+    assert [item["match"]["in"] for item in page["items"]] == ["subject", "message", "note"]
+
+
+def test_the_ranked_list_pages_with_a_cursor(client, tokens):
+    token, tag = tokens["supervisor"], _tag()
+    made = {create_case(client, token, subject=f"Parkeringstillstånd {n} {tag}")["id"]
+            for n in range(5)}
+    first = _search(client, token, f"parkering {tag}", limit=2)
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    seen = [item["id"] for item in first["items"]]
+    cursor = first["next_cursor"]
+    while cursor:
+        page = _search(client, token, f"parkering {tag}", limit=2, cursor=cursor)
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+    assert sorted(seen) == sorted(made)
+
+
+def test_the_snippet_is_escaped_html_with_the_matched_words_marked(client, tokens):
+    token, tag = tokens["supervisor"], _tag()
+    case = create_case(client, token, subject="Fråga", description=(
+        f"<script>alert(1)</script> Gatlyktan vid skolan är släckt. {tag}"))
+    item = _search(client, token, f"gatlykta {tag}")["items"][0]
+    assert item["id"] == case["id"]
+    assert "<script>" not in item["match"]["snippet"]
+    assert "&lt;script&gt;" in item["match"]["snippet"]
+    assert "<mark>Gatlyktan</mark>" in item["match"]["snippet"]
+
+
+def test_a_personnummer_is_never_found_in_clear(client, tokens):
+    token, tag = tokens["supervisor"], _tag()
+    create_case(client, token, subject="Fråga",
+                description=f"Mitt personnummer är 19121212-1212. {tag}")
+    for q in (f"191212121212 {tag}", f"19121212-1212 {tag}", f"1212 {tag}"):
+        body = client.get("/api/v1/cases", query_string={"q": q},
+                          headers=bearer(token)).get_data(as_text=True)
+        assert "1212-1212" not in body and "121212121" not in body
+    assert _found(client, token, f"191212121212 {tag}") == []
+
+
+def test_without_q_the_list_has_no_match_field(client, tokens):
+    page = client.get("/api/v1/cases?limit=5", headers=bearer(tokens["supervisor"])).get_json()
+    assert page["items"] and all("match" not in item for item in page["items"])
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("", "q"),
+    ("x" * 201, "q"),
+    ("bygg\x00lov", "q"),
+    ("bygg\nlov", "q"),
+    ("%%% !!", "q"),  # no word to search for
+])
+def test_bad_queries_are_refused_as_problems(client, tokens, query, field):
+    response = client.get("/api/v1/cases", query_string={"q": query},
+                          headers=bearer(tokens["supervisor"]))
+    assert response.status_code == 422, response.get_json()
+    assert response.content_type == "application/problem+json"
+    problem = response.get_json()
+    assert field in {error["field"].split(".")[0] for error in problem["errors"]}, problem
