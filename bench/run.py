@@ -27,9 +27,31 @@ def main() -> int:
         print("bench: the project is not installed in this Python; run "
               "`.venv/bin/pip install -e '.[test]'` or `make bench`", file=sys.stderr)
         return 1
+    # The search benchmark is one process of its own (no served stack): `--only search`
+    # runs it alone, and a full run adds it after the others.
+    only = _only(sys.argv[1:])
+    if only == "search":
+        import search
+
+        return search.main([a for a in sys.argv[1:] if a not in ("--only", "search",
+                                                                 "--only=search")])
     from harness import main as run_benchmark
 
-    return run_benchmark()
+    code = run_benchmark()
+    if only is None:
+        import search
+
+        code = search.main([]) or code
+    return code
+
+
+def _only(args: list[str]) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == "--only" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--only="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 if __name__ == "__main__":
