@@ -234,6 +234,7 @@ class World:
                 "audience": "internal"},
             ("PATCH", "/api/v1/knowledge/articles/{article_id}"): {"title": "Matris 2"},
             ("POST", "/api/v1/knowledge/articles/{article_id}/proposals"): {"note": "Förslag."},
+            ("POST", "/api/v1/cases/{case_id}/knowledge-uses"): {"article_id": 1},
             ("POST", "/api/v1/walk-ins"): {
                 "service_point": "dalby", "subject": "Hjälp med e-tjänst",
                 "visited_at": (utcnow() - timedelta(minutes=30)).isoformat(),
