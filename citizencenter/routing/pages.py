@@ -120,12 +120,17 @@ def _rule_input(form) -> dict:
 
 def _choices() -> dict:
     session = db.session
-    return {"channels": list(Channel), "priorities": list(Priority), "weekdays": WEEKDAYS,
-            "categories": session.execute(select(Category.slug, Category.name)
-                                          .order_by(Category.name)).all(),
-            "queues": session.execute(select(Queue.slug, Queue.name).order_by(Queue.name)).all(),
-            "departments": session.execute(select(Department.slug, Department.name)
-                                           .order_by(Department.name)).all()}
+    choices = {"channels": list(Channel), "priorities": list(Priority), "weekdays": WEEKDAYS,
+               "categories": session.execute(select(Category.slug, Category.name)
+                                             .order_by(Category.name)).all(),
+               "queues": session.execute(select(Queue.slug, Queue.name)
+                                         .order_by(Queue.name)).all(),
+               "departments": session.execute(select(Department.slug, Department.name)
+                                              .order_by(Department.name)).all()}
+    # Queue and department names by slug, for a rule's actions in words.
+    choices["target_names"] = {"queue": dict(choices["queues"]),
+                               "department": dict(choices["departments"])}
+    return choices
 
 
 def _save_rule(rule_id: int | None):
@@ -169,6 +174,7 @@ def _list_page(status: int = 200, trial: dict | None = None, result: dict | None
     choices = _choices()
     return render_template("routing/rules.html", rules=live, trial=trial or {},
                            queue_names=dict(choices["queues"]),
+                           target_names=choices["target_names"],
                            department_names=dict(choices["departments"]),
                            result=result, errors=errors or {}, channels=list(Channel),
                            saved=request.args.get("saved", type=int),

@@ -298,6 +298,8 @@ def test_rules_page_creates_moves_tests_and_versions_rules_that_route_cases(
     page.get_by_role("status").filter(has_text="Ordningen är ändrad.").wait_for()
     rows = page.get_by_role("table").locator("tbody tr")
     assert street in rows.nth(0).inner_text() and school in rows.nth(1).inner_text()
+    assert "Förvaltning: Tekniska förvaltningen" in rows.nth(0).inner_text()
+    assert "Kö: Förskola och skola" in rows.nth(1).inner_text()
     assert [r["name"] for r in api("GET", RULES)["items"]] == [street, school]
     text = _test_box(page, "Bil felparkerad på gatan")
     assert street in text and "skickas vidare till Tekniska förvaltningen" in text
