@@ -156,7 +156,12 @@ def list_cases(session: Session, actor: Principal, paginator: Paginator, *,
             as_rows=True)
     # Text search: the most relevant first, each case with where it matched.
     words = search.query_words(filters["q"])
-    _, rank = search.matching(dialect, words)
+    if dialect == "postgresql":
+        query, rank = search.ranked(listing_query(
+            actor, columns=LIST_COLUMNS, **{k: v for k, v in filters.items() if k != "q"})
+            .where(confidentiality.content_visible(actor)), words)
+    else:
+        _, rank = search.matching(dialect, words)
     page = paginator.page(
         session, query.add_columns(rank), (rank, Case.received_at, Case.id),
         to_key=lambda c: [c[-1], c.received_at.isoformat(), str(c.id)],
