@@ -16,7 +16,8 @@ ROOT = Path(citizencenter.__file__).parent
 # units in the same layer are independent of each other.
 ORDER = (
     ("keys", "db", "fields", "mailer", "embedded", "redis_pool", "proxies",
-     "log_context"),  # log_context: the request id, task and case of the work at hand
+     "log_context",  # log_context: the request id, task and case of the work at hand
+     "swedish"),  # Swedish folding, stems and highlighting for every full-text search
     ("settings",),  # the typed settings config.Config declares
     ("config", "errors", "outbox", "reference_cache"),
     ("json_input", "openapi", "pagination", "idempotency", "production", "backups"),
