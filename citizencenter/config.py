@@ -216,7 +216,7 @@ class Config:
     WALKIN_DEFAULT_MINUTES = _int("WALKIN_DEFAULT_MINUTES", 10)
     # Open311 GeoReport v2: the jurisdiction_id apps may give (the one this server serves),
     # and POST requests per api_key in a sliding window.
-    OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "lund.se")
+    OPEN311_JURISDICTION_ID = _text("OPEN311_JURISDICTION_ID", "lund.se")
     OPEN311_RATE_LIMIT = _int("OPEN311_RATE_LIMIT", 60)
     OPEN311_RATE_WINDOW_S = _int("OPEN311_RATE_WINDOW_S", 600)
     # The public knowledge API (the municipality's website, no token): requests per client
