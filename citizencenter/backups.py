@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,12 +52,24 @@ def backup(database_url: str, out: Path) -> str:
     return f"wrote {out} ({out.stat().st_size} bytes)"
 
 
-def restore(database_url: str, source: Path, *, force: bool = False) -> str:
-    """Replace the database's content by the backup in `source`; say what was restored."""
+def restore(database_url: str, source: Path, *, force: bool = False,
+            known_revisions: Collection[str] | None = None) -> str:
+    """Replace the database's content by the backup in `source`; say what was restored.
+
+    A backup whose schema revision is not in `known_revisions` was written by a newer
+    release: restoring it under this one would run code against tables it does not know,
+    so it is refused before anything changes."""
     source = Path(source)
     if not source.is_file():
         raise BackupError(f"no backup file {source}")
-    if _is_sqlite(database_url):
+    sqlite = _is_sqlite(database_url)
+    if known_revisions is not None:
+        revision = _sqlite_revision(source) if sqlite else _pg_revision(database_url, source)
+        if revision not in known_revisions:
+            raise BackupError(f"{source} holds schema revision {revision}, which this release "
+                              "does not know (a newer release wrote it); restore it with that "
+                              "release")
+    if sqlite:
         return _sqlite_restore(_sqlite_path(database_url), source, force)
     return _pg_restore(database_url, source)
 
@@ -97,6 +110,15 @@ def _check_sqlite_file(path: Path) -> None:
         raise BackupError(f"{path} fails SQLite's integrity check: {result}")
     if "alembic_version" not in tables:
         raise BackupError(f"{path} is not a citizencenter database (no alembic_version table)")
+
+
+def _sqlite_revision(path: Path) -> str:
+    _check_sqlite_file(path)
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    if row is None:
+        raise BackupError(f"{path} has no schema revision in alembic_version")
+    return row[0]
 
 
 def _sqlite_backup(path: Path, out: Path) -> None:
@@ -195,6 +217,20 @@ def _pg_list(dump: Path, env: dict, label: str | None = None) -> int:
         raise BackupError(f"{label or dump} is not a citizencenter dump (no alembic_version "
                           "data)")
     return len(entries)
+
+
+def _pg_revision(database_url: str, dump: Path) -> str:
+    """The revision in the dump's alembic_version rows, read without a database."""
+    env, _ = _pg_environment(database_url)
+    _pg_list(dump, env)
+    script = _run([_pg_binary("pg_restore"), "--data-only", "--table=alembic_version",
+                   "--file=-", "--", str(dump)], env, f"reading {dump} with pg_restore")
+    lines = script.splitlines()
+    start = next((n for n, line in enumerate(lines) if line.startswith("COPY ")
+                  and "alembic_version" in line), None)
+    if start is None or start + 1 >= len(lines) or lines[start + 1] == "\\.":
+        raise BackupError(f"{dump} has no schema revision in alembic_version")
+    return lines[start + 1].strip()
 
 
 def _pg_restore(database_url: str, source: Path) -> str:

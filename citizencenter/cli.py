@@ -84,13 +84,17 @@ def backup(out):
 @click.option("--yes", is_flag=True, help="PostgreSQL: yes, replace the database's content.")
 def restore(backup_file, force, yes):
     """Replace the database's content by a backup taken with `citizencenter backup`."""
+    from alembic.script import ScriptDirectory
+
     from citizencenter import backups
 
     url = _settings_from_environment()["DATABASE_URL"]
     if not url.startswith("sqlite") and not yes:
         _backup_failed("restore replaces every table of the database; give --yes to go on")
+    script = ScriptDirectory.from_config(_alembic_config())
+    known = {revision.revision for revision in script.walk_revisions()}
     try:
-        click.echo(backups.restore(url, Path(backup_file), force=force))
+        click.echo(backups.restore(url, Path(backup_file), force=force, known_revisions=known))
     except (backups.BackupError, OSError) as exc:
         _backup_failed(exc)
 

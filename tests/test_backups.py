@@ -146,6 +146,37 @@ def test_restore_refuses_what_is_not_a_backup(own_database, tmp_path):
              "no backup file")
 
 
+def test_a_backup_from_a_newer_release_is_refused_and_changes_nothing(own_database, tmp_path):
+    upgrade_database(own_database)
+    engine = make_engine(own_database)
+    try:
+        with engine.begin() as conn:
+            current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'f0f0f0f0f0f0'"))
+        newer = tmp_path / "newer.file"
+        _ok(_cli("backup", "--out", str(newer), database_url=own_database))
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": current})
+            conn.execute(sa.text("INSERT INTO departments (slug, name) "
+                                 "VALUES ('after-backup', 'Efter säkerhetskopian')"))
+        engine.dispose()
+        _refused(_cli("restore", str(newer), "--yes", "--force", database_url=own_database),
+                 "schema revision f0f0f0f0f0f0, which this release does not know")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
+                == current
+            assert conn.execute(sa.text(
+                "SELECT count(*) FROM departments WHERE slug = 'after-backup'")).scalar() == 1
+        # A backup at this release's own revision restores.
+        same = tmp_path / "same.file"
+        _ok(_cli("backup", "--out", str(same), database_url=own_database))
+        engine.dispose()
+        assert _ok(_cli("restore", str(same), "--yes", "--force",
+                        database_url=own_database)).startswith("restored ")
+    finally:
+        engine.dispose()
+
+
 def test_a_backup_that_cannot_be_written_fails_in_one_line(own_database):
     upgrade_database(own_database)
     _refused(_cli("backup", "--out", "/proc/citizencenter.backup", database_url=own_database),
