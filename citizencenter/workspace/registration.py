@@ -19,6 +19,7 @@ from citizencenter.audit import service as audit
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import CaseStatus, Channel, Direction
 from citizencenter.cases.models import Case
+from citizencenter.channels.phone import callers
 from citizencenter.channels.phone.models import Call, CallOutcome
 from citizencenter.channels.walkin import service as walkin
 from citizencenter.contacts import service as contacts
@@ -124,13 +125,20 @@ def _new_call_case(session: Session, actor: Principal, call: Call | None,
 
 def _complete(session: Session, actor: Principal, call: Call, category: str | None,
               subject: str, description: str) -> Case:
-    """The case the phone channel already opened or joined for the call, told what it was."""
+    """The case the phone channel already opened or joined for the call, told what it was.
+
+    A case opened for this call takes the guide's subject; a case the call joined (the
+    caller's open inquiry, perhaps confidential) keeps its own, and the call's subject
+    goes into the note instead."""
     case = cases.get_case(session, actor, call.case_id)
-    if description:
-        cases.append_message(session, actor, case.id, direction=Direction.INTERNAL,
-                             body=description)
-    case.subject = subject
-    if category is not None:
+    opened_for_call = case.subject == callers.answered_call_subject(call)
+    note = description if opened_for_call else "\n".join(
+        part for part in (f"Samtal: {subject}", description) if part)
+    if note:
+        cases.append_message(session, actor, case.id, direction=Direction.INTERNAL, body=note)
+    if opened_for_call:
+        case.subject = subject
+    if category is not None and (opened_for_call or case.category is None):
         case.category = by_slug(session, Category, category, "category")
     case.first_response_at = case.first_response_at or call.answered_at or utcnow()
     session.flush()

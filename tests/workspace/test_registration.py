@@ -125,6 +125,28 @@ def test_a_call_whose_case_the_phone_channel_opened_completes_that_case(session,
     assert note.body == "Hänvisade till p-tillstånd." and note.author_id == guide.id
 
 
+def test_a_call_that_joined_the_callers_open_case_keeps_that_cases_subject(session):
+    guide = add_user(session)
+    first = _answered_call(session, guide.id, caller="+46709998866")
+    assert callers.link_calls(session, [first.id]) == 1
+    earlier = register_contact(session, principal(guide), channel="phone",
+                               category="bygglov", subject="Bygglov för altan",
+                               resolved_first_contact=False, call_id=first.id)
+    again = _answered_call(session, guide.id, caller="+46709998866")
+    assert callers.link_calls(session, [again.id]) == 1
+    assert again.case_id == earlier.id  # the phone channel joined the open inquiry
+    case = register_contact(session, principal(guide), channel="phone",
+                            category="gator-trafik", subject="Parkering vid skolan",
+                            description="Hänvisade till p-tillstånd.",
+                            resolved_first_contact=False, call_id=again.id)
+    assert case.id == earlier.id
+    assert case.subject == "Bygglov för altan" and case.category.slug == "bygglov"
+    notes = session.scalars(select(Message.body).where(
+        Message.case_id == case.id, Message.direction == Direction.INTERNAL)
+        .order_by(Message.id)).all()
+    assert notes[-1] == "Samtal: Parkering vid skolan\nHänvisade till p-tillstånd."
+
+
 def test_only_the_guide_who_answered_registers_the_call(session):
     guide, other = add_user(session), add_user(session)
     call = _answered_call(session, guide.id)

@@ -72,6 +72,11 @@ def link_calls(session: Session, call_ids: list[int], short_abandon_s: float = 5
     return len(calls)
 
 
+def answered_call_subject(call: Call) -> str:
+    """The subject of a case opened for an answered call, until the guide names it."""
+    return f"Samtal till {call.queue or 'växeln'}"
+
+
 class _Callers:
     """The batch's callers with their contacts and open cases, read in two queries."""
 
@@ -97,7 +102,7 @@ class _Callers:
             _log(self.session, existing, call, "Besvarat samtal i samma ärende.")
             return existing
         case = self._add(
-            call, subject=f"Samtal till {call.queue or 'växeln'}", kind=CaseKind.INQUIRY,
+            call, subject=answered_call_subject(call), kind=CaseKind.INQUIRY,
             received_at=min(call.entered_at, utcnow()), assignee_id=call.agent_user_id,
             status=CaseStatus.OPEN if call.agent_user_id else CaseStatus.NEW)
         _log(self.session, case, call, "Besvarat samtal.")
