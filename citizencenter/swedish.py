@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import snowballstemmer
 
@@ -24,6 +25,9 @@ MAX_QUERY_WORDS = 12
 DEFINITE_ENDINGS = ("et", "en", "ets", "ens", "arna", "erna", "orna", "na")
 
 
+# Folding and stemming are pure and a text's words repeat (a search folds and stems the
+# same few hundred words for every candidate it scores or highlights): cached.
+@lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -38,6 +42,7 @@ def tokens_of(text_: str) -> list[str]:
     return _WORD.findall(text_)
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 

@@ -21,6 +21,9 @@ def _not_fts_table(name, type_, parent_names) -> bool:
     if parent_names.get("table_name") == "case_documents" and name in (
             "document", "ix_case_documents_document"):
         return False
+    if parent_names.get("table_name") == "knowledge_articles" and name in (
+            "search_document", "ix_knowledge_articles_document"):
+        return False
     return not (type_ == "table" and name.startswith(("knowledge_fts", "case_fts")))
 
 

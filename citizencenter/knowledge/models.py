@@ -4,14 +4,16 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, Uuid, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizencenter.accounts.models import Department
 from citizencenter.db import Base, str_enum, utcnow
 from citizencenter.organisation.models import Category
 
-# The document PostgreSQL searches: folded title and tags weigh more than the body.
+# The document PostgreSQL searches: folded title and tags weigh more than the body. A
+# stored generated column `search_document` there, with its GIN index (see the migrations);
+# the model leaves it out, as SQLite has neither (it searches an FTS5 table).
 SEARCH_VECTOR_SQL = ("setweight(to_tsvector('swedish', search_title), 'A') || "
                      "setweight(to_tsvector('swedish', search_body), 'B')")
 
@@ -26,9 +28,6 @@ class Article(Base):
 
     __tablename__ = "knowledge_articles"
     __table_args__ = (
-        # PostgreSQL only: SQLite searches its FTS5 table (see the migration).
-        Index("ix_knowledge_articles_search", text(SEARCH_VECTOR_SQL),
-              postgresql_using="gin").ddl_if(dialect="postgresql"),
         Index("ix_knowledge_articles_title_trgm", "search_title", postgresql_using="gin",
               postgresql_ops={"search_title": "gin_trgm_ops"}),
         Index("ix_knowledge_articles_review_due_at", "review_due_at"),

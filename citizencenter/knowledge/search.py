@@ -33,21 +33,35 @@ TYPO_LIKENESS = 0.85  # SQLite: difflib's ratio of a query word to a title word
 TYPO_TRIGRAMS = 0.5  # PostgreSQL: pg_trgm's word_similarity
 
 
-def _pg_candidates(session: Session, query: list[QueryWord], audiences: list[str]) -> list[int]:
+def _pg_tiers(query: list[QueryWord]) -> list[str]:
+    """The tsqueries to try, narrowest first: every word whole (several words), any word
+    whole, then any word or a leading part of one. A common word matches thousands of
+    articles and a short part ("fors", which stems to the common "for") most of them; a
+    wider tier runs only when the narrower found too few to fill the candidates, which
+    ranks (and scores) whole-word matches above part matches anyway."""
     # Alternatives go unstemmed: to_tsquery('swedish', …) stems them as the index did.
-    alternatives = sorted({v for w in query for v in w.variants}
-                          | {stem(w.word) for w in query} | {p for w in query for p in w.parts})
-    tsquery = " | ".join(alternatives)
-    rows = session.execute(text(
-        "SELECT id FROM knowledge_articles, to_tsquery('swedish', :tsquery) AS query "
-        "WHERE audience IN :audiences AND ("
-        "setweight(to_tsvector('swedish', search_title), 'A') || "
-        "setweight(to_tsvector('swedish', search_body), 'B')) @@ query "
-        "ORDER BY ts_rank(setweight(to_tsvector('swedish', search_title), 'A') || "
-        "setweight(to_tsvector('swedish', search_body), 'B'), query) DESC, id LIMIT :limit"
-    ).bindparams(bindparam("audiences", expanding=True)),
-        {"tsquery": tsquery, "audiences": audiences, "limit": CANDIDATES})
-    found = [row.id for row in rows]
+    whole = [sorted(w.variants | {stem(w.word)}) for w in query]
+    tiers = []
+    if len(query) > 1:
+        tiers.append(" & ".join("(" + " | ".join(alts) + ")" for alts in whole))
+    tiers.append(" | ".join(sorted({a for alts in whole for a in alts})))
+    if any(w.parts for w in query):
+        tiers.append(" | ".join(sorted({a for alts in whole for a in alts}
+                                       | {p for w in query for p in w.parts})))
+    return tiers
+
+
+def _pg_candidates(session: Session, query: list[QueryWord], audiences: list[str]) -> list[int]:
+    for tsquery in _pg_tiers(query):
+        rows = session.execute(text(
+            "SELECT id FROM knowledge_articles, to_tsquery('swedish', :tsquery) AS query "
+            "WHERE audience IN :audiences AND search_document @@ query "
+            "ORDER BY ts_rank(search_document, query) DESC, id LIMIT :limit"
+        ).bindparams(bindparam("audiences", expanding=True)),
+            {"tsquery": tsquery, "audiences": audiences, "limit": CANDIDATES})
+        found = [row.id for row in rows]
+        if len(found) >= CANDIDATES:
+            break
     if not found:
         # A typo: the title most like the query, by trigrams (pg_trgm). The default
         # threshold (0.6) misses a wrong vowel in a short word; this transaction only.

@@ -265,11 +265,13 @@ def search_articles(session: Session, principal: Principal, q: str,
     query = search.parse(q)
     ids = search.candidates(session, query, audiences_for(principal))
     articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
-    ranked = sorted(ids, key=lambda i: (-search.score(query, articles[i].search_title,
-                                                      articles[i].search_body),
-                                        ids.index(i)))
+    # Scored once each; the database's order breaks ties. Only the page is highlighted.
+    scores = {i: search.score(query, articles[i].search_title, articles[i].search_body)
+              for i in ids}
+    order = {i: n for n, i in enumerate(ids)}
+    ranked = sorted(ids, key=lambda i: (-scores[i], order[i]))
     return [{"article": articles[i],
-             "score": search.score(query, articles[i].search_title, articles[i].search_body),
+             "score": scores[i],
              "title_html": search.highlight(query, articles[i].title),
              "snippet_html": search.highlight(query, markup.plain_text(articles[i].body_html),
                                               window=search.SNIPPET_WORDS)}
