@@ -186,7 +186,7 @@ class World:
                   "contact_id": self.contact_id,
                   "quarantine_id": 1, "hold_id": 1, "template_id": self.template_id,
                   "article_id": self.article_id, "version": 1, "token_id": self.token_id,
-                  "slug": self._slug(path), "name": "no-such-integration"}
+                  "slug": self._slug(path), "name": "no-such-integration", "channel": "email"}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
         headers = bearer(token) if token else {}
         kwargs = {"json": self._body(method, path)}
@@ -223,6 +223,7 @@ class World:
             ("PUT", "/api/v1/routing/guides/{user_id}/presence"): {"presence": "offline"},
             ("PUT", "/api/v1/contacts/{contact_id}/protection"): {"kind": "sekretessmarkering"},
             ("POST", "/api/v1/routing/decide"): {"queue": "kontaktcenter"},
+            ("PUT", "/api/v1/routing/channel-defaults/{channel}"): {"queue": "kontaktcenter"},
             ("POST", "/api/v1/cases/by-identity-number"): {"personnummer": "19121212-1212"},
             ("POST", "/api/v1/cases/{case_id}/identity-numbers/reveal"): {
                 "reason": "Handläggning av ärendet"},

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from citizencenter import db
 from citizencenter.accounts.models import Department
 from citizencenter.cases.enums import Channel, Priority
-from citizencenter.errors import AppError, flatten_messages
-from citizencenter.organisation.models import Category, ChannelDefaultQueue, Queue
-from citizencenter.routing import escalation, rules, service
+from citizencenter.errors import AppError, NotFound, flatten_messages
+from citizencenter.organisation.models import Category, Queue
+from citizencenter.routing import channel_defaults, escalation, rules, service
 from citizencenter.routing.schemas import DryRunInSchema, QueuePolicyInSchema, RuleInSchema
 from citizencenter.web import PageBlueprint, current_principal, login_required
 from citizencenter.web.pages import ADMIN_SECTIONS
@@ -257,12 +257,16 @@ def _queues_page(status: int = 200, errors: dict | None = None, slug: str | None
     policies = escalation.list_policies(db.session)
     slugs = {q.id: q.slug for q, _ in policies}
     names = {q.slug: q.name for q, _ in policies}
-    defaults = db.session.execute(select(ChannelDefaultQueue.channel, ChannelDefaultQueue.queue_id)
-                                  .order_by(ChannelDefaultQueue.channel)).all()
+    defaults = [(Channel(d["channel"]), d["queue"])
+                for d in channel_defaults.list_defaults(db.session)]
+    shown = dict((c.value, q) for c, q in defaults)
+    changed = request.args.get("default_saved")
+    default_saved = t("queues.defaults_saved", channel=t(f"case.channel.{changed}"),
+                      queue=names.get(shown[changed], "")) if shown.get(changed) else None
     return render_template("routing/queues.html", policies=policies, slugs=slugs, names=names,
-                           defaults=[(Channel(c), slugs.get(q)) for c, q in defaults],
-                           errors=errors or {}, error_slug=slug, typed=typed or {},
-                           saved=request.args.get("saved")), status
+                           defaults=defaults, errors=errors or {}, error_slug=slug,
+                           typed=typed or {}, saved=request.args.get("saved"),
+                           default_saved=default_saved), status
 
 
 @bp.route("/admin/queues")
@@ -303,3 +307,19 @@ def queue_save(slug: str):
         else:
             return redirect(url_for("routing_pages.queues", saved=slug, _anchor=f"queue-{slug}"))
     return _queues_page(422, errors, slug, typed)
+
+
+@bp.route("/admin/queues/channel-defaults/<channel>", methods=["POST"])
+@login_required
+def channel_default_save(channel: str):
+    """Set a channel's default queue (the service behind PUT /api/v1/routing/channel-defaults)."""
+    current_principal().require(SCOPE)
+    queue = request.form.get("queue", "")
+    try:
+        channel_defaults.set_default(db.session, current_principal(), channel, queue)
+    except NotFound:  # a queue not in the list (removed since the page was read)
+        db.session.rollback()
+        return _queues_page(422, {"default_queue": t("queues.error.default_queue")},
+                            f"channel:{channel}", {"default_queue": queue})
+    return redirect(url_for("routing_pages.queues", default_saved=channel,
+                            _anchor="defaults-heading"))

@@ -157,6 +157,15 @@ class QueuePolicySchema(QueuePolicyInSchema):
     queue = fields.String()
 
 
+class ChannelDefaultInSchema(ma.Schema):
+    queue = checked.slug(required=True)
+
+
+class ChannelDefaultSchema(ma.Schema):
+    channel = fields.String()
+    queue = fields.String(allow_none=True, metadata={"description": "null: the channel has none"})
+
+
 class ForwardSchema(ma.Schema):
     department = checked.slug(required=True)
     note = checked.Text(validate=validate.Length(min=1, max=10_000))
@@ -207,4 +216,5 @@ class ClaimSchema(ma.Schema):
 RulePageSchema = page_schema(RuleSchema, "RoutingRulePage")
 GuidePageSchema = page_schema(GuideSchema, "GuidePage")
 QueuePolicyPageSchema = page_schema(QueuePolicySchema, "QueuePolicyPage")
+ChannelDefaultPageSchema = page_schema(ChannelDefaultSchema, "ChannelDefaultPage")
 DecisionPageSchema = page_schema(DecisionSchema, "RoutingDecisionPage")

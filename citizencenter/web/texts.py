@@ -737,11 +737,15 @@ SV.update({
                            "({chain}). Välj en annan kö."),
     "queues.defaults": "Standardkö per kanal",
     "queues.defaults_intro": ("Ett ärende som ingen regel passar går till kanalens standardkö. "
-                              "Kopplingen ställs in när systemet sätts upp och kan inte "
-                              "ändras här."),
+                              "En ändring gäller nästa ärende som kommer in."),
     "queues.defaults_caption": "Kanalernas standardköer",
     "queues.channel": "Kanal",
     "queues.queue": "Kö",
+    "queues.defaults_none": "Ingen standardkö",
+    "queues.defaults_save_for": "Spara standardkö för {channel}",
+    "queues.defaults_queue_for": "Standardkö för {channel}",
+    "queues.defaults_saved": "Standardkön för {channel} är nu {queue}.",
+    "queues.error.default_queue": "Välj en av köerna i listan.",
 })
 
 

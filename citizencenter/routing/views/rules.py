@@ -6,8 +6,11 @@ from citizencenter import db
 from citizencenter.api import Blueprint
 from citizencenter.auth import current_principal, require_scope
 from citizencenter.pagination import Page
-from citizencenter.routing import escalation, rules, service
+from citizencenter.routing import channel_defaults, escalation, rules, service
 from citizencenter.routing.schemas import (
+    ChannelDefaultInSchema,
+    ChannelDefaultPageSchema,
+    ChannelDefaultSchema,
     DryRunInSchema,
     DryRunSchema,
     MoveSchema,
@@ -116,3 +119,23 @@ class QueuePolicyBySlug(MethodView):
     def put(self, data, slug: str):
         """Set how long a case waits in the queue and where it goes next"""
         return _policy(*escalation.set_policy(db.session, current_principal(), slug, data))
+
+
+@blp.route("/channel-defaults")
+class ChannelDefaults(MethodView):
+    @require_scope("routing:read")
+    @blp.response(200, ChannelDefaultPageSchema)
+    def get(self):
+        """Each channel's default queue: where a case goes when no rule names a queue"""
+        return Page(channel_defaults.list_defaults(db.session))
+
+
+@blp.route("/channel-defaults/<channel>")
+class ChannelDefaultByChannel(MethodView):
+    @require_scope("routing:write")
+    @blp.arguments(ChannelDefaultInSchema)
+    @blp.response(200, ChannelDefaultSchema)
+    def put(self, data, channel: str):
+        """Set a channel's default queue (the next case no rule places goes there)"""
+        return channel_defaults.set_default(db.session, current_principal(), channel,
+                                            data["queue"])
