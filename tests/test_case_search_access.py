@@ -110,3 +110,24 @@ def test_a_search_finds_what_the_caller_may_see_and_nothing_more(client, callers
         assert f"<mark>{SECRET}</mark>" in items[0]["match"]["snippet"]
     else:
         assert items == [] and SECRET.lower() not in response.get_data(as_text=True).lower()
+
+
+def test_the_access_rules_hold_inside_the_ranked_newest_matches(client, callers, world,
+                                                                 monkeypatch):
+    """PostgreSQL ranks a search's newest matches only (`cases.search.ranked`): those the
+    caller may see, so newer cases of others never crowd a department's own out; and the
+    documents before the newest few are still searched."""
+    from citizencenter.cases import search
+
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 2)
+    monkeypatch.setattr(search, "RECENT_DOCUMENTS", 1)
+    for n in range(3):  # newer matches the department may not see
+        create_case(client, callers["supervisor"], subject=f"Fråga om taxa {n}",
+                    description=f"Vad kostar en tömning? {world['tag']}")
+    for caller, expected in (("department", {"forwarded", "confidential"}),
+                             ("other_department", set())):
+        response = client.get("/api/v1/cases", query_string={"q": world["tag"]},
+                              headers=bearer(callers[caller]))
+        assert response.status_code == 200, response.get_json()
+        found = {item["id"] for item in response.get_json()["items"]}
+        assert found == {world[name] for name in expected}, caller

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -47,6 +48,9 @@ from citizencenter.swedish import (
 )
 
 SNIPPET_WORDS = 24
+# PostgreSQL ranks a search's newest matches, this many at most (see `ranked`).
+RANK_CANDIDATES = 300
+RECENT_DOCUMENTS = 5_000  # looked at before the older ones (see `ranked`)
 MIN_COMPOUND_PART = 6
 _FTS = table("case_fts", column("rowid"))  # SQLite's FTS5 table (see the migration)
 _PLACES = ("subject", "message", "note")  # where a case can match, in this order on a tie
@@ -133,15 +137,55 @@ def matching(dialect: str, words: list[QueryWord]):
     return Case.id.in_(ids), rank
 
 
-def ranked(query, words: list[QueryWord]):
-    """PostgreSQL: `query` (on cases) joined to the matching documents, and each case's
-    relevance read off its joined document: one hash join and one ts_rank per match, not a
-    lookup per matching case as `matching`'s IN clause and scalar subquery cost."""
+def ranked(session: Session, query, words: list[QueryWord]):
+    """PostgreSQL: `query` (on cases) joined to its newest matches, `RANK_CANDIDATES` at
+    most, and each case's relevance read off its matched document.
+
+    Relevance ranks the newest matches only (newest by document, written when the case came
+    in): a common word matches a sixth of all cases, and ranking them all read every one of
+    their documents. The newest `RECENT_DOCUMENTS` documents are looked at first (walking
+    their primary key backwards, or by the GIN index within them, as the planner weighs
+    it: either is bounded by them); the older ones only when those hold too few matches,
+    and then by the GIN index alone (a word rare lately is not walked through every
+    document, which a word matching nothing, a typo or a prefix, would otherwise cost).
+    `query`'s own clauses (access, filters) hold inside the cap."""
     tsquery = func.to_tsquery("swedish", bindparam("case_tsquery", _pg_tsquery(words),
                                                     unique=True))
     document = literal_column("case_documents.document")
-    return (query.join(CaseDocument, CaseDocument.case_id == Case.id)
-            .where(document.op("@@")(tsquery)), func.ts_rank(document, tsquery).cast(Double))
+    floor = (session.scalar(select(func.max(CaseDocument.id))) or 0) - RECENT_DOCUMENTS
+
+    def matches(where, order):
+        return (query.with_only_columns(CaseDocument.id.label("document_id"),
+                                        CaseDocument.case_id.label("case_id"),
+                                        document.label("document"))
+                .join_from(Case, CaseDocument, CaseDocument.case_id == Case.id)
+                .where(document.op("@@")(tsquery), where)
+                .order_by(order).limit(RANK_CANDIDATES))
+
+    recent = matches(CaseDocument.id > floor, CaseDocument.id.desc()).cte("recent")
+    # `id + 0`: no index gives that order or range, so the older matches come from the
+    # GIN index alone.
+    older = matches(CaseDocument.id + 0 <= floor, (CaseDocument.id + 0).desc()).where(
+        select(func.count()).select_from(recent).scalar_subquery() < RANK_CANDIDATES)
+    both = union_all(select(recent), older).subquery("both_matches")
+    matched = select(both.c.case_id, func.ts_rank(both.c.document, tsquery).cast(Double)
+                     .label("rank")).order_by(both.c.document_id.desc()) \
+        .limit(RANK_CANDIDATES).subquery("matched")
+    return query.join(matched, matched.c.case_id == Case.id), matched.c.rank
+
+
+def plan_for_search(session: Session) -> None:
+    """PostgreSQL, for the rest of this transaction (a search's): the plans `ranked` means.
+    The planner guesses a prefix (`bygglov:*`) or a word it has no statistics for at up to
+    a tenth of all documents, and then reads every document or hashes every case to find a
+    handful; a search reads a few hundred rows at most, so: no sequential scans, hash or
+    merge joins, nor parallel workers (starting them costs more than that on a busy
+    machine); index lookups, in nested loops."""
+    session.execute(text(
+        "SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+        "set_config('enable_seqscan', 'off', true), "
+        "set_config('enable_hashjoin', 'off', true), "
+        "set_config('enable_mergejoin', 'off', true)"))
 
 
 def snippets(session: Session, words: list[QueryWord], rows) -> dict[uuid.UUID, Match]:
