@@ -54,8 +54,19 @@ def _pg_array(values: list[str]) -> str:
     return "ARRAY[" + ",".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def seed(engine: Engine, cases: int, contacts: int | None = None) -> dict:
-    """Add `cases` cases (and their contacts) with a few set-based INSERTs."""
+# A conversation and notes for the seeded cases' search documents (bench/search.py has
+# its own): the words a `q` row looks for are in the subjects, these add the bulk.
+MESSAGES = ["Hej! Jag undrar hur lång tid handläggningen tar.",
+            "Vi har fått ett besked men vill ha det förklarat.",
+            "Kan ni ringa mig om ärendet?"]
+NOTES = ["Ringde upp medborgaren, lovade återkoppling inom en vecka.",
+         "Vidarebefordrat för bedömning."]
+
+
+def seed(engine: Engine, cases: int, contacts: int | None = None, *,
+         documents: bool = True) -> dict:
+    """Add `cases` cases (and their contacts) with a few set-based INSERTs, and (unless
+    `documents` is false) their search documents (`write_documents`)."""
     contacts = contacts or max(1, cases // 5)
     started = time.monotonic()
     with engine.begin() as conn:
@@ -98,11 +109,44 @@ def seed(engine: Engine, cases: int, contacts: int | None = None) -> dict:
             "      FROM generate_series(1, :count) AS n) AS g"),
             {"count": cases, "contacts": contacts, "first_contact": first_contact,
              "queues": list(queue_ids)})
+    if documents:
+        write_documents(engine)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE contacts"))
         conn.execute(text("VACUUM ANALYZE cases"))
     return {"cases": cases, "contacts": contacts, "queues": len(queue_ids),
             "seconds": round(time.monotonic() - started, 1)}
+
+
+def write_documents(engine: Engine, messages: list[str] | None = None,
+                    notes: list[str] | None = None) -> None:
+    """The search documents (`case_documents`) of the cases that have none, as
+    `cases.search` writes them at intake: the folded subject, a message or two and a note
+    (folded here, by `citizencenter.swedish`, as the service does). In order of arrival, so
+    the newest cases have the newest documents, as intake leaves them."""
+    from citizencenter.swedish import folded
+
+    messages = [folded(m) for m in (messages or MESSAGES)]
+    notes = [folded(n) for n in (notes or NOTES)]
+    with engine.begin() as conn:
+        subjects = conn.execute(text(
+            "SELECT DISTINCT subject FROM cases AS c WHERE NOT EXISTS "
+            "(SELECT 1 FROM case_documents AS d WHERE d.case_id = c.id)")).scalars().all()
+        conn.execute(text(
+            "INSERT INTO case_documents (case_id, subject, messages, notes) "
+            "SELECT c.id, f.folded, "
+            f" ({_pg_array(messages)})[1 + (n * 7) % {len(messages)}] || ' ' || "
+            f" ({_pg_array(messages)})[1 + (n * 3) % {len(messages)}], "
+            f" ({_pg_array(notes)})[1 + n % {len(notes)}] "
+            "FROM (SELECT id, subject, (row_number() OVER (ORDER BY received_at, id))::int "
+            "      AS n FROM cases AS c WHERE NOT EXISTS "
+            "      (SELECT 1 FROM case_documents AS d WHERE d.case_id = c.id)) AS c "
+            "JOIN unnest(CAST(:subjects AS text[]), CAST(:folded AS text[])) "
+            "     AS f (subject, folded) ON f.subject = c.subject "
+            "ORDER BY c.n"),
+            {"subjects": list(subjects), "folded": [folded(s) for s in subjects]})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE case_documents"))
 
 
 def settle_after_seeding() -> None:

@@ -125,34 +125,22 @@ def seed_articles(engine, count: int) -> float:
 
 
 def seed_cases(engine, count: int) -> float:
-    """`count` cases (bench/listing.py's seeding) and their search documents: the folded
-    subject, one or two messages and a note, as cases.search writes them."""
+    """`count` cases (bench/listing.py's seeding, with this benchmark's subjects) and their
+    search documents: the folded subject, one or two messages and a note, as cases.search
+    writes them (`listing.write_documents`)."""
     import listing
 
-    from citizencenter.swedish import folded
-
     started = time.monotonic()
-    listing.seed(engine, count)
-    subjects = [folded(s) for s in SUBJECTS]
-    messages, notes = [folded(m) for m in MESSAGES], [folded(n) for n in NOTES]
+    listing.seed(engine, count, documents=False)
     with engine.begin() as conn:
         conn.execute(text(
             "UPDATE cases SET subject = s.subject FROM (SELECT id, "
             f" ({_pg_array(SUBJECTS)})[1 + (row_number() OVER (ORDER BY id))::int "
             f"   % {len(SUBJECTS)}] AS subject FROM cases) AS s "
             "WHERE cases.id = s.id"))
-        conn.execute(text(
-            "INSERT INTO case_documents (case_id, subject, messages, notes) "
-            "SELECT id, "
-            f" ({_pg_array(subjects)})[1 + n % {len(subjects)}], "
-            f" ({_pg_array(messages)})[1 + (n * 7) % {len(messages)}] || ' ' || "
-            f" ({_pg_array(messages)})[1 + (n * 3) % {len(messages)}], "
-            f" ({_pg_array(notes)})[1 + n % {len(notes)}] "
-            "FROM (SELECT id, (row_number() OVER (ORDER BY id))::int AS n FROM cases) AS c "
-            "WHERE NOT EXISTS (SELECT 1 FROM case_documents d WHERE d.case_id = c.id)"))
+    listing.write_documents(engine, MESSAGES, NOTES)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE cases"))
-        conn.execute(text("VACUUM ANALYZE case_documents"))
     return time.monotonic() - started
 
 
