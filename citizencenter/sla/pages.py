@@ -9,7 +9,7 @@ effect computed by the clocks' own code (`policies.example`)."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -25,7 +25,7 @@ from citizencenter.sla.calendars.calendar import DEFAULT_TIMEZONE
 from citizencenter.sla.calendars.models import SlaCalendar
 from citizencenter.sla.enums import Metric, TargetUnit
 from citizencenter.sla.permissions import require_manager
-from citizencenter.sla.schemas import PAUSABLE, PolicyChangeSchema
+from citizencenter.sla.schemas import PAUSABLE, PolicyChangeSchema, PolicyCreateSchema
 from citizencenter.web import PageBlueprint, current_principal, login_required, texts
 from citizencenter.web.pages import ADMIN_SECTIONS, NAV, NAV_SCOPES
 
@@ -107,15 +107,16 @@ def _policy_form(policy) -> dict:
 def _policy_posted() -> dict:
     form = request.form
     shown = {name: form.get(name, "").strip() for name in
-             ("name", "metric", *CHOICE_FIELDS, "target_value", "target_unit",
+             ("slug", "name", "metric", *CHOICE_FIELDS, "target_value", "target_unit",
               "warn_at_percent", "updated_at")}
     shown["pause_statuses"] = form.getlist("pause_statuses")
     shown["active"] = form.get("active") == "on"
     return shown
 
 
-def _render_policy(policy, shown: dict, errors: dict, *, saved: bool = False,
+def _render_policy(policy, shown: dict, errors: dict, *, saved: bool | str = False,
                    status: int = 200):
+    """The edit form of a policy, or (policy None) the form of a new one."""
     options = {
         "categories": db.session.execute(select(Category.slug, Category.name)
                                          .order_by(Category.name)).all(),
@@ -126,11 +127,64 @@ def _render_policy(policy, shown: dict, errors: dict, *, saved: bool = False,
     }
     return render_template(
         "sla/policy.html", policy=policy, shown=shown, errors=errors, saved=saved,
-        example=example_text(policy), metrics=list(Metric),
+        example=example_text(policy) if policy else None, metrics=list(Metric),
         channels=[(c.value, texts.t(f"case.channel.{c.value}")) for c in Channel],
         priorities=[(p.value, texts.t(f"case.priority.{p.value}")) for p in Priority],
         units=[(u.value, texts.t(f"policies.unit.{u.value}")) for u in TargetUnit],
         pausable=[s.value for s in PAUSABLE], **options), status
+
+
+def _loaded(shown: dict, schema) -> tuple[dict, dict]:
+    """The API body the form stands for (`schema` loaded), and errors by field."""
+    raw = {"name": shown["name"], "metric": shown["metric"],
+           **{name: shown[name] or None for name in CHOICE_FIELDS},
+           "target_value": shown["target_value"], "target_unit": shown["target_unit"],
+           "pause_statuses": shown["pause_statuses"],
+           "warn_at_percent": shown["warn_at_percent"], "active": shown["active"]}
+    if isinstance(schema, PolicyCreateSchema):
+        raw["slug"] = shown["slug"]
+    errors = {}
+    for name in ("target_value", "warn_at_percent"):
+        try:
+            raw[name] = int(raw[name])
+        except ValueError:
+            errors[name] = f"policies.error.{name}"
+    try:
+        data = schema.load(raw)
+    except ValidationError as error:
+        errors.update({name: f"policies.error.{name}" for name in error.messages})
+        data = {}
+    return data, errors
+
+
+@bp.route("/admin/sla-policies/new", methods=["GET", "POST"])
+@login_required
+def new_policy():
+    """A new policy through the service of POST /api/v1/sla/policies."""
+    principal = current_principal()
+    require_manager(principal)
+    if request.method == "GET":
+        return _render_policy(None, {"slug": "", "name": "", "metric": Metric.RESOLUTION.value,
+                                     **dict.fromkeys(CHOICE_FIELDS, ""),
+                                     "target_value": "", "target_unit": TargetUnit.HOURS.value,
+                                     "pause_statuses": [], "warn_at_percent": "80",
+                                     "active": True}, {})
+    shown = _policy_posted()
+    data, errors = _loaded(shown, PolicyCreateSchema())
+    if errors:
+        return _render_policy(None, shown, errors, status=422)
+    try:
+        policy = policies.create_policy(db.session, principal, data)
+    except policies.PolicyExists:
+        db.session.rollback()
+        return _render_policy(None, shown, {"slug": "policies.error.slug_taken"}, status=422)
+    except AppError as error:
+        db.session.rollback()
+        if error.status != 422:
+            raise
+        field = (error.errors or [{}])[0].get("field", "form")
+        return _render_policy(None, shown, {field: f"policies.error.{field}"}, status=422)
+    return redirect(url_for("sla_pages.policy_page", slug=policy.slug, created=1))
 
 
 @bp.route("/admin/sla-policies/<string:slug>")
@@ -138,7 +192,8 @@ def _render_policy(policy, shown: dict, errors: dict, *, saved: bool = False,
 def policy_page(slug: str):
     require_manager(current_principal())
     policy = policies.get_policy(db.session, slug)
-    return _render_policy(policy, _policy_form(policy), {})
+    return _render_policy(policy, _policy_form(policy), {},
+                          saved="created" if request.args.get("created") else False)
 
 
 @bp.post("/admin/sla-policies/<string:slug>")
@@ -149,21 +204,7 @@ def save_policy(slug: str):
     require_manager(principal)
     policy = policies.get_policy(db.session, slug)
     shown = _policy_posted()
-    raw = {"name": shown["name"], "metric": shown["metric"],
-           **{name: shown[name] or None for name in CHOICE_FIELDS},
-           "target_value": shown["target_value"], "target_unit": shown["target_unit"],
-           "pause_statuses": shown["pause_statuses"],
-           "warn_at_percent": shown["warn_at_percent"], "active": shown["active"]}
-    errors = {}
-    for name in ("target_value", "warn_at_percent"):
-        try:
-            raw[name] = int(raw[name])
-        except ValueError:
-            errors[name] = f"policies.error.{name}"
-    try:
-        changes = PolicyChangeSchema().load(raw)
-    except ValidationError as error:
-        errors.update({name: f"policies.error.{name}" for name in error.messages})
+    changes, errors = _loaded(shown, PolicyChangeSchema())
     if errors:
         return _render_policy(policy, shown, errors, status=422)
     try:

@@ -826,6 +826,19 @@ SV.update({
                                       "2026-12-23 08:00-12:00; ett datum kan inte vara både "
                                       "stängt och förkortat.",
     "calendars.error.service_point": "Kalenderns servicepunkt finns inte längre.",
+    "calendars.new": "Ny kalender",
+    "calendars.new_intro": "En ny kalender får version 1. Koppla den sedan till en SLA-regel "
+                           "för att klockorna ska följa den.",
+    "calendars.slug": "Kortnamn",
+    "calendars.slug_hint": "Små bokstäver, siffror och bindestreck, t.ex. kundtjanst-sommar. "
+                           "Används i API:t och kan inte ändras.",
+    "calendars.any_channel": "Ingen särskild kanal",
+    "calendars.create": "Skapa kalendern",
+    "calendars.created": "Kalendern är skapad. Version 1 gäller.",
+    "calendars.error.summary_new": "Kalendern skapades inte. Rätta fälten som är markerade.",
+    "calendars.error.slug": "Skriv 1–64 små bokstäver, siffror eller bindestreck.",
+    "calendars.error.slug_taken": "Det kortnamnet används redan. Välj ett annat.",
+    "calendars.error.channel": "Välj en kanal i listan.",
     "calendars.weekday.0": "måndag",
     "calendars.weekday.1": "tisdag",
     "calendars.weekday.2": "onsdag",
@@ -884,6 +897,13 @@ SV.update({
     "policies.save": "Spara regeln",
     "policies.saved": "Regeln är sparad. Klockor som startar från nu följer den; klockor som "
                       "redan går behåller sitt mål.",
+    "policies.new": "Ny SLA-regel",
+    "policies.new_heading": "Regelns inställningar",
+    "policies.new_intro": "En ny regel gäller klockor som startar efter att den sparats.",
+    "policies.create": "Skapa regeln",
+    "policies.created": "Regeln är skapad. Klockor som startar från nu följer den.",
+    "policies.error.slug": "Skriv 1–64 små bokstäver, siffror eller bindestreck.",
+    "policies.error.slug_taken": "Det kortnamnet används redan. Välj ett annat.",
     "policies.example_heading": "Så här verkar regeln",
     "policies.example_hint": "Räknat med samma kod som SLA-klockorna, med kalendern {calendar}.",
     "policies.example": "{subject} som tas emot {start} ska {verb} senast {due}.",

@@ -221,3 +221,59 @@ def test_put_with_if_match_refuses_a_stale_version(api, calendar):
     assert api("GET", path).get_json()["weekly_hours"]["monday"] == ["08:00-16:00"]
     # Without If-Match the PUT still replaces, as before; the same hours add no version.
     assert api("PUT", path, json=body).get_json()["version"] == 2
+
+
+def test_a_calendar_created_through_the_page(supervisor_page, new_page, api, committed):
+    """"Ny kalender": the service of POST /api/v1/sla/calendars, version 1, audited; bad
+    hours and a taken slug are refused next to their field with what was typed kept."""
+    page = supervisor_page
+    suffix = uuid.uuid4().hex[:8]
+    slug, name = f"ny-kal-{suffix}", f"Sommartider {suffix}"
+    page.goto("/admin/calendars")
+    page.get_by_role("link", name="Ny kalender").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Ny kalender"
+    page.get_by_label("Namn", exact=True).fill(name)
+    page.get_by_label("Kortnamn").fill(slug)
+    page.get_by_label("Kanal").select_option(label="E-post")
+    page.get_by_label("fredag").fill("08:00-12:00")
+    page.get_by_label("lördag").fill("25:00-26:00")
+    page.get_by_role("button", name="Skapa kalendern").click()
+    assert "skapades inte" in page.get_by_role("main").get_by_role("alert").inner_text()
+    saturday = page.get_by_label("lördag")
+    assert saturday.get_attribute("aria-invalid") == "true"
+    assert saturday.input_value() == "25:00-26:00"
+    assert page.get_by_label("Namn", exact=True).input_value() == name
+    assert_accessible(page)
+    screenshot(page, "admin-calendar-new-invalid")
+    api("GET", f"/api/v1/sla/calendars/{slug}", expect=404)
+
+    page.get_by_label("lördag").fill("10:00-14:00")
+    page.get_by_role("button", name="Skapa kalendern").click()
+    status = page.get_by_role("main").get_by_role("status")
+    assert "Kalendern är skapad" in status.inner_text()
+    assert page.get_by_role("heading", level=1).inner_text().endswith(name)
+    assert_accessible(page)
+    screenshot(page, "admin-calendar-created")
+
+    body = api("GET", f"/api/v1/sla/calendars/{slug}").get_json()
+    assert (body["name"], body["channel"], body["version"]) == (name, "email", 1)
+    assert body["weekly_hours"] == {
+        **{day: ["08:00-17:00"] for day in WEEKDAYS[:4]}, "friday": ["08:00-12:00"],
+        "saturday": ["10:00-14:00"]}
+    user_id = committed.scalar(select(User.id).where(User.email == USERS["supervisor"][0]))
+    actor = committed.scalar(select(AuditEntry.actor).where(
+        AuditEntry.action == "sla_calendar.created", AuditEntry.entity_id == slug))
+    committed.rollback()
+    assert actor == f"user:{user_id}"
+
+    # The same slug again: refused next to the field, nothing changed.
+    page.goto("/admin/calendars/new")
+    page.get_by_label("Namn", exact=True).fill("Dubblett")
+    page.get_by_label("Kortnamn").fill(slug)
+    page.get_by_role("button", name="Skapa kalendern").click()
+    field = page.get_by_label("Kortnamn")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "används redan" in page.locator("#slug-error").inner_text()
+    assert api("GET", f"/api/v1/sla/calendars/{slug}").get_json()["name"] == name
+
+    assert sign_in(new_page(), "guide").goto("/admin/calendars/new").status == 403

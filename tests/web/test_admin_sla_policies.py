@@ -175,3 +175,58 @@ def test_example_is_counted_by_the_clock_code():
     # Långfredagen (3 April 2026) is passed over; one working day after Friday is Monday.
     assert start == datetime(2026, 4, 10, 16, 30, tzinfo=STOCKHOLM)
     assert due == datetime(2026, 4, 13, 16, 30, tzinfo=STOCKHOLM)
+
+
+def test_a_policy_created_through_the_page_with_its_worked_example(
+        supervisor_page, new_page, api, committed, policy):
+    """"Ny SLA-regel": the service of POST /api/v1/sla/policies, audited, its example
+    computed with its calendar; a taken slug and a bad target refused next to their field."""
+    page = supervisor_page
+    suffix = uuid.uuid4().hex[:8]
+    slug, name = f"ny-regel-{suffix}", f"Akut e-post {suffix}"
+    page.goto("/admin/sla-policies")
+    page.get_by_role("link", name="Ny SLA-regel").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Ny SLA-regel"
+    page.get_by_label("Namn", exact=True).fill(name)
+    page.get_by_label("Kortnamn").fill(policy["slug"])  # taken
+    page.get_by_label("Mått").select_option(value="first_response")
+    page.get_by_label("Kanal").select_option(label="E-post")
+    page.get_by_label("Antal").fill("en")
+    page.get_by_label("Enhet").select_option(label="timmar")
+    page.get_by_label("Kalender").select_option(label=policy["calendar_name"])
+    page.get_by_label("Regeln är aktiv").uncheck()  # not for the cases of other tests
+    page.get_by_role("button", name="Skapa regeln").click()
+    target = page.get_by_label("Antal")
+    assert target.get_attribute("aria-invalid") == "true" and target.input_value() == "en"
+    page.get_by_label("Antal").fill("1")
+    page.get_by_role("button", name="Skapa regeln").click()
+    field = page.get_by_label("Kortnamn")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "används redan" in page.locator("#slug-error").inner_text()
+    assert page.get_by_label("Namn", exact=True).input_value() == name
+    assert_accessible(page)
+    screenshot(page, "admin-sla-policy-new-invalid")
+
+    page.get_by_label("Kortnamn").fill(slug)
+    page.get_by_role("button", name="Skapa regeln").click()
+    assert "Regeln är skapad" in page.get_by_role("main").get_by_role("status").inner_text()
+    assert page.locator("#policy-example").inner_text() == _expected_example()
+    assert_accessible(page)
+    screenshot(page, "admin-sla-policy-created")
+
+    body = api("GET", f"/api/v1/sla/policies/{slug}")
+    assert (body["name"], body["metric"], body["channel"], body["target_value"],
+            body["target_unit"], body["calendar"], body["active"]) == \
+        (name, "first_response", "email", 1, "hours", policy["calendar"], False)
+    user_id = committed.scalar(select(User.id).where(User.email == USERS["supervisor"][0]))
+    actor = committed.scalar(select(AuditEntry.actor).where(
+        AuditEntry.action == "sla_policy.created", AuditEntry.entity_id == slug))
+    committed.rollback()
+    assert actor == f"user:{user_id}"
+
+    page.get_by_role("link", name="Alla SLA-regler").click()
+    while page.get_by_role("row", name=name, exact=False).count() == 0:
+        page.get_by_role("link", name="Nästa sida").click()
+    assert _expected_example() in page.get_by_role("row", name=name, exact=False).inner_text()
+
+    assert sign_in(new_page(), "guide").goto("/admin/sla-policies/new").status == 403

@@ -6,14 +6,15 @@ history and a month view, all computed by the calendar the SLA clocks build."""
 import re
 from datetime import date, datetime
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from citizencenter import db
 from citizencenter.api import paginator
+from citizencenter.cases.enums import Channel
 from citizencenter.errors import AppError, PreconditionFailed
 from citizencenter.sla.calendars import service as calendars
-from citizencenter.sla.calendars.schemas import CalendarBodySchema
+from citizencenter.sla.calendars.schemas import CalendarBodySchema, CalendarCreateSchema
 from citizencenter.sla.enums import WEEKDAYS
 from citizencenter.sla.permissions import require_manager
 from citizencenter.web import PageBlueprint, current_principal, login_required
@@ -57,14 +58,17 @@ def _form_of(calendar) -> dict:
 def _posted() -> dict:
     form = request.form
     shown = {name: form.get(name, "").strip() for name in
-             ("name", "timezone", "version", "closed_dates", "shortened_days",
-              *(f"weekly_{day}" for day in WEEKDAYS))}
+             ("name", "timezone", "version", "closed_dates", "shortened_days", "slug",
+              "channel", *(f"weekly_{day}" for day in WEEKDAYS))}
     shown["swedish_holidays"] = form.get("swedish_holidays") == "on"
     return shown
 
 
-def _body(shown: dict, calendar) -> tuple[dict, dict]:
-    """The API body the form stands for, and errors by form field (text keys)."""
+def _body(shown: dict, calendar=None) -> tuple[dict, dict]:
+    """The API body the form stands for, and errors by form field (text keys).
+
+    For a new calendar (None) the body is POST /api/v1/sla/calendars's, with the slug and
+    channel from the form."""
     errors: dict[str, str] = {}
     shortened: dict[str, list[str]] = {}
     for line in shown["shortened_days"].splitlines():
@@ -76,14 +80,18 @@ def _body(shown: dict, calendar) -> tuple[dict, dict]:
         shortened[day] = [h for h in _SPLIT.split(hours.strip()) if h]
     raw = {"name": shown["name"], "timezone": shown["timezone"] or "Europe/Stockholm",
            "swedish_holidays": shown["swedish_holidays"],
-           "channel": calendar.channel.value if calendar.channel else None,
-           "service_point": calendar.service_point.slug if calendar.service_point else None,
+           "channel": (calendar.channel.value if calendar.channel else None) if calendar
+           else shown["channel"] or None,
+           "service_point": calendar.service_point.slug if calendar and calendar.service_point
+           else None,
            "weekly_hours": {day: [h for h in _SPLIT.split(shown[f"weekly_{day}"]) if h]
                             for day in WEEKDAYS},
            "closed_dates": [d for d in _SPLIT.split(shown["closed_dates"]) if d],
            "shortened_days": shortened}
+    if calendar is None:
+        raw["slug"] = shown["slug"]
     try:
-        data = CalendarBodySchema().load(raw)
+        data = (CalendarBodySchema() if calendar else CalendarCreateSchema()).load(raw)
     except ValidationError as error:
         for name, detail in error.messages.items():
             if name == "weekly_hours" and isinstance(detail, dict):
@@ -121,12 +129,45 @@ def _render(calendar, shown: dict, errors: dict, *, notice=None, status: int = 2
         versions=list(reversed(calendar.versions))), status
 
 
+def _render_new(shown: dict, errors: dict, status: int = 200):
+    return render_template("calendars/new.html", shown=shown, errors=errors, weekdays=WEEKDAYS,
+                           channels=list(Channel)), status
+
+
+@bp.route("/admin/calendars/new", methods=["GET", "POST"])
+@login_required
+def new_calendar():
+    """A new calendar through the service of POST /api/v1/sla/calendars (version 1)."""
+    principal = _manager()
+    if request.method == "GET":
+        return _render_new({"swedish_holidays": True, "timezone": "Europe/Stockholm",
+                            **{f"weekly_{day}": "08:00-17:00" for day in WEEKDAYS[:5]}}, {})
+    shown = _posted()
+    data, errors = _body(shown)
+    if errors:
+        return _render_new(shown, errors, 422)
+    try:
+        calendar = calendars.create_calendar(db.session, principal, data)
+    except calendars.CalendarExists:
+        db.session.rollback()
+        return _render_new(shown, {"slug": "calendars.error.slug_taken"}, 422)
+    except AppError as error:
+        db.session.rollback()
+        if error.status != 422:
+            raise
+        field = (error.errors or [{}])[0].get("field", "weekly_hours")
+        key = "weekly_monday" if field == "weekly_hours" else field
+        return _render_new(shown, {key: f"calendars.error.{field}"}, 422)
+    return redirect(url_for("calendar_pages.calendar_page", slug=calendar.slug, created=1))
+
+
 @bp.route("/admin/calendars/<string:slug>")
 @login_required
 def calendar_page(slug: str):
     _manager()
     calendar = calendars.get_calendar(db.session, slug)
-    return _render(calendar, _form_of(calendar), {})
+    notice = ("created", 1, 1) if request.args.get("created") else None
+    return _render(calendar, _form_of(calendar), {}, notice=notice)
 
 
 @bp.post("/admin/calendars/<string:slug>")
