@@ -28,6 +28,7 @@ from citizencenter.swedish import (  # noqa: F401
 )
 
 CANDIDATES = 50
+RANKED = 4 * CANDIDATES  # PostgreSQL: the newest matches of a tier ts_rank weighs
 SNIPPET_WORDS = 30
 TYPO_LIKENESS = 0.85  # SQLite: difflib's ratio of a query word to a title word
 TYPO_TRIGRAMS = 0.5  # PostgreSQL: pg_trgm's word_similarity
@@ -53,12 +54,17 @@ def _pg_tiers(query: list[QueryWord]) -> list[str]:
 
 def _pg_candidates(session: Session, query: list[QueryWord], audiences: list[str]) -> list[int]:
     for tsquery in _pg_tiers(query):
+        # ts_rank over the newest RANKED matches only: a common word matches hundreds of
+        # articles, and ranking each read and weighed its whole document.
         rows = session.execute(text(
-            "SELECT id FROM knowledge_articles, to_tsquery('swedish', :tsquery) AS query "
-            "WHERE audience IN :audiences AND search_document @@ query "
+            "SELECT id FROM (SELECT id, search_document FROM knowledge_articles "
+            "  WHERE audience IN :audiences AND search_document @@ to_tsquery('swedish', "
+            "  :tsquery) ORDER BY id DESC LIMIT :ranked) AS matched, "
+            "  to_tsquery('swedish', :tsquery) AS query "
             "ORDER BY ts_rank(search_document, query) DESC, id LIMIT :limit"
         ).bindparams(bindparam("audiences", expanding=True)),
-            {"tsquery": tsquery, "audiences": audiences, "limit": CANDIDATES})
+            {"tsquery": tsquery, "audiences": audiences, "ranked": RANKED,
+             "limit": CANDIDATES})
         found = [row.id for row in rows]
         if len(found) >= CANDIDATES:
             break

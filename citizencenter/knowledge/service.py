@@ -264,15 +264,18 @@ def search_articles(session: Session, principal: Principal, q: str,
     """Articles answering a Swedish query, best first, with highlighted snippets."""
     query = search.parse(q)
     ids = search.candidates(session, query, audiences_for(principal))
-    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
-    # Scored once each; the database's order breaks ties. Only the page is highlighted.
-    scores = {i: search.score(query, articles[i].search_title, articles[i].search_body)
-              for i in ids}
+    # Scored once each from the search columns; the database's order breaks ties. Only
+    # the page's articles are loaded and highlighted.
+    scores = {row.id: search.score(query, row.search_title, row.search_body)
+              for row in session.execute(select(Article.id, Article.search_title,
+                                                Article.search_body)
+                                         .where(Article.id.in_(ids)))}
     order = {i: n for n, i in enumerate(ids)}
-    ranked = sorted(ids, key=lambda i: (-scores[i], order[i]))
+    ranked = sorted(ids, key=lambda i: (-scores[i], order[i]))[:limit]
+    articles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ranked)))}
     return [{"article": articles[i],
              "score": scores[i],
              "title_html": search.highlight(query, articles[i].title),
              "snippet_html": search.highlight(query, markup.plain_text(articles[i].body_html),
                                               window=search.SNIPPET_WORDS)}
-            for i in ranked[:limit]]
+            for i in ranked]
