@@ -1,5 +1,6 @@
 """SLA policies: which target applies to which case, and changing them."""
 
+import hashlib
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -69,15 +70,23 @@ def create_policy(session: Session, actor: Principal, data: dict) -> SlaPolicy:
     return policy
 
 
+def etag(policy: SlaPolicy) -> str:
+    """The policy's entity tag: it changes whenever the policy does (its `updated_at`)."""
+    return hashlib.sha256(policy.updated_at.isoformat().encode()).hexdigest()[:20]
+
+
 def update_policy(session: Session, actor: Principal, slug: str, changes: dict, *,
-                  unchanged_since: str | None = None) -> SlaPolicy:
+                  unchanged_since: str | None = None,
+                  expected_etag: str | None = None) -> SlaPolicy:
     """Change a policy; running timers keep the target they started with.
 
-    `unchanged_since`: the `updated_at` (ISO) a form was drawn from; refused with 412
-    when the policy changed since, nothing saved."""
+    `unchanged_since`: the `updated_at` (ISO) a form was drawn from; `expected_etag`: the
+    ETag an If-Match names. Either refuses with 412 when the policy changed since,
+    nothing saved; without them the change is made as it comes."""
     require_manager(actor)
     policy = get_policy(session, slug)
-    if unchanged_since is not None and policy.updated_at.isoformat() != unchanged_since:
+    if (unchanged_since is not None and policy.updated_at.isoformat() != unchanged_since) \
+            or (expected_etag is not None and expected_etag != etag(policy)):
         raise PreconditionFailed("The policy was changed since it was read; read it again.")
     before = _snapshot(policy)
     _apply(session, policy, changes)

@@ -1,6 +1,6 @@
 import uuid
 
-from flask import url_for
+from flask import request, url_for
 from flask.views import MethodView
 
 from citizencenter import db
@@ -94,15 +94,23 @@ class PolicyBySlug(MethodView):
     @require_scope("reports:read")
     @blp.response(200, PolicySchema)
     def get(self, slug: str):
-        """Read an SLA policy"""
-        return policies.get_policy(db.session, slug)
+        """Read an SLA policy (ETag: changes whenever the policy does)"""
+        policy = policies.get_policy(db.session, slug)
+        return policy, {"ETag": f'"{policies.etag(policy)}"'}
 
     @require_scope("sla:write")
     @blp.arguments(PolicyChangeSchema)
     @blp.response(200, PolicySchema)
     def patch(self, changes, slug: str):
-        """Change an SLA policy; running timers keep their target"""
-        return policies.update_policy(db.session, current_principal(), slug, changes)
+        """Change an SLA policy; running timers keep their target.
+
+        With If-Match (the ETag of a read) the change is refused with 412 when the policy
+        changed since; without it the change is made as it comes."""
+        header = request.headers.get("If-Match")
+        expected = header.strip().removeprefix("W/").strip('"') if header is not None else None
+        policy = policies.update_policy(db.session, current_principal(), slug, changes,
+                                        expected_etag=expected)
+        return policy, {"ETag": f'"{policies.etag(policy)}"'}
 
 
 @blp.route("/cases/<uuid:case_id>/sla")

@@ -101,3 +101,34 @@ def test_guides_and_department_staff_may_not_change_policies(client, tokens):
 def test_duplicate_policy_is_a_conflict(client, tokens):
     response = client.post(URL, json=policy_body("ring-upp"), headers=bearer(tokens["admin"]))
     assert response.status_code == 409
+
+
+def test_patch_with_if_match_refuses_a_stale_etag(client, tokens, session):
+    headers = bearer(tokens["supervisor"])
+    assert client.post(URL, json=policy_body("om-etag", target_value=2),
+                       headers=headers).status_code == 201
+    read = client.get(f"{URL}/om-etag", headers=headers)
+    tag = read.headers["ETag"]
+    assert tag.startswith('"') and tag.endswith('"')
+
+    changed = client.patch(f"{URL}/om-etag", headers={**headers, "If-Match": tag},
+                           json={"target_value": 3})
+    assert changed.status_code == 200, changed.get_json()
+    new_tag = changed.headers["ETag"]
+    assert new_tag != tag
+    assert client.get(f"{URL}/om-etag", headers=headers).headers["ETag"] == new_tag
+
+    # The first read's ETag is stale now: 412 as problem+json, nothing saved.
+    stale = client.patch(f"{URL}/om-etag", headers={**headers, "If-Match": tag},
+                         json={"target_value": 9})
+    assert stale.status_code == 412
+    assert stale.content_type == "application/problem+json"
+    assert client.get(f"{URL}/om-etag", headers=headers).get_json()["target_value"] == 3
+
+    # A weak form of the current tag matches; no If-Match at all still works (no 428).
+    weak = client.patch(f"{URL}/om-etag", headers={**headers, "If-Match": f"W/{new_tag}"},
+                        json={"target_value": 4})
+    assert weak.status_code == 200, weak.get_json()
+    plain = client.patch(f"{URL}/om-etag", headers=headers, json={"target_value": 5})
+    assert plain.status_code == 200, plain.get_json()
+    assert plain.get_json()["target_value"] == 5
