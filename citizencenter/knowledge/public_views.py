@@ -7,13 +7,12 @@ rate limited; any origin may read (the content is public).
 
 from functools import wraps
 
-import redis
 from flask import current_app, g, request
 from flask.views import MethodView
 
-from citizencenter import db, keys
+from citizencenter import db
 from citizencenter.api import Blueprint, paginator
-from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter
+from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter, app_limiter
 from citizencenter.knowledge import service
 from citizencenter.knowledge.schemas import (
     PublicArticlePageSchema,
@@ -29,14 +28,7 @@ blp = Blueprint("knowledge_public", __name__, url_prefix="/api/v1/public/knowled
 
 
 def _limiter() -> SlidingWindowLimiter:
-    extensions = current_app.extensions
-    if "knowledge_public_limiter" not in extensions:
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"],
-                                      socket_connect_timeout=0.5, socket_timeout=0.5)
-        extensions["knowledge_public_limiter"] = SlidingWindowLimiter(
-            client, "citizencenter:knowledge:rate",
-            keys.for_purpose(current_app.config, "ratelimit-hash").hex())
-    return extensions["knowledge_public_limiter"]
+    return app_limiter(current_app.extensions, current_app.config, "knowledge")
 
 
 def public_and_cacheable(view):

@@ -1,13 +1,12 @@
 """Open311 GeoReport v2 under /open311/v2/: JSON or XML by suffix or `format`."""
 
 import marshmallow as ma
-import redis
 from flask import Blueprint, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException
 
-from citizencenter import db, keys
+from citizencenter import db
 from citizencenter.channels.open311 import rendering, schemas, service
-from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter
+from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter, app_limiter
 from citizencenter.citizen_view import links
 from citizencenter.errors import AppError, _discard_changes, flatten_messages
 
@@ -41,14 +40,7 @@ def _jurisdiction():
 
 
 def _limiter() -> SlidingWindowLimiter:
-    extensions = current_app.extensions
-    if "open311_limiter" not in extensions:
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"],
-                                      socket_connect_timeout=0.5, socket_timeout=0.5)
-        extensions["open311_limiter"] = SlidingWindowLimiter(
-            client, "citizencenter:open311:rate",
-            keys.for_purpose(current_app.config, "ratelimit-hash").hex())
-    return extensions["open311_limiter"]
+    return app_limiter(current_app.extensions, current_app.config, "open311")
 
 
 @bp.get("/services", defaults={"fmt": None})

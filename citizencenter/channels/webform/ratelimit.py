@@ -13,6 +13,7 @@ import uuid
 
 import redis
 
+from citizencenter import keys
 from citizencenter.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -58,3 +59,16 @@ class SlidingWindowLimiter:
             retry_after = max(1, math.ceil(wait_ms / 1000))
             raise RateLimited(f"Too many requests; try again in {retry_after} seconds.",
                               headers={"Retry-After": str(retry_after)})
+
+
+def app_limiter(extensions: dict, config, purpose: str) -> SlidingWindowLimiter:
+    """The app's limiter for one purpose, made on first use: its counters live under
+    `citizencenter:<purpose>:rate`, keyed by a hash of the address under the app's key."""
+    name = f"{purpose}_limiter"
+    if name not in extensions:
+        client = redis.Redis.from_url(config["REDIS_URL"], socket_connect_timeout=0.5,
+                                      socket_timeout=0.5)
+        extensions[name] = SlidingWindowLimiter(
+            client, f"citizencenter:{purpose}:rate",
+            keys.for_purpose(config, "ratelimit-hash").hex())
+    return extensions[name]

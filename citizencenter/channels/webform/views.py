@@ -1,13 +1,12 @@
 from functools import wraps
 
-import redis
 from flask import current_app, g, request
 from flask.views import MethodView
 
-from citizencenter import db, keys
+from citizencenter import db
 from citizencenter.api import Blueprint, paginator
 from citizencenter.channels.webform import service
-from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter
+from citizencenter.channels.webform.ratelimit import SlidingWindowLimiter, app_limiter
 from citizencenter.channels.webform.schemas import (
     InquiryReceiptSchema,
     InquirySchema,
@@ -21,14 +20,7 @@ blp = Blueprint("webform", __name__, url_prefix="/api/v1/webform",
 
 
 def _limiter() -> SlidingWindowLimiter:
-    extensions = current_app.extensions
-    if "webform_limiter" not in extensions:
-        client = redis.Redis.from_url(current_app.config["REDIS_URL"],
-                                      socket_connect_timeout=0.5, socket_timeout=0.5)
-        extensions["webform_limiter"] = SlidingWindowLimiter(
-            client, "citizencenter:webform:rate",
-            keys.for_purpose(current_app.config, "ratelimit-hash").hex())
-    return extensions["webform_limiter"]
+    return app_limiter(current_app.extensions, current_app.config, "webform")
 
 
 def public_and_rate_limited(view):
