@@ -107,6 +107,25 @@ def check_year(moment: date) -> None:
         raise ma.ValidationError(f"Give a year from {FIRST_YEAR} to {LAST_YEAR}.")
 
 
+class Moment(fields.Field):
+    """A date (a whole local day) or a timezone-aware date-time: a report period's bound."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("Give a date or a date-time.")
+        try:
+            if len(value) == 10:
+                moment = date.fromisoformat(value)
+            else:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ma.ValidationError("Not an ISO 8601 date or date-time.") from None
+        check_year(moment)
+        if isinstance(moment, datetime) and moment.tzinfo is None:
+            raise ma.ValidationError("A date-time needs a timezone offset.")
+        return moment
+
+
 class Date(fields.Date):
     def _deserialize(self, value, attr, data, **kwargs):
         day = super()._deserialize(value, attr, data, **kwargs)

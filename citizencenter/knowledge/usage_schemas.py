@@ -1,6 +1,6 @@
 """Schemas of what answered a case and of the knowledge report."""
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -11,25 +11,14 @@ from citizencenter.config import local_zone
 MAX_REPORT_DAYS = 400
 
 
-class Moment(fields.Field):
+class Moment(cf.Moment):
     """A date (the local midnight starting it) or a timezone-aware date-time."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise ma.ValidationError("Give a date or a date-time.")
-        try:
-            if len(value) == 10:
-                moment = date.fromisoformat(value)
-            else:
-                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ma.ValidationError("Not an ISO 8601 date or date-time.") from None
-        cf.check_year(moment)
-        if not isinstance(moment, datetime):
-            return datetime.combine(moment, time(), local_zone())
-        if moment.tzinfo is None:
-            raise ma.ValidationError("A date-time needs a timezone offset.")
-        return moment
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if isinstance(moment, datetime):
+            return moment
+        return datetime.combine(moment, time(), local_zone())
 
 
 class ArticleUseCreateSchema(ma.Schema):
