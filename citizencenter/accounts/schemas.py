@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from citizencenter import fields as cf
 from citizencenter.accounts.models import Role
 from citizencenter.accounts.service import INTEGRATION_SCOPES
 from citizencenter.pagination import page_schema
@@ -23,16 +24,21 @@ class UserSchema(ma.Schema):
 
 
 class UserCreateSchema(ma.Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = cf.Email(required=True)
+    name = cf.SingleLine(required=True, validate=validate.Length(min=1, max=200), strip=True)
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-    department = fields.String(load_default=None, validate=validate.Length(max=64))
+    department = cf.slug(load_default=None)
 
 
 class UserUpdateSchema(ma.Schema):
     role = fields.String(validate=validate.OneOf([r.value for r in Role]))
-    department = fields.String(allow_none=True, validate=validate.Length(max=64))
-    active = fields.Boolean()
+    department = cf.slug(allow_none=True)
+    active = cf.Flag()
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Name at least one field to change.")
 
 
 class PasswordResetSchema(ma.Schema):

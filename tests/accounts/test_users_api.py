@@ -67,6 +67,9 @@ def test_invalid_user_data_is_problem_json(client, tokens):
     assert "department" in no_department.get_json()["detail"]
     assert client.patch("/api/v1/users/999999", headers=bearer(tokens["admin"]),
                         json={"active": False}).status_code == 404
+    nothing = client.patch(f"/api/v1/users/{user['id']}", headers=bearer(tokens["admin"]),
+                           json={})
+    assert nothing.status_code == 422 and nothing.content_type == "application/problem+json"
 
 
 def test_a_deactivated_users_token_stops_working(client, tokens, session):
