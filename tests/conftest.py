@@ -73,6 +73,26 @@ def redis_server(tmp_path_factory):
     server.stop()
 
 
+@contextlib.contextmanager
+def cleared_keys(redis_server, pattern: str):
+    """A client of the suite's Redis, with the keys matching `pattern` (a limiter's
+    counters) deleted before and after, so one test's hits refuse none of the next's."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+
+    def clear():
+        for key in client.scan_iter(pattern):
+            client.delete(key)
+
+    clear()
+    try:
+        yield client
+    finally:
+        clear()
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """An empty database brought to the newest schema by the migrations themselves."""

@@ -5,12 +5,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from citizencenter.db import Base, load_all
 from citizencenter.json_input import MAX_DEPTH
 from tests.channels.phone.helpers import post_events
+from tests.conftest import cleared_keys
 from tests.factories import bearer, case_payload, create_case
 
 JSON = "application/json"
@@ -245,8 +245,5 @@ def test_bad_call_events_are_refused(client, session, phone_integration, name, e
 @pytest.fixture
 def limiter_redis(redis_server):
     """The web form's rate counters cleared, so its limit refuses none of these."""
-    client = redis.Redis.from_url(redis_server.url)
-    for key in client.scan_iter("citizencenter:webform:*"):
-        client.delete(key)
-    yield client
-    client.close()
+    with cleared_keys(redis_server, "citizencenter:webform:*") as client:
+        yield client

@@ -2,9 +2,9 @@
 cacheable with ETag and Last-Modified, rate limited per client address."""
 
 import pytest
-import redis
 
 from citizencenter.knowledge import service
+from tests.conftest import cleared_keys
 from tests.knowledge.articles import ARTICLES
 from tests.knowledge.conftest import SUPERVISOR
 
@@ -14,11 +14,8 @@ INTERNAL = {key for key, *_, audience in ARTICLES if audience == "internal"}
 
 @pytest.fixture(autouse=True)
 def fresh_limits(redis_server):
-    client = redis.Redis.from_url(redis_server.url)
-    for key in client.scan_iter("citizencenter:knowledge:rate:*"):
-        client.delete(key)
-    yield
-    client.close()
+    with cleared_keys(redis_server, "citizencenter:knowledge:rate:*"):
+        yield
 
 
 def get(client, path, address="198.51.100.40", **headers):

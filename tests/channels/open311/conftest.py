@@ -1,10 +1,10 @@
 import uuid
 
 import pytest
-import redis
 
 from citizencenter.channels.open311 import service as open311
 from citizencenter.organisation.models import Category
+from tests.conftest import cleared_keys
 
 LAMP = {"code": "lampa", "datatype": "singlevaluelist", "required": True,
         "description": "Vilken lampa?",
@@ -27,16 +27,8 @@ def publish_lamps(session) -> Category:
 @pytest.fixture
 def open311_redis(redis_server):
     """The app's Redis with the Open311 rate counters cleared before and after."""
-    client = redis.Redis.from_url(redis_server.url)
-
-    def clear():
-        for key in client.scan_iter("citizencenter:open311:*"):
-            client.delete(key)
-
-    clear()
-    yield client
-    clear()
-    client.close()
+    with cleared_keys(redis_server, "citizencenter:open311:*") as client:
+        yield client
 
 
 @pytest.fixture
