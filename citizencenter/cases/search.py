@@ -218,35 +218,57 @@ def snippets(session: Session, words: list[QueryWord], rows) -> dict[uuid.UUID, 
 
 def refresh(connection: Connection, case_ids: Collection[uuid.UUID]) -> None:
     """Write the search documents of these cases from what they hold now."""
-    sqlite = connection.dialect.name == "sqlite"
     for case_id in case_ids:
         subject = connection.scalar(select(Case.subject).where(Case.id == case_id))
         if subject is None:
             continue  # deleted: its document goes with it (ON DELETE CASCADE)
-        conversation, notes = [], []
-        for direction, body in connection.execute(
-                select(Message.direction, Message.body).where(Message.case_id == case_id)
-                .order_by(Message.created_at, Message.id)):
-            (notes if direction == Direction.INTERNAL else conversation).append(body)
-        fields = {"subject": folded(subject),
-                  "messages": folded(" ".join(conversation))[:DOCUMENT_CHARS],
-                  "notes": folded(" ".join(notes))[:DOCUMENT_CHARS]}
-        table = CaseDocument.__table__
+        bodies = connection.execute(
+            select(Message.direction, Message.body).where(Message.case_id == case_id)
+            .order_by(Message.created_at, Message.id)).all()
+        fields = _fields(subject, bodies)
         document_id = connection.scalar(select(CaseDocument.id)
                                         .where(CaseDocument.case_id == case_id))
         if document_id is None:
-            document_id = connection.execute(table.insert().values(case_id=case_id, **fields)
-                                             .returning(table.c.id)).scalar_one()
-        else:
-            connection.execute(table.update().where(table.c.id == document_id)
-                               .values(**fields))
-        if sqlite:
-            connection.execute(text("DELETE FROM case_fts WHERE rowid = :id"),
-                               {"id": document_id})
-            connection.execute(text("INSERT INTO case_fts (rowid, subject, messages, notes) "
-                                    "VALUES (:id, :subject, :messages, :notes)"),
-                               {"id": document_id, **{name: stemmed(value)
-                                                      for name, value in fields.items()}})
+            _insert(connection, {case_id: fields})
+            continue
+        table = CaseDocument.__table__
+        connection.execute(table.update().where(table.c.id == document_id).values(**fields))
+        _write_fts(connection, document_id, fields)
+
+
+def _fields(subject: str, bodies) -> dict[str, str]:
+    """A document's columns from a case's subject and its (direction, body) in order."""
+    conversation, notes = [], []
+    for direction, body in bodies:
+        (notes if direction == Direction.INTERNAL else conversation).append(body)
+    return {"subject": folded(subject),
+            "messages": folded(" ".join(conversation))[:DOCUMENT_CHARS],
+            "notes": folded(" ".join(notes))[:DOCUMENT_CHARS]}
+
+
+def _insert(connection: Connection, documents: dict[uuid.UUID, dict[str, str]]) -> None:
+    """New documents by case id: on PostgreSQL one statement for all of them."""
+    table = CaseDocument.__table__
+    if connection.dialect.name != "sqlite":
+        connection.execute(table.insert(), [{"case_id": case_id, **fields}
+                                            for case_id, fields in documents.items()])
+        return
+    for case_id, fields in documents.items():
+        document_id = connection.execute(table.insert().values(case_id=case_id, **fields)
+                                         .returning(table.c.id)).scalar_one()
+        _write_fts(connection, document_id, fields)
+
+
+def _write_fts(connection: Connection, document_id: int, fields: dict[str, str]) -> None:
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL's tsvector is a generated column of the row
+    # Also for a new document: SQLite reuses a deleted document's id, and the cascade
+    # that deleted it left its FTS row.
+    connection.execute(text("DELETE FROM case_fts WHERE rowid = :id"), {"id": document_id})
+    connection.execute(text("INSERT INTO case_fts (rowid, subject, messages, notes) "
+                            "VALUES (:id, :subject, :messages, :notes)"),
+                       {"id": document_id, **{name: stemmed(value)
+                                              for name, value in fields.items()}})
 
 
 def _touched(session: Session) -> set[uuid.UUID]:
@@ -265,8 +287,23 @@ def _touched(session: Session) -> set[uuid.UUID]:
 
 def _after_flush(session: Session, _context) -> None:
     touched = _touched(session)
-    if touched:
-        refresh(session.connection(), touched)
+    if not touched:
+        return
+    connection = session.connection()
+    # A case new in this flush has no document yet, and all its messages are new in it
+    # too: its document is written from what the session holds, in one statement.
+    new_cases = {row.id: row for row in session.new
+                 if isinstance(row, Case) and row.id in touched}
+    if new_cases:
+        bodies: dict[uuid.UUID, list[Message]] = {case_id: [] for case_id in new_cases}
+        for row in session.new:
+            if isinstance(row, Message) and row.case_id in bodies:
+                bodies[row.case_id].append(row)
+        _insert(connection, {case_id: _fields(case.subject, [
+            (m.direction, m.body)
+            for m in sorted(bodies[case_id], key=lambda m: (m.created_at, m.id))])
+            for case_id, case in new_cases.items()})
+    refresh(connection, touched - new_cases.keys())
 
 
 def index_on_flush() -> None:
