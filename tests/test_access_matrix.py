@@ -60,6 +60,7 @@ SERVICE_RULES = {
     ("POST", "/api/v1/cases/{case_id}/forward"): {"department": {403}},
     ("POST", "/api/v1/cases/{case_id}/send-back"): {"guide": {403}},
     ("POST", "/api/v1/walk-ins"): {"department": {403}},
+    ("POST", "/api/v1/cases"): {"department": {403}},
     ("POST", "/api/v1/routing/claim"): {"admin": {403}, "department": {403, 404}},
     ("PUT", "/api/v1/routing/guides/{user_id}/presence"): {"department": {403}},
     # A personnummer is revealed to a person, who is named in the audit trail.

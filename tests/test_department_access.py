@@ -13,6 +13,7 @@ from citizencenter.accounts.service import Principal
 from citizencenter.cases import service as cases_service
 from citizencenter.cases.models import Case
 from citizencenter.cli import cli
+from citizencenter.contacts.models import Contact
 from citizencenter.db import utcnow
 from citizencenter.routing.models import GuideProfile, Presence
 from tests.factories import bearer, create_case
@@ -170,6 +171,20 @@ def test_department_staff_cannot_register_a_walk_in(client, session, tokens, set
     assert response.content_type == "application/problem+json"
     assert "guides" in response.get_json()["detail"]
     assert session.scalar(select(func.count()).select_from(Case)) == before
+
+
+def test_department_staff_cannot_open_a_case(client, session, tokens):
+    """They work on what the centre forwards them; nothing is stored, not even a contact."""
+    cases_before = session.scalar(select(func.count()).select_from(Case))
+    contacts_before = session.scalar(select(func.count()).select_from(Contact))
+    response = client.post("/api/v1/cases", headers=bearer(tokens["department"]), json={
+        "channel": "email", "subject": "Eget ärende", "description": "Text.",
+        "contact": {"name": "Ny Person", "email": "ny.person.dept@example.se"}})
+    assert response.status_code == 403, response.get_json()
+    assert response.content_type == "application/problem+json"
+    assert "forwarded" in response.get_json()["detail"]
+    assert session.scalar(select(func.count()).select_from(Case)) == cases_before
+    assert session.scalar(select(func.count()).select_from(Contact)) == contacts_before
 
 
 @pytest.mark.parametrize("role, changes, field", [

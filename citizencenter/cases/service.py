@@ -61,6 +61,10 @@ def stage_case(session: Session, actor: Principal, *, channel: Channel, subject:
     """Add a new case to the session without writing it yet, so that a batch of intakes
     is written in one flush. `contact` is a known contact, or what the citizen told us
     to find or register one."""
+    if actor.is_department_staff:
+        # They work on what the centre forwards to them (DESIGN: nothing else).
+        raise Forbidden("Cases are opened by the centre; department staff work on the "
+                        "cases forwarded to their department.")
     now = utcnow()
     if received_at is not None and received_at > now:
         raise InvalidInput("received_at", "Lies in the future.")
