@@ -176,27 +176,36 @@ def paths(slugs: list[str], with_q: bool) -> list[str]:
 
 
 def explain(engine: Engine, queue: str, q: str | None) -> str:
-    """EXPLAIN ANALYZE of the SQL the API runs for one page (compiled from the service)."""
-    from sqlalchemy.dialects import postgresql
+    """EXPLAIN ANALYZE of the page statement the API runs, as an admin: the service's own
+    statement and parameters, in its transaction (a search's planner settings hold)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
 
-    from citizencenter.cases.models import Case
-    from citizencenter.cases.service import LIST_COLUMNS, listing_query
+    from citizencenter.accounts.models import Role
+    from citizencenter.accounts.service import Principal
+    from citizencenter.cases.service import list_cases
     from citizencenter.db import load_all
+    from citizencenter.pagination import Paginator
 
     load_all()
-    filters = {"queue": queue, "status": "open", **({"q": q} if q else {})}
-    query = listing_query(_StaffActor(), columns=LIST_COLUMNS, **filters) \
-        .order_by(Case.received_at.desc(), Case.id.desc()).limit(PAGE + 1)
-    sql = str(query.compile(dialect=postgresql.dialect(),
-                            compile_kwargs={"literal_binds": True}))
-    with engine.connect() as conn:
-        rows = conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
+    statements = []
+
+    def remember(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    admin = Principal(actor="bench", scopes=frozenset({"*"}), role=Role.ADMIN)
+    paginator = Paginator("explain-only", max_age_s=60, default_limit=PAGE, max_limit=PAGE)
+    with Session(engine) as session:
+        event.listen(engine, "before_cursor_execute", remember)
+        try:
+            list_cases(session, admin, paginator, limit=PAGE, queue=queue, status="open",
+                       **({"q": q} if q else {}))
+        finally:
+            event.remove(engine, "before_cursor_execute", remember)
+        statement, parameters = max(statements, key=lambda s: len(s[0]))  # the page's
+        rows = session.connection().exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
     return "\n".join(rows)
-
-
-class _StaffActor:
-    is_department_staff = False
-    department_id = None
 
 
 LUA_GET = """\
