@@ -5,9 +5,13 @@ tests left in the database never answer it.
 """
 
 import secrets
+import uuid
 
 import pytest
+from sqlalchemy import select, update
 
+from citizencenter.cases.models import Case
+from citizencenter.organisation.models import Queue
 from tests.factories import bearer, create_case
 
 
@@ -151,3 +155,32 @@ def test_bad_queries_are_refused_as_problems(client, tokens, query, field):
     assert response.content_type == "application/problem+json"
     problem = response.get_json()
     assert field in {error["field"].split(".")[0] for error in problem["errors"]}, problem
+
+
+def test_a_search_within_a_queue_and_status_follows_every_change_of_the_case(client, tokens,
+                                                                            session):
+    """A search filtered by queue and status finds a case by its current queue and status,
+    whether the API changed them or a bulk statement did (as routing writes cases)."""
+    token, tag = tokens["supervisor"], _tag()
+    case = create_case(client, token, subject=f"Gatubelysning ur funktion {tag}")
+    url, auth = f"/api/v1/cases/{case['id']}", bearer(token)
+
+    def found(**filters) -> bool:
+        return case["id"] in [item["id"] for item in _search(client, token, tag, **filters)
+                              ["items"]]
+
+    def patch(**changes) -> None:
+        current = client.get(url, headers=auth)
+        response = client.patch(url, json=changes,
+                                headers={**auth, "If-Match": current.headers["ETag"]})
+        assert response.status_code == 200, response.get_json()
+
+    assert found(status="new") and not found(queue="bygglov")
+    patch(queue="bygglov")
+    assert found(queue="bygglov", status="new") and not found(queue="bygglov", status="open")
+    patch(status="open")
+    assert found(queue="bygglov", status="open") and not found(status="new")
+    session.execute(update(Case).where(Case.id == uuid.UUID(case["id"])).values(
+        queue_id=select(Queue.id).where(Queue.slug == "epost").scalar_subquery()))
+    session.commit()
+    assert found(queue="epost", status="open") and not found(queue="bygglov")
