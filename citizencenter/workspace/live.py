@@ -8,7 +8,8 @@ access rules and an audited read.
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import redis
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call, CallOutcome
+from citizencenter.db import utcnow
 from citizencenter.errors import AppError
 from citizencenter.routing import assignment
 from citizencenter.workspace.service import DEPARTMENT_ACTIVE
@@ -23,6 +25,9 @@ from citizencenter.workspace.service import DEPARTMENT_ACTIVE
 WAITING_KEY = "citizencenter:workspace:waiting"
 WAITING_CHANNEL = "citizencenter:workspace:waiting:changes"
 WAITING_TTL_S = 60
+# A call answered longer ago whose end never came is not popped again (a lost hang-up).
+CURRENT_CALL_MAX_AGE = timedelta(hours=2)
+
 
 def user_channel(user_id: int) -> str:
     """The channel of one user's screen pops."""
@@ -40,6 +45,16 @@ def publish_screen_pops(session: Session, store: redis.Redis, call_ids: list[int
     for call_id, user_id in calls:
         store.publish(user_channel(user_id), json.dumps({"call_id": call_id}))
     return len(calls)
+
+
+def current_call(session: Session, user_id: int) -> int | None:
+    """The answered call this user's agent is on now, if any: a stream starts with it, so
+    a pop published while a page loaded or the stream reconnected is not lost."""
+    return session.scalar(
+        select(Call.id).where(Call.agent_user_id == user_id,
+                              Call.outcome == CallOutcome.ANSWERED, Call.finished_at.is_(None),
+                              Call.answered_at >= utcnow() - CURRENT_CALL_MAX_AGE)
+        .order_by(Call.answered_at.desc(), Call.id.desc()).limit(1))
 
 
 def waiting_counts(session: Session) -> dict:
@@ -84,16 +99,20 @@ def _event(name: str, data: str) -> str:
 
 
 def workspace_events(store: redis.Redis, user_id: int, heartbeat_s: float, *,
-                     max_s: float = 300) -> Iterator[str]:
+                     max_s: float = 300,
+                     on_call: Callable[[], int | None] = lambda: None) -> Iterator[str]:
     """Server-Sent Events for one user: `screen_pop` ({"call_id"}) and `waiting` (the
     counts, first the ones kept now), with heartbeats; the stream ends after `max_s`.
+    `on_call()`: the call the user is on now (`current_call`), popped first.
 
-    Subscribes before reading the kept counts, so no change falls between the two.
+    Subscribes before reading the kept counts and the current call, so no change falls
+    between the two (a pop published meanwhile comes twice; the page shows it once).
     """
     pubsub = store.pubsub(ignore_subscribe_messages=True)
     try:
         pubsub.subscribe(user_channel(user_id), WAITING_CHANNEL)
         first = store.get(WAITING_KEY)
+        call_id = on_call()
     except redis.RedisError:
         pubsub.close()
         raise WorkspaceFeedUnavailable() from None
@@ -104,7 +123,8 @@ def workspace_events(store: redis.Redis, user_id: int, heartbeat_s: float, *,
 
     def events() -> Iterator[str]:
         try:
-            yield "retry: 3000\n\n" + (_event("waiting", _text(first)) if first else "")
+            yield "retry: 3000\n\n" + (_event("waiting", _text(first)) if first else "") \
+                + (_event("screen_pop", json.dumps({"call_id": call_id})) if call_id else "")
             deadline, last = time.monotonic() + max_s, time.monotonic()
             while time.monotonic() < deadline:
                 message = pubsub.get_message(timeout=min(1.0, heartbeat_s))

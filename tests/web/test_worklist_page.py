@@ -293,6 +293,10 @@ def test_the_screen_pop_shows_the_caller_within_two_seconds_and_presence_reaches
     post_events(app.test_client(), (token, secret), _call_events("pop-withheld", None))
     page.get_by_role("heading", name="Samtal från Dolt nummer").wait_for(timeout=15_000)
     assert "Registrera samtalet" in region.inner_text()
+    # A page opened mid-call shows the call Anna is on without a new event: a pop published
+    # while a page loaded or the stream reconnected is not lost.
+    page.reload()
+    page.get_by_role("heading", name="Samtal från Dolt nummer").wait_for(timeout=5_000)
 
     # The header's "Status" is the routing presence: available, routing gives Anna the
     # waiting case, and her worklist shows it as hers without reload.

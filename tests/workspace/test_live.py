@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 import redis
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from citizencenter import db, redis_pool
 from citizencenter.audit.models import AuditEntry
@@ -106,6 +106,32 @@ def test_the_event_stream_yields_waiting_counts_and_screen_pops(session, store):
     stream.close()
     with pytest.raises(live.WorkspaceFeedUnavailable):
         live.workspace_events(redis.Redis(port=1, socket_connect_timeout=0.2), guide.id, 1)
+
+
+def test_a_stream_starts_with_the_call_the_guide_is_on(session, store):
+    guide, other = add_user(session), add_user(session)
+    session.add(PbxAgent(agent_id="SIP/4713", user_id=guide.id))
+    session.commit()
+    assert live.current_call(session, guide.id) is None
+    _apply(session, _lines("w.5", "SIP/4713"))
+    call = session.scalar(select(Call).where(Call.call_id == "w.5"))
+    assert live.current_call(session, guide.id) == call.id
+    assert live.current_call(session, other.id) is None
+    stream = live.workspace_events(store, guide.id, heartbeat_s=0.3, max_s=2,
+                                   on_call=lambda: live.current_call(session, guide.id))
+    assert next(stream).endswith(f'event: screen_pop\ndata: {{"call_id": {call.id}}}\n\n')
+    stream.close()
+    # Ended, or answered so long ago that its end was lost: no call to pop.
+    _apply(session, _lines("w.5", "SIP/4713", ended=True)[2:])
+    assert live.current_call(session, guide.id) is None
+    _apply(session, _lines("w.6", "SIP/4713"))
+    session.execute(update(Call).where(Call.call_id == "w.6").values(
+        answered_at=utcnow() - live.CURRENT_CALL_MAX_AGE - timedelta(minutes=1)))
+    assert live.current_call(session, guide.id) is None
+    stream = live.workspace_events(store, guide.id, heartbeat_s=0.3, max_s=2,
+                                   on_call=lambda: live.current_call(session, guide.id))
+    assert "screen_pop" not in next(stream)
+    stream.close()
 
 
 def test_the_screen_pop_shows_the_caller_and_their_visible_cases(session):

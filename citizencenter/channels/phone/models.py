@@ -80,6 +80,10 @@ class Call(Base):
         Index("ix_calls_without_case", "updated_at",
               postgresql_where=text("case_id IS NULL AND callback_case_id IS NULL"),
               sqlite_where=text("case_id IS NULL AND callback_case_id IS NULL")),
+        # The calls going on now, by guide: a guide's page pops the one they are on.
+        Index("ix_calls_ongoing_agent_user", "agent_user_id", "answered_at",
+              postgresql_where=text("finished_at IS NULL"),
+              sqlite_where=text("finished_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -157,8 +157,15 @@ def events():
     """Server-Sent Events for the signed-in user: `screen_pop` and `waiting` (ids and counts
     only); the page fetches what to show."""
     user_id = current_user().id
-    db.session.rollback()  # nothing to hold open while the stream lasts
+
+    def on_call() -> int | None:
+        try:
+            return live.current_call(db.session, user_id)
+        finally:
+            db.session.rollback()  # nothing to hold open while the stream lasts
+
     stream = live.workspace_events(redis_pool.client(current_app.config["REDIS_URL"]), user_id,
-                                   heartbeat_s=EVENTS_HEARTBEAT_S, max_s=EVENTS_MAX_S)
+                                   heartbeat_s=EVENTS_HEARTBEAT_S, max_s=EVENTS_MAX_S,
+                                   on_call=on_call)
     return Response(stream, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

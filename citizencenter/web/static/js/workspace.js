@@ -2,7 +2,8 @@
 // - The header's waiting count: asked for again now and then, and at once when the event
 //   stream says the counts changed; replaced only when its text changed (aria-live polite).
 // - On the workspace pages ([data-workspace-events]): one EventSource. A `screen_pop` event
-//   fetches the pop (who is calling) into the polite live region, never moving focus.
+//   fetches the pop (who is calling) into the polite live region, never moving focus; the
+//   stream starts with the call the guide is on, so a page opened mid-call shows it too.
 //   The worklist (#worklist[data-refresh]) is fetched again every few seconds and on a
 //   `waiting` event, and swapped only when it changed and focus is not inside it, so the
 //   list never jumps under the guide's keyboard.
@@ -68,18 +69,25 @@
   // The event stream: screen pops and changed waiting counts.
   var workspace = document.querySelector("[data-workspace-events]");
   var popRegion = document.getElementById("screen-pop");
+  var poppedCall = null;  // the call shown (or being fetched): a stream starts with the
+                          // call the guide is on, so a reconnect names it again
   function showPop(callId, tries) {
     var url = workspace.getAttribute("data-screen-pop").replace(/\/0\/pop$/, "/" + callId + "/pop");
     get(url).then(function (html) { popRegion.innerHTML = html; }).catch(function () {
       tries = tries || 0;  // a busy database: ask again a few times, soon
       if (tries < 4) { window.setTimeout(function () { showPop(callId, tries + 1); }, 400); }
+      else if (poppedCall === callId) { poppedCall = null; }
     });
   }
   function connect() {
     var source = new EventSource(workspace.getAttribute("data-workspace-events"));
     source.addEventListener("screen_pop", function (event) {
       var data = JSON.parse(event.data);
-      if (data && data.call_id) { showPop(parseInt(data.call_id, 10)); }
+      var callId = data && parseInt(data.call_id, 10);
+      if (callId && callId !== poppedCall) {
+        poppedCall = callId;
+        showPop(callId);
+      }
     });
     source.addEventListener("waiting", function () { refreshCount(); refreshList(); });
     source.addEventListener("error", function () {
