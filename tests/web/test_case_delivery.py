@@ -1,7 +1,10 @@
 """The case page names each outgoing message's delivery state in words (queued, sent,
 failed with the reason), as sending recorded it at a real SMTP server."""
 
+import uuid
+
 import pytest
+from flask import render_template
 from playwright.sync_api import expect
 from sqlalchemy import text
 
@@ -61,3 +64,23 @@ def test_the_case_page_shows_queued_sent_and_failed_with_the_reason(app, committ
     expect(delivery_of("En anteckning.")).to_have_count(0)
     assert_accessible(guide_page)
     screenshot(guide_page, "case-delivery")
+
+
+@pytest.mark.parametrize(("asked", "wait_s"), [(0, 1), (4, 1), (5, 2), (10, 4), (15, 8),
+                                                (20, 16), (25, 30), (1000, 30)])
+def test_a_pending_delivery_is_asked_again_less_and_less_often(app, asked, wait_s):
+    """Every second at first, then less often: a page left open while mail is held up does
+    not ask every second for hours. A final state is not asked again."""
+    from citizencenter.cases.delivery import Delivery
+    from citizencenter.workspace.case_view import FINAL_STATES
+
+    def shown(state: str) -> str:
+        with app.test_request_context():
+            return render_template("workspace/case/_delivery.html", case_id=uuid.UUID(int=1),
+                                   message_id=7, state=Delivery(state, "email"),
+                                   final=FINAL_STATES, asked=asked)
+
+    pending = shown("queued")
+    assert f'hx-trigger="load delay:{wait_s}s"' in pending
+    assert f"/messages/7/delivery?asked={asked + 1}" in pending
+    assert "hx-get" not in shown("sent") and "hx-trigger" not in shown("failed")

@@ -57,9 +57,10 @@ def sla_ledger(case_id: uuid.UUID):
 def delivery(case_id: uuid.UUID, message_id: int):
     """A reply's delivery state; the page asks again until it is final."""
     state = case_view.delivery_state(db.session, current_principal(), case_id, message_id)
+    asked = min(max(request.args.get("asked", 0, type=int), 0), 1000)
     return render_template("workspace/case/_delivery.html", case_id=case_id,
                            message_id=message_id, state=state,
-                           final=case_view.FINAL_STATES)
+                           final=case_view.FINAL_STATES, asked=asked)
 
 
 @bp.post("/cases/<uuid:case_id>/reply")
