@@ -156,6 +156,12 @@ def add_message(session: Session, config: Mapping, token: str, text: str | None,
     return message
 
 
+def revoked_at(session: Session, case_id: uuid.UUID) -> datetime | None:
+    """Until when the case's links are refused, if staff revoked them."""
+    revocation = session.get(CitizenLinkRevocation, case_id)
+    return revocation.revoked_at if revocation is not None else None
+
+
 def revoke(session: Session, actor: Principal, case_id: uuid.UUID) -> datetime:
     """Refuse every link to the case issued until now (staff; audited)."""
     case = cases.get_case(session, actor, case_id)

@@ -133,6 +133,14 @@ SV.update({
     "case.status.done": "Statusen är sparad.",
     "case.priority.done": "Prioriteten är sparad.",
     "case.category.done": "Kategorin är sparad.",
+    "case.links.heading": "Medborgarens länk",
+    "case.links.hint": "Kvittensen har en länk där medborgaren följer ärendet. Spärra "
+                       "länkarna om en kvittens har hamnat hos fel person; nästa kvittens "
+                       "får en ny länk.",
+    "case.links.working": "Länkarna fungerar.",
+    "case.links.revoked": "Länkar utfärdade till och med {when} är spärrade.",
+    "case.links.submit": "Spärra länkarna",
+    "case.links.done": "Länkarna är spärrade.",
     "case.forward.heading": "Vidarebefordra",
     "case.forward.department": "Avdelning",
     "case.forward.choose": "Välj avdelning",

@@ -8,6 +8,7 @@ and nothing is written, so the page can show the new state and keep the guide's 
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from citizencenter.cases import confidentiality, delivery
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import TRANSITIONS, CaseStatus, Direction
 from citizencenter.cases.models import Case, Message
+from citizencenter.citizen_view import service as citizen_view
 from citizencenter.db import utcnow
 from citizencenter.errors import InvalidInput, NotFound, PreconditionFailed
 from citizencenter.organisation.models import Category
@@ -56,6 +58,7 @@ class CaseView:
     statuses: list[CaseStatus]  # the current status and those it may go to
     categories: list[Category]
     departments: list[Department] = field(default_factory=list)
+    links_revoked_at: datetime | None = None  # the citizen's links issued until then refused
 
 
 def show_case(session: Session, actor: Principal, case_id: uuid.UUID) -> CaseView:
@@ -96,7 +99,8 @@ def _view(session: Session, actor: Principal, case: Case) -> CaseView:
         case=case, messages=[ShownMessage(m, sent.get(m.id)) for m in messages],
         other_cases=others, timers=timers, statuses=statuses,
         categories=list(session.scalars(select(Category).order_by(Category.name))),
-        departments=departments)
+        departments=departments,
+        links_revoked_at=citizen_view.revoked_at(session, case.id) if case.contact_id else None)
 
 
 def delivery_state(session: Session, actor: Principal, case_id: uuid.UUID,

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from citizencenter import db
 from citizencenter.accounts import service as accounts
@@ -89,3 +89,41 @@ def test_a_refused_link_is_a_clear_swedish_page(live_server, page):
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Länken fungerar inte")
     assert_accessible(page)
+
+
+def test_a_guide_revokes_the_citizens_links_from_the_case_page(app, committed, live_server,
+                                                               guide_page, new_page):
+    """A receipt that went to the wrong person: the guide spärrar its links on the case
+    page; the link the receipt held is then refused with a clear page, and the revocation is
+    audited under the guide's name."""
+    from citizencenter.audit.models import AuditEntry
+    from citizencenter.citizen_view import links
+
+    case = webform.submit_inquiry(committed, category="bygglov", subject="Fel mottagare",
+                                  message="Kvittensen gick fel.", name="Olle Ek",
+                                  email=f"olle.{uuid.uuid4().hex[:8]}@example.se")
+    case_id = case.id
+    link = links.link_for_case({**app.config, "PUBLIC_BASE_URL": live_server.url}, case_id)
+    committed.commit()
+    db.session.remove()  # an open SQLite read holds the write lock
+    citizen = new_page()
+    assert citizen.goto(link).status == 200
+
+    page = guide_page
+    page.goto(f"/cases/{case_id}")
+    status = page.locator("#citizen-links-status")
+    expect(status).to_have_text("Länkarna fungerar.")
+    page.get_by_role("button", name="Spärra länkarna").click()
+    expect(page.get_by_role("status").filter(has_text="Länkarna är spärrade.")).to_be_visible()
+    expect(status).to_contain_text("är spärrade")
+    assert_accessible(page)
+
+    refused = citizen.goto(link)
+    assert refused.status == 410
+    expect(citizen.get_by_role("heading", level=1)).to_have_text(
+        "Länken kan inte användas längre")
+    entries = committed.scalars(select(AuditEntry).where(
+        AuditEntry.entity_id == str(case_id),
+        AuditEntry.action == "case.citizen_link_revoked")).all()
+    committed.rollback()
+    assert len(entries) == 1 and entries[0].actor != "system"

@@ -16,6 +16,7 @@ from flask import redirect, render_template, request, url_for
 
 from citizencenter import db
 from citizencenter.cases.enums import CaseStatus, Direction, Priority
+from citizencenter.citizen_view import service as citizen_view
 from citizencenter.errors import AppError, InvalidInput, PreconditionFailed
 from citizencenter.web import PageBlueprint, current_principal, login_required, texts
 from citizencenter.workspace import case_view
@@ -61,6 +62,14 @@ def delivery(case_id: uuid.UUID, message_id: int):
     return render_template("workspace/case/_delivery.html", case_id=case_id,
                            message_id=message_id, state=state,
                            final=case_view.FINAL_STATES, asked=asked)
+
+
+@bp.post("/cases/<uuid:case_id>/citizen-links/revoke")
+@login_required
+def revoke_links(case_id: uuid.UUID):
+    """Refuse the citizen's links to the case issued until now (a receipt sent astray)."""
+    return _act(case_id, "links",
+                lambda _version: citizen_view.revoke(db.session, current_principal(), case_id))
 
 
 @bp.post("/cases/<uuid:case_id>/reply")
