@@ -16,12 +16,14 @@ from citizencenter.accounts.models import User
 from citizencenter.accounts.passwords import hash_password
 from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.models import Case
+from citizencenter.channels.email import quarantine
 from citizencenter.channels.email.models import QuarantinedEmail
 from citizencenter.db import is_postgresql
 from citizencenter.integrations import service as integrations
 from citizencenter.integrations import signatures
 from citizencenter.integrations.models import DepartmentWebhookTest
 from citizencenter.routing import notifications
+from citizencenter.web.texts import t
 from tests.channels.email.helpers import citizen_mail
 from tests.channels.phone.helpers import signed_headers
 from tests.factories import bearer
@@ -219,7 +221,10 @@ def test_a_quarantined_message_reprocessed_from_the_page_becomes_a_case(
         dropped = True
 
         page.goto(PAGE)
-        page.get_by_role("button", name=f"Behandla igen meddelande {quarantine_id}").click()
+        retry = page.get_by_role("button", name=f"Behandla igen meddelande {quarantine_id}")
+        listed = page.get_by_role("row").filter(has=retry).inner_text()
+        assert "fel vid lagringen" in listed and "processing-error" not in listed
+        retry.click()
         status = page.get_by_role("status").first
         assert "Det ligger nu på ärendet" in status.inner_text()
         reference = status.get_by_role("link").inner_text()
@@ -263,3 +268,9 @@ def test_guides_and_supervisors_are_refused(page, live_server, role, committed):
 
 def expect_heading(page):
     assert page.get_by_role("heading", level=1, name="Integrationer").is_visible()
+
+
+@pytest.mark.parametrize("reason", [quarantine.TOO_LARGE, quarantine.UNPARSEABLE,
+                                    quarantine.PROCESSING_ERROR])
+def test_every_quarantine_reason_is_named_in_swedish(reason):
+    assert t(f"integrations.quarantine.{reason}") != reason
