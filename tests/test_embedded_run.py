@@ -183,7 +183,9 @@ def test_dead_worker_and_redis_come_back_while_the_api_answers(instance):
 
 def _signed_in(runner: Runner) -> urllib.request.OpenerDirector:
     """A browser-like client signed in as the guide with the password the run printed."""
-    email, password = re.search(r"guide\s+(\S+)\s+(\S+)", runner.output()).groups()
+    # The line of the sign-in block, not any log line that happens to say "guide".
+    email, password = re.search(r"^\s+guide\s+(\S+@\S+)\s+(\S+)$", runner.output(),
+                                re.MULTILINE).groups()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
     with opener.open(f"{runner.base}/login", timeout=10) as response:
         token = re.search(r'name="csrf_token" value="([^"]+)"', response.read().decode()).group(1)
