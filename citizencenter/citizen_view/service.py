@@ -71,8 +71,8 @@ def open_case(session: Session, config: Mapping, token: str,
               now: datetime | None = None) -> Case:
     """The case a link names, while the link works; LinkInvalid (404) or LinkGone (410)."""
     case_id, issued = links.read_token(config, token, now)
-    revocation = session.get(CitizenLinkRevocation, case_id)
-    if revocation is not None and issued <= revocation.revoked_at:
+    revoked = revoked_at(session, case_id)
+    if revoked is not None and issued <= revoked:
         raise links.LinkGone("Länken har återkallats.")
     case = session.get(Case, case_id)
     if case is None:  # erased (gallrad), or never ours
