@@ -62,22 +62,28 @@ def request_feedback(session: Session, case_id: uuid.UUID, settings: LinkSetting
             or case.contact.protection is not None:  # never an automatic mail or SMS
         session.rollback()
         return existing
+    if not (case.contact.email or case.contact.phone):
+        session.rollback()
+        return None
     now = utcnow()
     request = existing or FeedbackRequest(
         case_id=case.id, channel=case.channel.value, nonce=secrets.token_urlsafe(18),
         created_at=now, expires_at=now + settings.ttl)
+    session.add(request)
+    # Stored before it is sent: the link works the moment it arrives, and a retry after a
+    # failed send sends the same link again.
+    session.commit()
     link = link_for(settings, request)
     if case.contact.email:
         mailer.send(_invitation(case, link, mail_config), mail_config)
         request.via = "email"
-    elif case.contact.phone and sms.send(
-            case.contact.phone, f"Medborgarcenter: hur blev du bemött? Svara här: {link}"):
+    elif sms.send(case.contact.phone,
+                  f"Medborgarcenter: hur blev du bemött? Svara här: {link}"):
         request.via = "sms"
     else:
-        session.rollback()
         return None
     request.sent_at = utcnow()
-    session.add(request)
+    request.expires_at = request.sent_at + settings.ttl  # a retried send gets the full time
     session.commit()
     return request
 

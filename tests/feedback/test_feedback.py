@@ -12,7 +12,9 @@ from citizencenter.cases.models import Case
 from citizencenter.db import utcnow
 from citizencenter.feedback import links, service, sms
 from citizencenter.feedback.models import FeedbackRequest, FeedbackResponse
+from citizencenter.mailer import MailNotSent
 from citizencenter.outbox import OutboxMessage
+from tests.conftest import _free_port
 from tests.factories import bearer, create_case
 
 BASE = "https://medborgarcenter.example"
@@ -92,6 +94,24 @@ def test_a_second_request_for_the_same_case_sends_nothing(client, session, app, 
     again = service.request_feedback(session, uuid.UUID(case["id"]), _settings(app),
                                      _mail_config(app, smtp_inbox), sms.MemorySms())
     assert again.id == first.id and len(smtp_inbox.messages) == 1
+
+
+def test_a_failed_send_keeps_the_request_and_the_retry_sends_the_same_link(
+        client, session, app, tokens, smtp_inbox):
+    case = create_case(client, tokens["guide"])
+    _resolve(client, tokens["guide"], case)
+    closed = {**app.config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": _free_port()}
+    with pytest.raises(MailNotSent):
+        service.request_feedback(session, uuid.UUID(case["id"]), _settings(app), closed,
+                                 sms.MemorySms())
+    stored = session.scalar(select(FeedbackRequest).where(
+        FeedbackRequest.case_id == uuid.UUID(case["id"])))
+    assert stored.sent_at is None and smtp_inbox.messages == []
+    sent = service.request_feedback(session, uuid.UUID(case["id"]), _settings(app),
+                                    _mail_config(app, smtp_inbox), sms.MemorySms())
+    assert sent.id == stored.id and sent.sent_at is not None
+    token = _link_path(smtp_inbox.messages[0]).removeprefix("/feedback/")
+    assert links.nonce_of(app.config["SECRET_KEY"], token, 60) == stored.nonce
 
 
 def test_open_cases_are_not_asked(client, session, app, tokens, smtp_inbox):
