@@ -173,21 +173,26 @@ def _erase_email(session: Session, case_id: uuid.UUID) -> dict[str, int]:
         update(EmailAttachment).where(EmailAttachment.case_id == case_id)
         .values(content=None, filename=None, content_id=None, sha256=None)).rowcount
     return {"emails": emails, "attachments": attachments,
-            "quarantined_emails": _erase_quarantined(session, inbound_ids)}
+            "quarantined_emails": _erase_quarantined(session, case_id, inbound_ids)}
 
 
-def _erase_quarantined(session: Session, message_ids: set[str]) -> int:
-    """Drop the kept raw mail of quarantined messages later stored on the case."""
+def _erase_quarantined(session: Session, case_id: uuid.UUID, message_ids: set[str]) -> int:
+    """Drop the kept raw mail of quarantined messages a retry later stored on the case."""
+    kept = dict(raw=None, error_message=None, traceback=None, sha256=None)
+    erased = session.execute(update(QuarantinedEmail).where(
+        QuarantinedEmail.stored_case_id == case_id, QuarantinedEmail.raw.is_not(None))
+        .values(**kept)).rowcount
     if not message_ids:
-        return 0
-    erased = 0
-    rows = session.scalars(select(QuarantinedEmail).where(
-        QuarantinedEmail.stored_at.is_not(None), QuarantinedEmail.raw.is_not(None))).all()
-    for row in rows:
+        return erased
+    # Stored before quarantined mail named its case: known only by the Message-ID inside.
+    unnamed = session.scalars(select(QuarantinedEmail).where(
+        QuarantinedEmail.stored_at.is_not(None), QuarantinedEmail.stored_case_id.is_(None),
+        QuarantinedEmail.raw.is_not(None))).all()
+    for row in unnamed:
         headers = BytesHeaderParser().parsebytes(privacy.open_mail(bytes(row.raw)))
-        message_id = str(headers.get("Message-ID", "")).strip().strip("<>")
-        if message_id in message_ids:
-            row.raw = row.error_message = row.traceback = row.sha256 = None
+        if str(headers.get("Message-ID", "")).strip().strip("<>") in message_ids:
+            for name, value in kept.items():
+                setattr(row, name, value)
             erased += 1
     return erased
 

@@ -1130,6 +1130,7 @@ SV.update({
     "integrations.col.action": "Åtgärd",
     "integrations.api": "Via API",
     "integrations.q.stored": "Lagt på ärende {at}",
+    "integrations.q.open_case": "Öppna ärendet",
     "integrations.q.retried": "Försökt igen {at}",
     "integrations.q.waiting": "Väntar",
     "integrations.retry": "Behandla igen",

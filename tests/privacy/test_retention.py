@@ -105,9 +105,15 @@ def _email_parts(session, case):
                                 content=b"%PDF-1.4\n", sha256="ab" * 32))
     raw = (f"Message-ID: <{case.id}@example.se>\r\nFrom: karin.ek@example.se\r\n"
            f"Subject: Plank\r\n\r\nMitt nummer {NUMBER}\r\n").encode()
+    # Stored by a retry before quarantined mail named its case: found by its Message-ID.
     session.add(QuarantinedEmail(reason="processing-error", size=len(raw),
                                  raw=privacy.seal_mail(raw), stored_at=case.received_at,
                                  error_message="karin.ek@example.se"))
+    # Stored by a retry since: found by the case it names, whatever its headers say.
+    session.add(QuarantinedEmail(reason="unparseable", size=len(raw),
+                                 raw=privacy.seal_mail(raw.replace(b"@example.se>", b"@x>")),
+                                 stored_at=case.received_at, stored_case_id=case.id,
+                                 traceback="karin.ek@example.se"))
 
 
 def _call(session, case, contact):
@@ -156,6 +162,10 @@ def world(session):
                     received=january + timedelta(days=9), first_response=timedelta(days=3))
     live = _case(session, channel="email", contact=olle, closed=False,
                  received=NOW - timedelta(days=2))
+    olle_mail = b"Message-ID: <olle@example.se>\r\nFrom: olle@example.se\r\n\r\nPlank\r\n"
+    session.add(QuarantinedEmail(reason="unparseable", size=len(olle_mail),
+                                 raw=privacy.seal_mail(olle_mail), stored_at=NOW,
+                                 stored_case_id=live.id))
     session.commit()
     return {"karin": karin, "olle": olle, "email": email, "phone": phone, "social": social,
             "webform": webform, "live": live, "old": [email, phone, social, webform]}
@@ -214,8 +224,13 @@ def test_erasing_a_period_leaves_its_report_unchanged_and_its_content_gone(app, 
     attachment = session.scalar(select(EmailAttachment)
                                 .where(EmailAttachment.case_id == world["email"].id))
     assert (attachment.content, attachment.filename, attachment.size) == (None, None, 9)
-    kept = session.scalar(select(QuarantinedEmail).order_by(QuarantinedEmail.id.desc()))
-    assert kept.raw is None and kept.error_message is None
+    quarantined = session.scalars(select(QuarantinedEmail).where(
+        QuarantinedEmail.stored_case_id.is_distinct_from(world["live"].id))).all()
+    assert len(quarantined) == 2
+    assert all(q.raw is None and q.error_message is None and q.traceback is None
+               for q in quarantined)
+    assert session.scalar(select(QuarantinedEmail.raw).where(  # Olle's live case keeps his
+        QuarantinedEmail.stored_case_id == world["live"].id)) is not None
     # Facts stay: times, waits, scores, the acknowledgement flag and delivery status.
     call = session.scalar(select(Call).where(Call.case_id == world["phone"].id))
     assert (call.wait_s, call.talk_s, call.outcome, call.caller) == (40.0, 180.0, "answered",

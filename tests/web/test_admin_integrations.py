@@ -232,6 +232,8 @@ def test_a_quarantined_message_reprocessed_from_the_page_becomes_a_case(
         assert row.stored_at is not None
         case = committed.scalar(select(Case).where(Case.reference == reference))
         assert case.subject == subject
+        assert f"/cases/{case.id}" in [link.get_attribute("href") for link in
+                                       page.get_by_role("link", name="Öppna ärendet").all()]
         record = page.request.get(live_server(f"/api/v1/email/quarantine/{quarantine_id}"),
                                   headers=bearer(admin_token)).json()
         assert record["stored_at"]

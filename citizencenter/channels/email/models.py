@@ -128,6 +128,10 @@ class QuarantinedEmail(Base):
     traceback: Mapped[str | None] = mapped_column(Text)
     retried_at: Mapped[datetime | None]  # the last time an administrator re-processed it
     stored_at: Mapped[datetime | None]  # when a re-processing stored it on a case
+    # The case it was stored on: erasing that case drops the kept mail by this id, without
+    # opening anyone else's sealed mail to look for it.
+    stored_case_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True)
 
 
 class MailboxState(Base):

@@ -43,6 +43,7 @@ def retry(session: Session, actor: Principal, quarantine_id: int,
                                   quarantine_reason=reason)
     else:
         row.stored_at = row.stored_at or utcnow()
+        row.stored_case_id = row.stored_case_id or outcome.case_id
     row.retried_at = utcnow()
     audit.record(session, actor.actor, "email.quarantine_retried", "quarantined_email",
                  row.id, outcome=outcome.status)

@@ -43,6 +43,8 @@ class QuarantinedEmailSchema(ma.Schema):
     retried_at = fields.AwareDateTime(allow_none=True)
     stored_at = fields.AwareDateTime(allow_none=True,
                                      metadata={"description": "When a retry stored it"})
+    stored_case_id = fields.UUID(allow_none=True,
+                                 metadata={"description": "The case a retry stored it on"})
 
 
 class MailboxStateSchema(ma.Schema):

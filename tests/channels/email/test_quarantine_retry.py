@@ -89,6 +89,9 @@ def test_a_failed_message_is_kept_with_its_error_and_stored_once_after_the_fix(
     assert session.get(Message, body["message_id"]).body.strip() == BODY
     row = session.get(QuarantinedEmail, quarantine_id)
     assert row.stored_at is not None and row.retried_at is not None
+    assert row.stored_case_id == case.id
+    assert client.get(f"/api/v1/email/quarantine/{quarantine_id}", headers=bearer(
+        tokens["admin"])).get_json()["stored_case_id"] == body["case_id"]
 
     # A second retry finds the stored message: the same case and message, nothing new.
     twice = retry(client, tokens, quarantine_id).get_json()
