@@ -9,13 +9,18 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from citizencenter import create_app, db
 from citizencenter.cli import upgrade_database
+from citizencenter.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = (
@@ -100,7 +105,6 @@ def database_url(tmp_path_factory) -> str:
     if url == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     if url.startswith("postgresql"):
-        from citizencenter.db import make_engine
         engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -288,3 +292,35 @@ def running_smtp(record, refuse: str | None = None):
 
 def recipients_and_text(envelope) -> tuple[list[str], str]:
     return list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")
+
+
+@pytest.fixture
+def own_database(database_url, tmp_path):
+    """The URL of a new, empty database of this test's own."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'own.db'}"
+        return
+    name = f"{make_url(database_url).database}_bk_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _drop(admin, name)
+        admin.dispose()
+
+
+def _drop(admin, name: str, attempts: int = 40) -> None:
+    """Drop a test's database. FORCE ends its sessions, but PostgreSQL refuses to end an
+    autovacuum worker that has just started on it (it belongs to no role): wait it out."""
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except sa.exc.ProgrammingError as error:
+            if not isinstance(error.orig, psycopg.errors.InsufficientPrivilege) \
+                    or attempt == attempts - 1:
+                raise
+            time.sleep(0.25)

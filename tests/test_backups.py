@@ -9,16 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy.engine import make_url
 
 from citizencenter import backups, create_app, db, outbox
 from citizencenter.cli import _alembic_config, upgrade_database
@@ -29,38 +26,6 @@ from tests.factories import bearer, case_payload
 FIRST = "515b293e9a31"  # initial schema: contacts, cases, messages, audit entries
 WITH_CALLS_AND_MAIL = "a1c4e0a10001"  # the e-mail migration, after calls and integrations
 COMPARED = ("contacts", "cases", "messages", "audit_entries")
-
-
-@pytest.fixture
-def own_database(database_url, tmp_path):
-    """The URL of a new, empty database of this test's own."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'own.db'}"
-        return
-    name = f"{make_url(database_url).database}_bk_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _drop(admin, name)
-        admin.dispose()
-
-
-def _drop(admin, name: str, attempts: int = 40) -> None:
-    """Drop a test's database. FORCE ends its sessions, but PostgreSQL refuses to end an
-    autovacuum worker that has just started on it (it belongs to no role): wait it out."""
-    for attempt in range(attempts):
-        try:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except sa.exc.ProgrammingError as error:
-            if not isinstance(error.orig, psycopg.errors.InsufficientPrivilege) \
-                    or attempt == attempts - 1:
-                raise
-            time.sleep(0.25)
 
 
 @pytest.fixture

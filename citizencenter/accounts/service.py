@@ -2,10 +2,11 @@
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from citizencenter import reference_cache
@@ -75,13 +76,17 @@ class InvalidAccount(AppError):
     status, title, slug = 422, "Invalid account data", "invalid-account"
 
 
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidAccount(f"Unknown role {value!r}; one of {', '.join(Role)}.") from None
+
+
 def create_user(session: Session, email: str, name: str, role: str,
                 department_slug: str | None = None, *, actor: str = "system") -> User:
     """Create a user; department staff must belong to a department."""
-    try:
-        role = Role(role)
-    except ValueError:
-        raise InvalidAccount(f"Unknown role {role!r}; one of {', '.join(Role)}.") from None
+    role = _role(role)
     department = None
     if department_slug:
         department = session.scalar(select(Department).where(Department.slug == department_slug))
@@ -216,6 +221,16 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name, User.id)))
 
 
+# Run in update_user's transaction after a change: packages above accounts subscribe at
+# app start (routing signs off a user who can no longer take work).
+_user_changed: list[Callable[[Session, "Principal", User], None]] = []
+
+
+def on_user_changed(hook: Callable[[Session, "Principal", User], None]) -> None:
+    if hook not in _user_changed:
+        _user_changed.append(hook)
+
+
 def update_user(session: Session, actor: Principal, user_id: int, changes: dict) -> User:
     """Change a user's role, department or whether they are active (admins); audited.
 
@@ -227,7 +242,7 @@ def update_user(session: Session, actor: Principal, user_id: int, changes: dict)
         raise InvalidAccount("You cannot deactivate yourself.")
     before = {"role": user.role.value, "department": user.department.slug if user.department
               else None, "active": user.active}
-    role = Role(changes["role"]) if "role" in changes else user.role
+    role = _role(changes["role"]) if "role" in changes else user.role
     department = user.department
     if "department" in changes:
         slug = changes["department"]
@@ -238,15 +253,20 @@ def update_user(session: Session, actor: Principal, user_id: int, changes: dict)
                 raise InvalidAccount(f"Unknown department {slug!r}.")
     if role == Role.DEPARTMENT and department is None:
         raise InvalidAccount("Department staff need a department.")
-    user.role, user.department = role, department
-    if "active" in changes:
-        user.active = changes["active"]
+    active = changes.get("active", user.active)
+    if user.role == Role.ADMIN and user.active and (role != Role.ADMIN or not active) \
+            and not session.scalar(select(func.count()).select_from(User).where(
+                User.role == Role.ADMIN, User.active, User.id != user.id)):
+        raise InvalidAccount("The last active admin stays one: make another user admin first.")
+    user.role, user.department, user.active = role, department, active
     after = {"role": role.value, "department": department.slug if department else None,
              "active": user.active}
     if after != before:
         audit.record(session, actor.actor, "user.changed", "user", user.id,
                      old={k: v for k, v in before.items() if after[k] != v},
                      new={k: v for k, v in after.items() if before[k] != v})
+        for hook in _user_changed:
+            hook(session, actor, user)
     session.commit()
     return user
 

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from citizencenter import outbox
+from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import Role, User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
@@ -105,6 +106,23 @@ def _change(session: Session, profile: GuideProfile, presence: Presence, at, sou
         profile.idle_since = at
         outbox.enqueue(session, "routing.guide_available", {"user_id": profile.user_id})
     profile.presence, profile.presence_changed_at, profile.presence_source = presence, at, source
+
+
+def sign_off_unroutable(session: Session, actor: Principal, user: User) -> None:
+    """A user deactivated, or no longer a guide or supervisor, is routed nothing more."""
+    if user.active and user.role in ROUTABLE_ROLES:
+        return
+    profile = session.get(GuideProfile, user.id)
+    if profile is None or profile.presence == Presence.OFFLINE:
+        return
+    previous = profile.presence
+    _change(session, profile, Presence.OFFLINE, utcnow(), "account")
+    audit.record(session, actor.actor, "guide.presence_changed", "user", user.id,
+                 **{"from": previous.value, "to": Presence.OFFLINE.value})
+
+
+def subscribe_account_changes() -> None:
+    accounts.on_user_changed(sign_off_unroutable)
 
 
 def set_presence(session: Session, actor: Principal, user_id: int, presence: Presence

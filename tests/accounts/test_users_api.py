@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from citizencenter.accounts import passwords, resets
-from citizencenter.accounts.models import PasswordReset, User
+from citizencenter.accounts.models import PasswordReset, Role, User
 from citizencenter.db import utcnow
 from citizencenter.logs import mask_personal_data
 from citizencenter.outbox import OutboxMessage
+from citizencenter.routing.models import GuideProfile, Presence
 from tests.audit.helpers import entries
 from tests.conftest import running_smtp
 from tests.factories import bearer
@@ -82,6 +83,53 @@ def test_a_deactivated_users_token_stops_working(client, tokens, session):
                             json={"active": False})
     assert response.status_code == 200 and response.get_json()["active"] is False
     assert client.get("/api/v1/cases", headers=bearer(secret)).status_code == 401
+
+
+@pytest.mark.parametrize("change", [
+    {"active": False}, {"role": "department", "department": "stadsbyggnad"}, {"role": "admin"}])
+def test_a_user_who_can_no_longer_take_work_is_signed_off(client, tokens, session, change):
+    user = _new_user(client, tokens["admin"])
+    available = client.put(f"/api/v1/routing/guides/{user['id']}/presence",
+                           headers=bearer(tokens["admin"]), json={"presence": "available"})
+    assert available.status_code == 200, available.get_json()
+    response = client.patch(f"/api/v1/users/{user['id']}", headers=bearer(tokens["admin"]),
+                            json=change)
+    assert response.status_code == 200, response.get_json()
+    profile = session.get(GuideProfile, user["id"])
+    session.refresh(profile)
+    assert (profile.presence, profile.presence_source) == (Presence.OFFLINE, "account")
+    signed_off = [e for e in entries(session, entity_type="user", entity_id=user["id"])
+                  if e.action == "guide.presence_changed"][-1]
+    assert signed_off.data == {"from": "available", "to": "offline"}  # staffing's history
+    assert signed_off.actor.startswith("token:")
+
+
+def test_a_supervisor_who_stays_routable_keeps_their_presence(client, tokens, session):
+    user = _new_user(client, tokens["admin"])
+    client.put(f"/api/v1/routing/guides/{user['id']}/presence",
+               headers=bearer(tokens["admin"]), json={"presence": "available"})
+    assert client.patch(f"/api/v1/users/{user['id']}", headers=bearer(tokens["admin"]),
+                        json={"role": "supervisor"}).status_code == 200
+    profile = session.get(GuideProfile, user["id"])
+    session.refresh(profile)
+    assert profile.presence == Presence.AVAILABLE
+
+
+def test_the_last_active_admin_stays_an_admin(client, tokens, session):
+    last = _new_user(client, tokens["admin"], role="admin")
+    for other in session.scalars(select(User).where(User.role == Role.ADMIN, User.active,
+                                                    User.id != last["id"])).all():
+        assert client.patch(f"/api/v1/users/{other.id}", headers=bearer(tokens["admin"]),
+                            json={"role": "supervisor"}).status_code == 200
+    for change in ({"role": "guide"}, {"active": False}):
+        refused = client.patch(f"/api/v1/users/{last['id']}", headers=bearer(tokens["admin"]),
+                               json=change)
+        assert refused.status_code == 422 and "last active admin" in refused.get_json()["detail"]
+    assert session.get(User, last["id"]).role == Role.ADMIN
+    successor = _new_user(client, tokens["admin"], role="admin")
+    assert client.patch(f"/api/v1/users/{last['id']}", headers=bearer(tokens["admin"]),
+                        json={"role": "guide"}).status_code == 200
+    assert successor["role"] == "admin"
 
 
 def test_a_reset_link_is_mailed_works_once_and_never_lands_in_the_trail(
