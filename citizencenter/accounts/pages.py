@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from citizencenter import db
 from citizencenter.accounts import resets, service
-from citizencenter.accounts.models import Department, Role
-from citizencenter.errors import AppError, InvalidInput
+from citizencenter.accounts.models import Department, Role, User
+from citizencenter.errors import AppError, InvalidInput, NotFound
 from citizencenter.web import PageBlueprint, current_principal, login_required
 from citizencenter.web.pages import ADMIN_SECTIONS
 
@@ -21,7 +21,9 @@ _USER_ERRORS = (("exists", "email", "users.error.email_taken"),
                 ("need a department", "department", "users.error.department_needed"),
                 ("yourself", "active", "users.error.self"),
                 ("Unknown scopes", "scopes", "users.error.scopes"),
-                ("deactivated", "reset", "users.error.inactive"))
+                ("deactivated", "reset", "users.error.inactive"),
+                ("last active admin", "role", "users.error.last_admin"),
+                ("Unknown role", "role", "users.error.role"))
 
 
 def _field_error(exc: AppError) -> dict[str, str]:
@@ -51,7 +53,7 @@ def users():
     return _users_page(notice=f"users.notice.{notice}" if notice in _NOTICES else None)[0]
 
 
-_NOTICES = {"created", "enabled", "disabled", "reset_sent", "revoked"}
+_NOTICES = {"created", "changed", "enabled", "disabled", "reset_sent", "revoked"}
 
 
 @bp.post("/admin/users")
@@ -73,6 +75,49 @@ def create_user():
         else:
             return redirect(url_for("accounts_pages.users", notice="created"))
     return _users_page(422, errors=errors, typed=form)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+@bp.get("/admin/users/<int:user_id>")
+@login_required
+def edit_user(user_id: int):
+    """A user's role and department, to change."""
+    current_principal().require("users:write")
+    return _edit_page(_user_or_404(user_id))
+
+
+def _edit_page(user: User, status: int = 200, errors: dict | None = None,
+               typed: dict | None = None):
+    departments = db.session.execute(select(Department.slug, Department.name)
+                                     .order_by(Department.name)).all()
+    typed = typed or {"role": user.role.value,
+                      "department": user.department.slug if user.department else ""}
+    return render_template("accounts/user_edit.html", user=user, roles=list(Role),
+                           departments=departments, errors=errors or {}, typed=typed), status
+
+
+@bp.post("/admin/users/<int:user_id>")
+@login_required
+def change_user(user_id: int):
+    """Change a user's role and department: a user who can no longer take work is signed
+    off routing, and the last active administrator stays one."""
+    current_principal().require("users:write")
+    form = {k: request.form.get(k, "").strip() for k in ("role", "department")}
+    try:
+        service.update_user(db.session, current_principal(), user_id,
+                            {"role": form["role"], "department": form["department"] or None})
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        db.session.rollback()
+        return _edit_page(_user_or_404(user_id), 422, _field_error(exc), form)
+    return redirect(url_for("accounts_pages.users", notice="changed"))
 
 
 @bp.post("/admin/users/<int:user_id>/active")

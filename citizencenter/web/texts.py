@@ -1006,9 +1006,22 @@ SV.update({
     "users.no_department": "Ingen förvaltning",
     "users.department_hint": "Krävs för förvaltningshandläggare.",
     "users.create": "Skapa användare",
+    "users.edit": "Ändra",
+    "users.edit_named": "Ändra {name}",
+    "users.edit_title": "Ändra {name}",
+    "users.back": "Tillbaka till användarna",
+    "users.save": "Spara",
+    "users.role_hint": ("Bara guider och arbetsledare tar emot ärenden och samtal. Den som får "
+                        "en annan roll sätts som Utloggad."),
+    "users.notice.changed": "Användaren är ändrad.",
+    "users.error.not_saved": "Ändringen är inte sparad. Se felet vid fältet.",
+    "users.error.last_admin": ("Den sista aktiva administratören måste vara kvar. Gör någon "
+                               "annan till administratör först."),
+    "users.error.role": "Välj en av rollerna.",
     "users.notice.created": "Användaren är skapad.",
     "users.notice.enabled": "Kontot är aktiverat.",
-    "users.notice.disabled": "Kontot är avstängt. Användaren är utloggad och kan inte logga in.",
+    "users.notice.disabled": ("Kontot är avstängt. Användaren är utloggad, får inga fler ärenden "
+                              "och kan inte logga in."),
     "users.notice.reset_sent": "En lösenordslänk är skickad med e-post. Den fungerar en gång.",
     "users.notice.revoked": "API-nyckeln är återkallad.",
     "users.error.required": "Fyll i fältet.",

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from citizencenter import db
+from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
 from citizencenter.audit.models import AuditEntry
+from citizencenter.routing.models import GuideProfile, Presence
 from tests.conftest import running_smtp
 from tests.factories import bearer
 from tests.web.conftest import USERS, assert_accessible, screenshot, sign_in
@@ -162,10 +164,52 @@ def test_a_taken_address_is_refused_on_its_field_with_what_was_typed_kept(admin_
     assert_accessible(page)
 
 
+def test_a_role_change_on_the_page_is_checked_audited_and_signs_the_user_off(
+        admin_page, committed):
+    page = admin_page
+    suffix = uuid.uuid4().hex[:8]
+    name = f"Byter Roll {suffix}"
+    user_id = accounts.create_user(committed, f"byter.{suffix}@lund.example", name, "guide").id
+    committed.commit()
+    token = accounts.create_token(committed, f"test admin {suffix}", role="admin")[1]
+    available = page.request.put(f"/api/v1/routing/guides/{user_id}/presence",
+                                 data={"presence": "available"}, headers=bearer(token))
+    assert available.status == 200, available.text()
+
+    page.goto("/admin/users")
+    page.get_by_role("link", name=f"Ändra {name}").click()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Ändra {name}"
+    assert page.get_by_label("Roll").input_value() == "guide"
+    page.get_by_label("Roll").select_option(label="Förvaltningshandläggare")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Spara").click()
+    assert answer.value.status == 422
+    department = page.get_by_label("Förvaltning")
+    assert department.get_attribute("aria-invalid") == "true"
+    assert "måste höra till en förvaltning" in page.locator("#user-department-error").inner_text()
+    assert page.get_by_label("Roll").input_value() == "department"  # what was chosen stays
+    assert_accessible(page)
+    screenshot(page, "admin-user-edit")
+
+    department.select_option("stadsbyggnad")
+    page.get_by_role("button", name="Spara").click()
+    page.get_by_role("status").filter(has_text="Användaren är ändrad").wait_for()
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
+    assert "Förvaltningshandläggare" in row.inner_text()
+    profile = committed.get(GuideProfile, user_id)
+    assert profile.presence == Presence.OFFLINE  # department staff are routed nothing
+    committed.rollback()
+    admin = _admin_actor(committed)
+    assert (admin, "user.changed") in _actions(committed, "user", user_id)
+    assert _actions(committed, "user", user_id)[-1] == (admin, "guide.presence_changed")
+    assert page.goto("/admin/users/999999999").status == 404
+
+
 @pytest.mark.parametrize("role", ["guide", "supervisor"])
 def test_guides_and_supervisors_are_refused(page, role):
     sign_in(page, role)
     assert page.goto("/admin/users").status == 403
+    assert page.goto("/admin/users/1").status == 403
     response = page.request.post("/admin/tokens", form={"token_name": "x",
                                                         "scopes": "cases:read"})
     assert response.status in (400, 403)  # no CSRF token, and no right either
