@@ -30,9 +30,10 @@ def answered_with(case) -> dict:
 @bp.app_template_global("knowledge_insert_text")
 def insert_text(article) -> str:
     """What "Infoga länk" puts in the reply: the title, and for a public article the
-    address the citizen can read it at."""
+    address the citizen can read it at (PUBLIC_BASE_URL, not the host staff reach)."""
     if article.audience == Audience.PUBLIC and PUBLIC_ARTICLE in current_app.view_functions:
-        return f"{article.title}: {url_for(PUBLIC_ARTICLE, article_id=article.id, _external=True)}"
+        base = (current_app.config["PUBLIC_BASE_URL"] or request.host_url).rstrip("/")
+        return f"{article.title}: {base}{url_for(PUBLIC_ARTICLE, article_id=article.id)}"
     return article.title
 
 

@@ -2,6 +2,7 @@
 cacheable with ETag and Last-Modified, rate limited per client address."""
 
 import pytest
+from sqlalchemy import select
 
 from citizencenter.knowledge import service
 from tests.conftest import cleared_keys
@@ -117,3 +118,23 @@ def test_the_rate_limit_per_address(client, app, article_set, monkeypatch):
 def test_writes_are_not_offered(client, article_set):
     response = client.post(BASE + "/articles", json={"title": "x"})
     assert response.status_code == 405
+
+
+def test_a_link_put_in_a_reply_names_the_public_address_not_the_staff_host(app, session,
+                                                                            article_set):
+    from citizencenter.knowledge.models import Article
+    from citizencenter.knowledge.pages import insert_text
+
+    public = session.scalar(select(Article).where(Article.audience == "public").limit(1))
+    internal = session.scalar(select(Article).where(Article.audience != "public").limit(1))
+    path = f"/api/v1/public/knowledge/articles/{public.id}"
+    with app.test_request_context(base_url="http://kc.intern.lund.local"):
+        app.config["PUBLIC_BASE_URL"], before = "https://medborgare.lund.example/", \
+            app.config["PUBLIC_BASE_URL"]
+        try:
+            assert insert_text(public) == f"{public.title}: https://medborgare.lund.example{path}"
+            app.config["PUBLIC_BASE_URL"] = ""  # the embedded run: the host asked
+            assert insert_text(public) == f"{public.title}: http://kc.intern.lund.local{path}"
+            assert insert_text(internal) == internal.title  # no address to give
+        finally:
+            app.config["PUBLIC_BASE_URL"] = before
