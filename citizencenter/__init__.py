@@ -136,13 +136,13 @@ def connect_domains() -> None:
     from citizencenter.cases import identity, trail
     from citizencenter.channels.phone import history as call_history
     from citizencenter.channels.social import deliveries as social_deliveries
-    from citizencenter.routing import presence
+    from citizencenter.routing import assignment
     from citizencenter.routing import service as routing_service
     from citizencenter.sla import service as sla_service
 
     sla_service.subscribe_case_events()
     routing_service.subscribe_case_events()
-    presence.subscribe_account_changes()
+    assignment.subscribe_account_changes()
     trail.subscribe_case_events()
     call_history.provide_call_history()
     social_deliveries.provide_deliveries()

@@ -345,6 +345,7 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
         if user and user.role == Role.DEPARTMENT and user.department != case.department:
             raise InvalidInput("assignee", "Department staff take only their department's cases.")
         previous_assignee, case.assignee = case.assignee_id, user
+        case.assignee_id = user.id if user else None  # what subscribers read, before the flush
         if (user.id if user else None) != previous_assignee:
             events.publish(session, "assigned", case, actor=actor.actor,
                            previous=previous_assignee)

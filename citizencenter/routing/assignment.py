@@ -16,6 +16,7 @@ from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session, lazyload
 
 from citizencenter import reference_cache
+from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
 from citizencenter.accounts.service import Principal
 from citizencenter.cases import events
@@ -160,6 +161,25 @@ def give(session: Session, case: Case, profile: GuideProfile, reason: str,
     decisions.record(session, case, "assigned", reason, chosen_user_id=profile.user_id,
                      candidates=candidates, actor=actor, into=into)
     events.publish(session, "assigned", case, actor=actor, previous=previous)
+
+
+def release_cases(session: Session, actor: Principal, user: User) -> None:
+    """A user who can no longer take work (disabled, or no longer a guide or supervisor)
+    hands their open cases back: each waits in its queue again (`routing.service`)."""
+    if user.active and user.role in presence.ROUTABLE_ROLES:
+        return
+    for case in session.scalars(select(Case).where(Case.assignee_id == user.id,
+                                                   Case.status.in_(OCCUPYING))):
+        case.assignee_id = None
+        decisions.record(session, case, "released", "user_cannot_take_work",
+                         actor=actor.actor)
+        events.publish(session, "assigned", case, actor=actor.actor, previous=user.id)
+
+
+def subscribe_account_changes() -> None:
+    """A user who can no longer take work is signed off and hands back their cases."""
+    accounts.on_user_changed(presence.sign_off_unroutable)
+    accounts.on_user_changed(release_cases)
 
 
 def try_assign(session: Session, case: Case, sticky_window: timedelta = STICKY_WINDOW,

@@ -5,7 +5,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from citizencenter import outbox
-from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import Role, User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
@@ -119,10 +118,6 @@ def sign_off_unroutable(session: Session, actor: Principal, user: User) -> None:
     _change(session, profile, Presence.OFFLINE, utcnow(), "account")
     audit.record(session, actor.actor, "guide.presence_changed", "user", user.id,
                  **{"from": previous.value, "to": Presence.OFFLINE.value})
-
-
-def subscribe_account_changes() -> None:
-    accounts.on_user_changed(sign_off_unroutable)
 
 
 def set_presence(session: Session, actor: Principal, user_id: int, presence: Presence

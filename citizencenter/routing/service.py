@@ -35,9 +35,24 @@ def _capacity_freed(session: Session, case: Case, *, previous: CaseStatus, **_da
         outbox.enqueue(session, "routing.capacity_freed", {"user_id": case.assignee_id})
 
 
+def _waiting_again(session: Session, case: Case, *, previous: int | None = None,
+                   **_data) -> None:
+    """A routed case taken from its guide (by a supervisor, or as the guide leaves) waits
+    in its queue again, for the next free guide; without this it would wait for no one."""
+    if case.assignee_id is None and previous is not None and case.routed_at is not None \
+            and case.department_id is None and case.status in assignment.WAITING \
+            and case.waiting_since is None:
+        now = utcnow()
+        case.waiting_since = now
+        case.escalate_at = escalation.deadline(session, case.queue_id, now)
+        outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})
+
+
 def subscribe_case_events() -> None:
-    """Give a guide the next waiting case when one of theirs is done (run at app start)."""
+    """Give a guide the next waiting case when one of theirs is done, and put a case taken
+    from its guide back in its queue (run at app start)."""
     events.subscribe("status_changed", _capacity_freed)
+    events.subscribe("assigned", _waiting_again)
 
 
 def _facts(case: Case, body: str) -> rules.CaseFacts:

@@ -21,8 +21,9 @@ def hook(monkeypatch):
     return events
 
 
-def test_subscribers_run_in_order_once_and_unknown_events_are_refused(hook):
-    heard = []
+def test_subscribers_run_in_order_once_and_unknown_events_are_refused(monkeypatch):
+    monkeypatch.setattr(events, "_subscribers", {name: [] for name in events.EVENTS})
+    hook, heard = events, []
     first, second = (lambda s, case, **data: heard.append(("first", case, data)),
                      lambda s, case, **data: heard.append(("second", case, data)))
     hook.subscribe("assigned", first)
@@ -48,6 +49,8 @@ def test_the_app_subscribes_clocks_routing_and_the_trail_in_that_order(app):
     assert names[:3] == ["citizencenter.sla.service._moved",
                          "citizencenter.routing.service._capacity_freed",
                          "citizencenter.cases.trail._status_changed"]
+    assert "citizencenter.routing.service._waiting_again" in [
+        f"{h.__module__}.{h.__name__}" for h in events.subscribers("assigned")]
 
 
 def test_a_subscriber_hears_a_case_from_opening_to_return(client, tokens, session, hook):

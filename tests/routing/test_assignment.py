@@ -141,6 +141,49 @@ def test_waiting_cases_go_by_priority_then_age_when_a_guide_comes(session, guide
     assert session.get(Case, old.id).assignee_id == newcomer.user_id
 
 
+def test_a_case_taken_from_its_guide_waits_in_its_queue_again(session, guide, client,
+                                                               tokens):
+    _offline_everyone(session)
+    first = guide(idle_for_s=100)
+    case = _case(session)
+    assert case.assignee_id == first.user_id and case.waiting_since is None
+    response = client.patch(f"/api/v1/cases/{case.id}", json={"assignee": None},
+                            headers={**bearer(tokens["supervisor"]),
+                                     "If-Match": f'"{case.version}"'})
+    assert response.status_code == 200, response.get_json()
+    session.expire_all()
+    case = session.get(Case, case.id)
+    assert assignment.is_waiting(case)  # in the queue's list and the header's count
+    assert session.scalar(select(OutboxMessage).where(
+        OutboxMessage.topic == "routing.case_waiting").order_by(OutboxMessage.id.desc())
+    ).payload == {"case_id": str(case.id)}
+    assert assignment.assign_waiting(session, case.id).assigned_to is not None
+
+
+def test_a_guide_who_leaves_hands_back_their_open_cases(session, guide, client, tokens):
+    _offline_everyone(session)
+    leaving = guide(capacities={"email": 5})
+    open_case, done = _case(session), _case(session)
+    assert open_case.assignee_id == done.assignee_id == leaving.user_id
+    done.status = CaseStatus.RESOLVED
+    session.commit()
+    response = client.patch(f"/api/v1/users/{leaving.user_id}", json={"active": False},
+                            headers=bearer(tokens["admin"]))
+    assert response.status_code == 200, response.get_json()
+    session.expire_all()
+    released = session.get(Case, open_case.id)
+    assert released.assignee_id is None and assignment.is_waiting(released)
+    assert session.get(Case, done.id).assignee_id == leaving.user_id  # their record stays
+    decision = session.scalar(select(RoutingDecision).where(
+        RoutingDecision.case_id == open_case.id, RoutingDecision.kind == "released"))
+    assert decision.reason == "user_cannot_take_work" and decision.actor.startswith("token:")
+    successor = guide(presence="offline")
+    presence.set_presence(session, SYSTEM, successor.user_id, Presence.AVAILABLE)
+    assert assignment.pull_for_guide(session, successor.user_id) == 1
+    session.expire_all()
+    assert session.get(Case, open_case.id).assignee_id == successor.user_id
+
+
 def test_a_resolved_case_is_not_pulled(session, guide):
     _offline_everyone(session)
     case = _case(session)
