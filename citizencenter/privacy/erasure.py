@@ -178,10 +178,10 @@ def _erase_email(session: Session, case_id: uuid.UUID) -> dict[str, int]:
 
 def _erase_quarantined(session: Session, case_id: uuid.UUID, message_ids: set[str]) -> int:
     """Drop the kept raw mail of quarantined messages a retry later stored on the case."""
-    kept = dict(raw=None, error_message=None, traceback=None, sha256=None)
+    emptied = dict(raw=None, error_message=None, traceback=None, sha256=None)
     erased = session.execute(update(QuarantinedEmail).where(
         QuarantinedEmail.stored_case_id == case_id, QuarantinedEmail.raw.is_not(None))
-        .values(**kept)).rowcount
+        .values(**emptied)).rowcount
     if not message_ids:
         return erased
     # Stored before quarantined mail named its case: known only by the Message-ID inside.
@@ -191,7 +191,7 @@ def _erase_quarantined(session: Session, case_id: uuid.UUID, message_ids: set[st
     for row in unnamed:
         headers = BytesHeaderParser().parsebytes(privacy.open_mail(bytes(row.raw)))
         if str(headers.get("Message-ID", "")).strip().strip("<>") in message_ids:
-            for name, value in kept.items():
+            for name, value in emptied.items():
                 setattr(row, name, value)
             erased += 1
     return erased
