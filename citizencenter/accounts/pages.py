@@ -22,7 +22,7 @@ _USER_ERRORS = (("exists", "email", "users.error.email_taken"),
                 ("yourself", "active", "users.error.self"),
                 ("Unknown scopes", "scopes", "users.error.scopes"),
                 ("deactivated", "reset", "users.error.inactive"),
-                ("last active admin", "role", "users.error.last_admin"),
+                ("last active admin", "form", "users.error.last_admin"),
                 ("Unknown role", "role", "users.error.role"))
 
 
