@@ -40,6 +40,7 @@ TOPIC_TASKS = {
     "sla.notification": "sla.send_notification",
     "case.resolved": "feedback.request_feedback",
     "accounts.password_reset": "accounts.send_password_reset",
+    "knowledge.change_proposed": "knowledge.notify_owner",
 }
 # Call events have a queue of their own, so call state never waits behind a burst of
 # case intake and routing; nor does a guide's screen pop of an answered call. A worker

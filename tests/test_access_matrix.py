@@ -80,6 +80,9 @@ SERVICE_RULES.update({operation: {"guide": {403}} for operation in (
     ("POST", "/api/v1/knowledge/articles"),
     ("PATCH", "/api/v1/knowledge/articles/{article_id}"),
     ("POST", "/api/v1/knowledge/articles/{article_id}/review"))})
+# Proposed changes are answered by the same owners; a token without a role has none to answer.
+SERVICE_RULES[("GET", "/api/v1/knowledge/proposals")] = {"guide": {403}, "reader": {403}}
+SERVICE_RULES[("PATCH", "/api/v1/knowledge/proposals/{proposal_id}")] = {"guide": {403}}
 # POSTs that compute an answer and store nothing, so a read scope guards them.
 COMPUTING = {("POST", "/api/v1/staffing/erlang-c"),
              # Reads (audited, like a GET) that take a personnummer in the body, not the URL.
@@ -157,6 +160,8 @@ class World:
         self.article_id = knowledge.create_article(
             session, admin, title="Matris", body="Text.", department="stadsbyggnad",
             audience="internal").id
+        self.proposal_id = knowledge.propose_change(session, admin, self.article_id,
+                                                    "Förslag.").id
         self.template_id = answers.create_template(
             session, admin, {"name": "Matrismall", "body": "Hej {{ citizen_name }}!"}).id
         # A token of its own for DELETE /api/v1/tokens/{token_id} to revoke.
@@ -187,6 +192,7 @@ class World:
                   "contact_id": self.contact_id,
                   "quarantine_id": 1, "hold_id": 1, "template_id": self.template_id,
                   "article_id": self.article_id, "version": 1, "token_id": self.token_id,
+                  "proposal_id": self.proposal_id,
                   "slug": self._slug(path), "name": "no-such-integration", "channel": "email"}
         url = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
         headers = bearer(token) if token else {}
@@ -236,6 +242,7 @@ class World:
                 "audience": "internal"},
             ("PATCH", "/api/v1/knowledge/articles/{article_id}"): {"title": "Matris 2"},
             ("POST", "/api/v1/knowledge/articles/{article_id}/proposals"): {"note": "Förslag."},
+            ("PATCH", "/api/v1/knowledge/proposals/{proposal_id}"): {"outcome": "declined"},
             ("POST", "/api/v1/cases/{case_id}/knowledge-uses"): {"article_id": 1},
             ("POST", "/api/v1/walk-ins"): {
                 "service_point": "dalby", "subject": "Hjälp med e-tjänst",

@@ -86,6 +86,12 @@ class Proposal(Base):
     note: Mapped[str] = mapped_column(Text)
     proposed_by: Mapped[str] = mapped_column(String(100))
     proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None]  # when the owning department was mailed
+    # The owner's answer: the article was changed, or the proposal declined.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)
+    article: Mapped[Article] = relationship(lazy="joined", viewonly=True)
 
 
 class ArticleUse(Base):

@@ -1,20 +1,28 @@
 """The knowledge panel of the case page and the register form: "Sök i kunskapsbanken"
 searches as the guide types (htmx), each hit can be inserted into the reply and, on the
 case page, mark the case as answered with it. Without script the panel is a plain GET
-form whose answer is a page of its own, with the same "Markera som svar" forms.
+form whose answer is a page of its own, with the same "Markera som svar" forms; there a
+guide can also propose a change to an article, which its owners answer on
+"Kunskapsförslag" (/knowledge/proposals).
 """
 
 import uuid
 
 from flask import current_app, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 
 from citizencenter import db
-from citizencenter.errors import InvalidInput
-from citizencenter.knowledge import usage
+from citizencenter.accounts.models import Role
+from citizencenter.errors import Conflict, InvalidInput
+from citizencenter.knowledge import service, usage
 from citizencenter.knowledge.models import Audience
+from citizencenter.knowledge.schemas import ProposalCreateSchema
 from citizencenter.web import PageBlueprint, current_principal, login_required, texts
+from citizencenter.web.pages import NAV
 
 bp = PageBlueprint("knowledge_pages", __name__, template_folder="templates")
+NAV.append(("knowledge_pages.proposals", "nav.proposals"))
+OWNERS = (Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT)
 
 MAX_QUERY = 200
 HITS = 8
@@ -80,3 +88,56 @@ def answered(case_id: uuid.UUID):
     return render_template("knowledge/_answered_with.html", case_id=case_id,
                            answered=usage.answered_with(db.session, current_principal(),
                                                         case_id), message=None)
+
+
+@bp.route("/knowledge/articles/<int:article_id>/propose", methods=["GET", "POST"])
+@login_required
+def propose(article_id: int):
+    """A guide's proposed change to an article, sent to its owners (the API's service)."""
+    article = service.read_article(db.session, current_principal(), article_id)
+    error, note = None, ""
+    if request.method == "POST":
+        note = request.form.get("note", "")
+        try:
+            data = ProposalCreateSchema().load({"note": note})
+        except ValidationError:
+            error = "knowledge.propose.error"
+        else:
+            service.propose_change(db.session, current_principal(), article_id, data["note"])
+            return redirect(url_for("knowledge_pages.proposals", notice="sent"), 303)
+    return render_template("knowledge/propose.html", article=article, error=error,
+                           note=note), 422 if error else 200
+
+
+_NOTICES = {"sent", "changed", "declined"}
+
+
+@bp.route("/knowledge/proposals")
+@login_required
+def proposals():
+    """Kunskapsförslag: what the owner has to answer, and what the signed-in user proposed."""
+    notice = request.args.get("notice")
+    return _proposals_page(f"knowledge.proposals.notice.{notice}" if notice in _NOTICES
+                           else None)
+
+
+def _proposals_page(notice: str | None, error: str | None = None, status: int = 200):
+    principal = current_principal()
+    owner = principal.role in OWNERS
+    return render_template(
+        "knowledge/proposals.html", notice=notice, error=error,
+        to_answer=service.proposals_to_handle(db.session, principal) if owner else None,
+        mine=service.my_proposals(db.session, principal)), status
+
+
+@bp.post("/knowledge/proposals/<int:proposal_id>")
+@login_required
+def answer(proposal_id: int):
+    """The owner's answer: the article was changed, or the proposal declined."""
+    outcome = request.form.get("outcome", "")
+    try:
+        service.handle_proposal(db.session, current_principal(), proposal_id, outcome)
+    except Conflict:
+        db.session.rollback()
+        return _proposals_page(None, "knowledge.proposals.already", 409)
+    return redirect(url_for("knowledge_pages.proposals", notice=outcome), 303)

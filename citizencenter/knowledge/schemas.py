@@ -88,10 +88,28 @@ class ProposalCreateSchema(ma.Schema):
 class ProposalSchema(ma.Schema):
     id = fields.Integer()
     article_id = fields.Integer()
-    article_version = fields.Integer()
+    article_title = fields.Function(lambda p: p.article.title)
+    department = fields.Function(lambda p: p.article.department.slug)
+    article_version = fields.Integer(metadata={"description": "The version it was made on"})
     note = fields.String()
     proposed_by = fields.String()
     proposed_at = fields.DateTime()
+    notified_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the owning department was mailed"})
+    outcome = fields.String(allow_none=True, metadata={
+        "description": "changed or declined, once the owner has answered"})
+    handled_by = fields.String(allow_none=True)
+    handled_at = fields.DateTime(allow_none=True)
+
+
+class ProposalListArgsSchema(ma.Schema):
+    view = fields.String(load_default="to-handle", validate=validate.OneOf(["to-handle", "mine"]),
+                         metadata={"description": "to-handle: those waiting for the caller's "
+                                   "answer, oldest first (owners); mine: the caller's own"})
+
+
+class ProposalAnswerSchema(ma.Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["changed", "declined"]))
 
 
 class ProposalListSchema(ma.Schema):

@@ -3,14 +3,16 @@
 import calendar
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from citizencenter import outbox
 from citizencenter.accounts.models import Department, Role
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.db import utcnow
 from citizencenter.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -24,6 +26,7 @@ from citizencenter.pagination import Page, Paginator
 
 VERSIONED = ("title", "body", "category", "department", "audience", "tags")
 LIST_LIMIT = 200
+PROPOSAL_OUTCOMES = ("changed", "declined")
 # The municipality's website, reading without a token: public articles only.
 PUBLIC = Principal(actor="public", scopes=frozenset())
 
@@ -248,7 +251,52 @@ def propose_change(session: Session, principal: Principal, article_id: int,
     session.flush()
     audit.record(session, principal.actor, "knowledge.change_proposed", "knowledge_article",
                  article.id, proposal_id=proposal.id)
+    outbox.enqueue(session, "knowledge.change_proposed", {"proposal_id": proposal.id})
     session.commit()
+    return proposal
+
+
+def proposals_to_handle(session: Session, principal: Principal) -> list[Proposal]:
+    """The proposals waiting for the caller's answer, oldest first: every article's for
+    supervisors and admins, their department's articles' for department staff."""
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT):
+        raise Forbidden("Supervisors and the owning department's staff handle proposals.")
+    query = select(Proposal).where(Proposal.handled_at.is_(None))
+    if principal.role == Role.DEPARTMENT:
+        query = query.where(Proposal.article.has(Article.department_id == principal.department_id))
+    return list(session.scalars(query.order_by(Proposal.proposed_at, Proposal.id)
+                                .limit(LIST_LIMIT)))
+
+
+def my_proposals(session: Session, principal: Principal) -> list[Proposal]:
+    """The caller's own proposals, newest first, with the owner's answer once given."""
+    return list(session.scalars(
+        select(Proposal).where(Proposal.proposed_by == principal.actor)
+        .order_by(Proposal.proposed_at.desc(), Proposal.id.desc()).limit(LIST_LIMIT)))
+
+
+def handle_proposal(session: Session, principal: Principal, proposal_id: int,
+                    outcome: str) -> Proposal:
+    """The owner's answer to a proposal: the article was changed, or the proposal declined.
+    Answered once; a second answer (another owner's, meanwhile) is a conflict."""
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound("No such proposal.")
+    article = proposal.article
+    if not may_edit(principal, article.department_id):
+        raise Forbidden("Supervisors and the owning department's staff handle proposals.")
+    if outcome not in PROPOSAL_OUTCOMES:
+        raise InvalidInput("outcome", f"One of {', '.join(PROPOSAL_OUTCOMES)}.")
+    answered = session.execute(
+        update(Proposal).where(Proposal.id == proposal_id, Proposal.handled_at.is_(None))
+        .values(outcome=outcome, handled_by=principal.actor, handled_at=utcnow()))
+    if answered.rowcount != 1:
+        session.rollback()
+        raise Conflict("The proposal was answered already.")
+    audit.record(session, principal.actor, "knowledge.proposal_handled", "knowledge_article",
+                 article.id, proposal_id=proposal_id, outcome=outcome)
+    session.commit()
+    session.refresh(proposal)
     return proposal
 
 

@@ -10,7 +10,9 @@ from citizencenter.knowledge.schemas import (
     ArticleQueryArgsSchema,
     ArticleSchema,
     ArticleUpdateSchema,
+    ProposalAnswerSchema,
     ProposalCreateSchema,
+    ProposalListArgsSchema,
     ProposalListSchema,
     ProposalSchema,
     SearchArgsSchema,
@@ -111,6 +113,29 @@ class ArticleProposals(MethodView):
     def post(self, data, article_id: int):
         """Propose a change: a note to the owning department"""
         return service.propose_change(db.session, current_principal(), article_id, **data)
+
+
+@blp.route("/proposals")
+class Proposals(MethodView):
+    @require_scope(READ)
+    @blp.arguments(ProposalListArgsSchema, location="query")
+    @blp.response(200, ProposalListSchema)
+    def get(self, args):
+        """Proposed changes waiting for the caller's answer (owners), or the caller's own"""
+        if args["view"] == "mine":
+            return {"items": service.my_proposals(db.session, current_principal())}
+        return {"items": service.proposals_to_handle(db.session, current_principal())}
+
+
+@blp.route("/proposals/<int:proposal_id>")
+class ProposalAnswer(MethodView):
+    @require_scope(WRITE)
+    @blp.arguments(ProposalAnswerSchema)
+    @blp.response(200, ProposalSchema)
+    def patch(self, data, proposal_id: int):
+        """Answer a proposal once: the article was changed, or the proposal declined"""
+        return service.handle_proposal(db.session, current_principal(), proposal_id,
+                                       data["outcome"])
 
 
 @blp.route("/search")
