@@ -22,7 +22,7 @@ def _email(proposal: Proposal, article: Article, config: Mapping) -> EmailMessag
         f"En ändring föreslås i kunskapsbankens artikel \"{article.title}\" "
         f"(version {proposal.article_version}):\n\n{proposal.note}\n\n"
         + (f"Svara på förslaget här: {base}{PROPOSALS_PATH}\n" if base else
-           "Svara på förslaget under Kunskapsförslag.\n"))
+           "Svara på förslaget under Kunskapsbanken.\n"))
     return message
 
 

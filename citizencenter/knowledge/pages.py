@@ -3,7 +3,8 @@ searches as the guide types (htmx), each hit can be inserted into the reply and,
 case page, mark the case as answered with it. Without script the panel is a plain GET
 form whose answer is a page of its own, with the same "Markera som svar" forms; there a
 guide can also propose a change to an article, which its owners answer on
-"Kunskapsförslag" (/knowledge/proposals).
+"Kunskapsbanken" (/knowledge/proposals), where they also confirm the articles due for
+review.
 """
 
 import uuid
@@ -109,13 +110,14 @@ def propose(article_id: int):
                            note=note), 422 if error else 200
 
 
-_NOTICES = {"sent", "changed", "declined"}
+_NOTICES = {"sent", "changed", "declined", "reviewed"}
 
 
 @bp.route("/knowledge/proposals")
 @login_required
 def proposals():
-    """Kunskapsförslag: what the owner has to answer, and what the signed-in user proposed."""
+    """Kunskapsbanken: the proposals and reviews waiting for an owner, and what the
+    signed-in user proposed."""
     notice = request.args.get("notice")
     return _proposals_page(f"knowledge.proposals.notice.{notice}" if notice in _NOTICES
                            else None)
@@ -127,6 +129,7 @@ def _proposals_page(notice: str | None, error: str | None = None, status: int = 
     return render_template(
         "knowledge/proposals.html", notice=notice, error=error,
         to_answer=service.proposals_to_handle(db.session, principal) if owner else None,
+        to_review=service.reviews_due(db.session, principal) if owner else None,
         mine=service.my_proposals(db.session, principal)), status
 
 
@@ -141,3 +144,11 @@ def answer(proposal_id: int):
         db.session.rollback()
         return _proposals_page(None, "knowledge.proposals.already", 409)
     return redirect(url_for("knowledge_pages.proposals", notice=outcome), 303)
+
+
+@bp.post("/knowledge/articles/<int:article_id>/review")
+@login_required
+def review(article_id: int):
+    """The owner confirms the article is still right (the API's service)."""
+    service.confirm_review(db.session, current_principal(), article_id)
+    return redirect(url_for("knowledge_pages.proposals", notice="reviewed"), 303)

@@ -183,6 +183,19 @@ def confirm_review(session: Session, principal: Principal, article_id: int, *,
     return article
 
 
+def reviews_due(session: Session, principal: Principal, now: datetime | None = None
+                ) -> list[Article]:
+    """The articles past their review date that the caller confirms, the longest overdue
+    first: every article for supervisors and admins, their department's for its staff."""
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT):
+        raise Forbidden("Supervisors and the owning department's staff review articles.")
+    query = select(Article).where(Article.review_due_at < (now or utcnow()))
+    if principal.role == Role.DEPARTMENT:
+        query = query.where(Article.department_id == principal.department_id)
+    return list(session.scalars(query.order_by(Article.review_due_at, Article.id)
+                                .limit(LIST_LIMIT)))
+
+
 def list_articles(session: Session, principal: Principal, *, overdue: bool | None = None,
                   department: str | None = None, category: str | None = None,
                   audience: str | None = None, now: datetime | None = None) -> list[Article]:

@@ -1,19 +1,23 @@
-"""Kunskapsförslag in a real browser: a guide proposes a change to an article from the
+"""Kunskapsbanken in a real browser: a guide proposes a change to an article from the
 search page, a real worker mails the owning department, the department's staff answer it
-on their page, and the guide sees the answer; guides have nothing to answer."""
+and confirm an article due for review on their page, and the guide sees the answer;
+guides have nothing to answer."""
 
 import email
 import email.policy
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from citizencenter import db
 from citizencenter.accounts.models import Role
 from citizencenter.accounts.service import Principal
+from citizencenter.db import utcnow
 from citizencenter.knowledge import service as knowledge
+from citizencenter.knowledge.models import Article
 from tests.conftest import running_smtp
 from tests.web.conftest import assert_accessible, screenshot, sign_in
 
@@ -64,8 +68,8 @@ def _mail_to(inbox, address: str, subject: str, timeout: float = 60):
 
 @pytest.mark.worker
 def test_a_proposal_goes_from_the_guide_to_the_owner_and_back(
-        page, new_page, article, start_celery, smtp_inbox):
-    _, title = article
+        page, new_page, article, committed, start_celery, smtp_inbox):
+    article_id, title = article
     guide = sign_in(page, "guide")
     guide.goto("/knowledge/search?q=strandskyddsdispens")
     guide.get_by_role("link", name=f"Föreslå ändring av {title}").click()
@@ -90,7 +94,7 @@ def test_a_proposal_goes_from_the_guide_to_the_owner_and_back(
     assert NOTE in mail.get_content() and "/knowledge/proposals" in mail.get_content()
 
     owner = sign_in(new_page(), "department")
-    owner.get_by_role("navigation").get_by_role("link", name="Kunskapsförslag").click()
+    owner.get_by_role("navigation").get_by_role("link", name="Kunskapsbanken").click()
     owner.get_by_role("heading", name="Att besvara").wait_for()
     listed = owner.get_by_role("row").filter(has=owner.get_by_role("rowheader", name=title))
     assert NOTE in listed.inner_text()
@@ -99,6 +103,18 @@ def test_a_proposal_goes_from_the_guide_to_the_owner_and_back(
     owner.get_by_role("button", name=f"Artikeln {title} är ändrad").click()
     owner.get_by_role("status").filter(has_text="artikeln är ändrad").wait_for()
     assert owner.get_by_role("rowheader", name=title).count() == 0  # answered: off the list
+
+    # The article is past its review date: the owner confirms it on the same page.
+    committed.execute(update(Article).where(Article.id == article_id)
+                      .values(review_due_at=utcnow() - timedelta(days=3)))
+    committed.commit()
+    owner.reload()
+    owner.get_by_role("heading", name="Att granska").wait_for()
+    owner.get_by_role("button", name=f"Bekräfta att {title} stämmer").click()
+    owner.get_by_role("status").filter(has_text="Granskningen är bekräftad").wait_for()
+    assert owner.get_by_role("button", name=f"Bekräfta att {title} stämmer").count() == 0
+    assert committed.get(Article, article_id).review_due_at > utcnow()
+    committed.rollback()
 
     guide.reload()
     assert "Artikeln ändrades" in guide.get_by_role("row").filter(
