@@ -133,6 +133,9 @@ SV.update({
     "case.status.done": "Statusen är sparad.",
     "case.priority.done": "Prioriteten är sparad.",
     "case.category.done": "Kategorin är sparad.",
+    "case.release.submit": "Lägg tillbaka i kön",
+    "case.release.hint": "Ärendet väntar då i sin kö på nästa lediga handläggare.",
+    "case.release.done": "Ärendet ligger i kön igen.",
     "case.links.heading": "Medborgarens länk",
     "case.links.hint": "Kvittensen har en länk där medborgaren följer ärendet. Spärra "
                        "länkarna om en kvittens har hamnat hos fel person; nästa kvittens "

@@ -10,9 +10,10 @@ import uuid
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from citizencenter import db
+from citizencenter.accounts.models import User
 from citizencenter.accounts.service import SYSTEM
 from citizencenter.audit.models import AuditEntry
 from citizencenter.cases import service as cases_service
@@ -20,6 +21,7 @@ from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case, Message
 from citizencenter.channels.email import inbound
 from citizencenter.routing.models import CaseForwarding
+from citizencenter.routing.service import route_case
 from tests.channels.email.helpers import citizen_mail
 from tests.conftest import running_smtp
 from tests.web.conftest import PASSWORD, USERS, assert_accessible, screenshot, sign_in
@@ -193,6 +195,25 @@ def test_forward_to_a_department_with_a_note(committed, live_server, guide_page)
     note = committed.get(Message, forwarding.note_message_id)
     assert note.direction == Direction.INTERNAL and note.body == "Gäller detaljplanen, ert område."
     db.session.rollback()
+
+
+def test_a_guide_puts_a_case_back_in_its_queue(committed, live_server, guide_page):
+    case_id = _open_case(committed)
+    route_case(committed, case_id)  # placed in its queue, waiting
+    anna = committed.scalar(select(User.id).where(User.email == USERS["guide"][0]))
+    committed.execute(update(Case).where(Case.id == case_id)
+                      .values(assignee_id=anna, waiting_since=None))  # as routing gives it
+    committed.commit()
+    page = guide_page
+    page.goto(f"/cases/{case_id}")
+    expect(_summary(page, "Handläggare")).to_have_text(USERS["guide"][1])
+    page.get_by_role("button", name="Lägg tillbaka i kön").click()
+    expect(page.locator("#release-feedback")).to_contain_text("ligger i kön igen")
+    expect(_summary(page, "Handläggare")).to_have_text("Ingen tilldelad")
+    expect(page.get_by_role("button", name="Lägg tillbaka i kön")).to_have_count(0)
+    assert_accessible(page)
+    case = _case(committed, case_id)
+    assert case.assignee_id is None and case.waiting_since is not None  # routing sees it
 
 
 def test_resolve_at_first_contact(committed, live_server, guide_page):

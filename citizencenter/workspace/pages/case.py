@@ -26,7 +26,7 @@ bp = PageBlueprint("case_page", __name__, template_folder="../templates")
 LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 # Forms whose own boxes hold typed text: answered without replacing the form.
 TYPED_FORMS = ("reply", "note", "forward", "resolve")
-CHANGE_FORMS = ("status", "priority", "category")
+CHANGE_FORMS = ("status", "priority", "category", "release")
 
 
 @bp.app_template_filter("case_time")
@@ -110,6 +110,14 @@ def category(case_id: uuid.UUID):
     return _act(case_id, "category", lambda version: case_view.change(
         db.session, current_principal(), case_id, version,
         {"category": request.form.get("category") or None}))
+
+
+@bp.post("/cases/<uuid:case_id>/release")
+@login_required
+def release(case_id: uuid.UUID):
+    """Lägg tillbaka i kön: the case waits in its queue for the next free guide."""
+    return _act(case_id, "release", lambda version: case_view.change(
+        db.session, current_principal(), case_id, version, {"assignee": None}))
 
 
 @bp.post("/cases/<uuid:case_id>/forward")
