@@ -24,7 +24,7 @@ from citizencenter.errors import InvalidInput
 from citizencenter.organisation.models import ChannelDefaultQueue, Queue, ServicePoint
 from citizencenter.routing import assignment, decisions, escalation, forwarding, rules, text
 from citizencenter.routing.models import GuideProfile, Presence, RoutingDecision
-from citizencenter.routing.presence import split_skills
+from citizencenter.routing.presence import ROUTABLE_ROLES, split_skills
 from citizencenter.sla import service as sla_service
 
 
@@ -35,23 +35,48 @@ def _capacity_freed(session: Session, case: Case, *, previous: CaseStatus, **_da
         outbox.enqueue(session, "routing.capacity_freed", {"user_id": case.assignee_id})
 
 
+def _to_queue(session: Session, case: Case) -> None:
+    now = utcnow()
+    case.waiting_since = now
+    case.escalate_at = escalation.deadline(session, case.queue_id, now)
+    outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})
+
+
+def _in_centre_queue(case: Case) -> bool:
+    return case.routed_at is not None and case.department_id is None \
+        and case.status in assignment.WAITING
+
+
 def _waiting_again(session: Session, case: Case, *, previous: int | None = None,
                    **_data) -> None:
     """A routed case taken from its guide (by a supervisor, or as the guide leaves) waits
     in its queue again, for the next free guide; without this it would wait for no one."""
-    if case.assignee_id is None and previous is not None and case.routed_at is not None \
-            and case.department_id is None and case.status in assignment.WAITING \
+    if case.assignee_id is None and previous is not None and _in_centre_queue(case) \
             and case.waiting_since is None:
-        now = utcnow()
-        case.waiting_since = now
-        case.escalate_at = escalation.deadline(session, case.queue_id, now)
-        outbox.enqueue(session, "routing.case_waiting", {"case_id": str(case.id)})
+        _to_queue(session, case)
+
+
+def _reopened(session: Session, case: Case, *, previous: CaseStatus, actor: str = "system",
+              **_data) -> None:
+    """A case the citizen reopens goes back to its guide; when that guide can no longer
+    take work (or it had none), it waits in its queue."""
+    if previous in assignment.WAITING or not _in_centre_queue(case):
+        return
+    if case.assignee_id is not None:
+        guide = session.get(User, case.assignee_id)
+        if guide is not None and guide.active and guide.role in ROUTABLE_ROLES:
+            return
+        decisions.record(session, case, "released", "user_cannot_take_work", actor=actor)
+        case.assignee_id = None
+    if case.waiting_since is None:
+        _to_queue(session, case)
 
 
 def subscribe_case_events() -> None:
     """Give a guide the next waiting case when one of theirs is done, and put a case taken
-    from its guide back in its queue (run at app start)."""
+    from its guide, or reopened without one, back in its queue (run at app start)."""
     events.subscribe("status_changed", _capacity_freed)
+    events.subscribe("status_changed", _reopened)
     events.subscribe("assigned", _waiting_again)
 
 

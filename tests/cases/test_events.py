@@ -46,8 +46,9 @@ def test_publishing_before_the_app_subscribed_anything_is_refused(monkeypatch):
 
 def test_the_app_subscribes_clocks_routing_and_the_trail_in_that_order(app):
     names = [f"{h.__module__}.{h.__name__}" for h in events.subscribers("status_changed")]
-    assert names[:3] == ["citizencenter.sla.service._moved",
+    assert names[:4] == ["citizencenter.sla.service._moved",
                          "citizencenter.routing.service._capacity_freed",
+                         "citizencenter.routing.service._reopened",
                          "citizencenter.cases.trail._status_changed"]
     assert "citizencenter.routing.service._waiting_again" in [
         f"{h.__module__}.{h.__name__}" for h in events.subscribers("assigned")]

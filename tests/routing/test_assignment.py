@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from citizencenter.accounts.service import SYSTEM
 from citizencenter.cases import service as cases
-from citizencenter.cases.enums import CaseStatus, Channel, Priority
+from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case
 from citizencenter.db import utcnow
 from citizencenter.outbox import OutboxMessage
@@ -182,6 +182,33 @@ def test_a_guide_who_leaves_hands_back_their_open_cases(session, guide, client, 
     assert assignment.pull_for_guide(session, successor.user_id) == 1
     session.expire_all()
     assert session.get(Case, open_case.id).assignee_id == successor.user_id
+
+
+def test_a_case_reopened_after_its_guide_left_waits_in_its_queue(session, guide, client,
+                                                                  tokens):
+    _offline_everyone(session)
+    leaving = guide(capacities={"email": 5})
+    left_behind = _case(session)
+    assert left_behind.assignee_id == leaving.user_id
+    left_behind.status = CaseStatus.RESOLVED
+    session.commit()
+    assert client.patch(f"/api/v1/users/{leaving.user_id}", json={"active": False},
+                        headers=bearer(tokens["admin"])).status_code == 200
+    staying = guide(capacities={"email": 5})
+    kept = _case(session)
+    assert kept.assignee_id == staying.user_id
+    kept.status = CaseStatus.RESOLVED
+    session.commit()
+    for case in (left_behind, kept):  # the citizens write again
+        cases.add_message(session, SYSTEM, case.id, direction=Direction.INBOUND, body="Hej igen!")
+    session.expire_all()
+    reopened = session.get(Case, left_behind.id)
+    assert reopened.status == CaseStatus.OPEN and reopened.assignee_id is None
+    assert assignment.is_waiting(reopened)
+    assert session.scalar(select(RoutingDecision.reason).where(
+        RoutingDecision.case_id == left_behind.id, RoutingDecision.kind == "released"
+    )) == "user_cannot_take_work"
+    assert session.get(Case, kept.id).assignee_id == staying.user_id  # back to its guide
 
 
 def test_a_resolved_case_is_not_pulled(session, guide):
