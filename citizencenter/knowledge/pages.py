@@ -13,7 +13,6 @@ from flask import current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from citizencenter import db
-from citizencenter.accounts.models import Role
 from citizencenter.errors import Conflict, InvalidInput
 from citizencenter.knowledge import service, usage
 from citizencenter.knowledge.models import Audience
@@ -23,7 +22,6 @@ from citizencenter.web.pages import NAV
 
 bp = PageBlueprint("knowledge_pages", __name__, template_folder="templates")
 NAV.append(("knowledge_pages.proposals", "nav.proposals"))
-OWNERS = (Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT)
 
 MAX_QUERY = 200
 HITS = 8
@@ -125,7 +123,7 @@ def proposals():
 
 def _proposals_page(notice: str | None, error: str | None = None, status: int = 200):
     principal = current_principal()
-    owner = principal.role in OWNERS
+    owner = service.is_owner(principal)
     return render_template(
         "knowledge/proposals.html", notice=notice, error=error,
         to_answer=service.proposals_to_handle(db.session, principal) if owner else None,

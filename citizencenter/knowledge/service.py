@@ -47,6 +47,11 @@ def audiences_for(principal: Principal) -> list[str]:
     return [a.value for a in Audience] if principal.role else [Audience.PUBLIC.value]
 
 
+def is_owner(principal: Principal) -> bool:
+    """Owns articles: supervisors and admins all, department staff their department's."""
+    return principal.role in (Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT)
+
+
 def may_edit(principal: Principal, department_id: int) -> bool:
     """Supervisors and admins edit every article; department staff their department's."""
     if principal.role in (Role.SUPERVISOR, Role.ADMIN):
@@ -187,7 +192,7 @@ def reviews_due(session: Session, principal: Principal, now: datetime | None = N
                 ) -> list[Article]:
     """The articles past their review date that the caller confirms, the longest overdue
     first: every article for supervisors and admins, their department's for its staff."""
-    if principal.role not in (Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT):
+    if not is_owner(principal):
         raise Forbidden("Supervisors and the owning department's staff review articles.")
     query = select(Article).where(Article.review_due_at < (now or utcnow()))
     if principal.role == Role.DEPARTMENT:
@@ -272,7 +277,7 @@ def propose_change(session: Session, principal: Principal, article_id: int,
 def proposals_to_handle(session: Session, principal: Principal) -> list[Proposal]:
     """The proposals waiting for the caller's answer, oldest first: every article's for
     supervisors and admins, their department's articles' for department staff."""
-    if principal.role not in (Role.SUPERVISOR, Role.ADMIN, Role.DEPARTMENT):
+    if not is_owner(principal):
         raise Forbidden("Supervisors and the owning department's staff handle proposals.")
     query = select(Proposal).where(Proposal.handled_at.is_(None))
     if principal.role == Role.DEPARTMENT:

@@ -163,17 +163,22 @@ def give(session: Session, case: Case, profile: GuideProfile, reason: str,
     events.publish(session, "assigned", case, actor=actor, previous=previous)
 
 
+def release(session: Session, case: Case, actor: str) -> None:
+    """Take the case from a guide who can no longer take work; it waits in its queue
+    again (`routing.service` hears the assignment change)."""
+    previous, case.assignee_id = case.assignee_id, None
+    decisions.record(session, case, "released", "user_cannot_take_work", actor=actor)
+    events.publish(session, "assigned", case, actor=actor, previous=previous)
+
+
 def release_cases(session: Session, actor: Principal, user: User) -> None:
     """A user who can no longer take work (disabled, or no longer a guide or supervisor)
-    hands their open cases back: each waits in its queue again (`routing.service`)."""
-    if user.active and user.role in presence.ROUTABLE_ROLES:
+    hands their open cases back."""
+    if presence.takes_work(user):
         return
     for case in session.scalars(select(Case).where(Case.assignee_id == user.id,
                                                    Case.status.in_(OCCUPYING))):
-        case.assignee_id = None
-        decisions.record(session, case, "released", "user_cannot_take_work",
-                         actor=actor.actor)
-        events.publish(session, "assigned", case, actor=actor.actor, previous=user.id)
+        release(session, case, actor.actor)
 
 
 def subscribe_account_changes() -> None:

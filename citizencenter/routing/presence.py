@@ -19,6 +19,11 @@ DEFAULT_CAPACITIES = {Channel.PHONE: 1, Channel.EMAIL: 5, Channel.SOCIAL: 3,
 ROUTABLE_ROLES = (Role.GUIDE, Role.SUPERVISOR)
 
 
+def takes_work(user: User | None) -> bool:
+    """Routing may give this user cases and calls: active, a guide or a supervisor."""
+    return user is not None and user.active and user.role in ROUTABLE_ROLES
+
+
 _KINDS = {"category": "categories", "language": "languages", "channel": "channels"}
 
 
@@ -46,7 +51,7 @@ def ensure_profile(session: Session, user_id: int, *, lock: bool = False) -> Gui
     if profile is not None:
         return profile
     user = session.get(User, user_id)
-    if user is None or not user.active or user.role not in ROUTABLE_ROLES:
+    if not takes_work(user):
         raise NotFound("No active guide with this id.")
     profile = GuideProfile(user_id=user_id, presence=Presence.OFFLINE,
                            skills=["language:sv", *(f"channel:{c}" for c in Channel)],
@@ -109,7 +114,7 @@ def _change(session: Session, profile: GuideProfile, presence: Presence, at, sou
 
 def sign_off_unroutable(session: Session, actor: Principal, user: User) -> None:
     """A user deactivated, or no longer a guide or supervisor, is routed nothing more."""
-    if user.active and user.role in ROUTABLE_ROLES:
+    if takes_work(user):
         return
     profile = session.get(GuideProfile, user.id)
     if profile is None or profile.presence == Presence.OFFLINE:

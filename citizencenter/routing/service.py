@@ -24,7 +24,7 @@ from citizencenter.errors import InvalidInput
 from citizencenter.organisation.models import ChannelDefaultQueue, Queue, ServicePoint
 from citizencenter.routing import assignment, decisions, escalation, forwarding, rules, text
 from citizencenter.routing.models import GuideProfile, Presence, RoutingDecision
-from citizencenter.routing.presence import ROUTABLE_ROLES, split_skills
+from citizencenter.routing.presence import split_skills, takes_work
 from citizencenter.sla import service as sla_service
 
 
@@ -62,14 +62,11 @@ def _reopened(session: Session, case: Case, *, previous: CaseStatus, actor: str 
     take work (or it had none), it waits in its queue."""
     if previous in assignment.WAITING or not _in_centre_queue(case):
         return
-    if case.assignee_id is not None:
-        guide = session.get(User, case.assignee_id)
-        if guide is not None and guide.active and guide.role in ROUTABLE_ROLES:
-            return
-        decisions.record(session, case, "released", "user_cannot_take_work", actor=actor)
-        case.assignee_id = None
-    if case.waiting_since is None:
-        _to_queue(session, case)
+    if case.assignee_id is None:
+        if case.waiting_since is None:
+            _to_queue(session, case)
+    elif not takes_work(session.get(User, case.assignee_id)):
+        assignment.release(session, case, actor)
 
 
 def subscribe_case_events() -> None:

@@ -28,7 +28,7 @@ def _layout():
     """What base.html needs on every page: the user, their presence and the navigation."""
     user = current_user()
     presence = None
-    if user is not None and user.role in presence_service.ROUTABLE_ROLES:
+    if presence_service.takes_work(user):
         presence = presence_service.presence_of(db.session, user.id)
     return {"current_user": user, "presence": presence, "presences": list(Presence),
             "nav_items": [(endpoint, key) for endpoint, key in NAV

@@ -85,7 +85,7 @@ def _worklist(template: str, *, claim_empty: bool = False, header: bool = True):
 
 def _can_claim() -> bool:
     user = current_user()
-    return user is not None and user.role in presence_service.ROUTABLE_ROLES
+    return presence_service.takes_work(user)
 
 
 @bp.route("/")
