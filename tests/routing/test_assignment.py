@@ -160,6 +160,13 @@ def test_a_case_taken_from_its_guide_waits_in_its_queue_again(session, guide, cl
     assert assignment.assign_waiting(session, case.id).assigned_to is not None
 
 
+def _disable(client, tokens, user_id: int) -> None:
+    """An administrator disables the user, as when a guide leaves."""
+    response = client.patch(f"/api/v1/users/{user_id}", json={"active": False},
+                            headers=bearer(tokens["admin"]))
+    assert response.status_code == 200, response.get_json()
+
+
 def test_a_guide_who_leaves_hands_back_their_open_cases(session, guide, client, tokens):
     _offline_everyone(session)
     leaving = guide(capacities={"email": 5})
@@ -167,9 +174,7 @@ def test_a_guide_who_leaves_hands_back_their_open_cases(session, guide, client, 
     assert open_case.assignee_id == done.assignee_id == leaving.user_id
     done.status = CaseStatus.RESOLVED
     session.commit()
-    response = client.patch(f"/api/v1/users/{leaving.user_id}", json={"active": False},
-                            headers=bearer(tokens["admin"]))
-    assert response.status_code == 200, response.get_json()
+    _disable(client, tokens, leaving.user_id)
     session.expire_all()
     released = session.get(Case, open_case.id)
     assert released.assignee_id is None and assignment.is_waiting(released)
@@ -192,8 +197,7 @@ def test_a_case_reopened_after_its_guide_left_waits_in_its_queue(session, guide,
     assert left_behind.assignee_id == leaving.user_id
     left_behind.status = CaseStatus.RESOLVED
     session.commit()
-    assert client.patch(f"/api/v1/users/{leaving.user_id}", json={"active": False},
-                        headers=bearer(tokens["admin"])).status_code == 200
+    _disable(client, tokens, leaving.user_id)
     staying = guide(capacities={"email": 5})
     kept = _case(session)
     assert kept.assignee_id == staying.user_id
