@@ -134,7 +134,8 @@ SV.update({
     "case.priority.done": "Prioriteten är sparad.",
     "case.category.done": "Kategorin är sparad.",
     "case.release.submit": "Lägg tillbaka i kön",
-    "case.release.hint": "Ärendet väntar då i sin kö på nästa lediga handläggare.",
+    "case.release.hint": ("Kan du inte ta ärendet? Lägg tillbaka det i kön, så väntar det "
+                          "på nästa lediga handläggare."),
     "case.release.done": "Ärendet ligger i kön igen.",
     "case.links.heading": "Medborgarens länk",
     "case.links.hint": "Kvittensen har en länk där medborgaren följer ärendet. Spärra "

@@ -207,6 +207,7 @@ def test_a_guide_puts_a_case_back_in_its_queue(committed, live_server, guide_pag
     page = guide_page
     page.goto(f"/cases/{case_id}")
     expect(_summary(page, "Handläggare")).to_have_text(USERS["guide"][1])
+    screenshot(page, "case-page-assigned")
     page.get_by_role("button", name="Lägg tillbaka i kön").click()
     expect(page.locator("#release-feedback")).to_contain_text("ligger i kön igen")
     expect(_summary(page, "Handläggare")).to_have_text("Ingen tilldelad")
