@@ -90,6 +90,7 @@ def test_cases_lost_with_the_broker_are_routed_exactly_once(
     _, token = accounts.create_token(committed, "fault test", role="guide")
     client = app.test_client()
     accepted = [_post(client, token, n) for n in range(40)]
+    assert None not in accepted
     # The relay hands every row to Redis and marks it published; then Redis dies and its
     # queue with it (no persistence), before any worker took a message.
     published = outbox.relay(committed, outbox.get_publisher())
@@ -97,17 +98,17 @@ def test_cases_lost_with_the_broker_are_routed_exactly_once(
     assert published >= 40
     redis_server.process.kill()
     redis_server.process.wait(10)
-    try:
-        accepted += [_post(client, token, n) for n in range(40, 60)]  # outbox rows wait
-    finally:
-        redis_server.start()
-    assert None not in accepted
+    redis_server.start()
+    # Nothing else wakes routing, so only reconciliation can bring these cases back; its
+    # first run must already see all of them past the grace period, or a re-drive of some
+    # would route the rest in the same batch and hide whether they were found.
+    time.sleep(int(FAST_RECONCILE["RECONCILE_GRACE_S"]) + 1)
     worker_env.update(FAST_RECONCILE)
     start_celery("worker")
     start_celery("beat")
     result = _figures(accepted)
-    assert (result["accepted"], result["duplicated"], result["never_routed"]) == (60, 0, 0)
-    assert result["lost_and_redriven"] >= 40  # the 40 Redis took down with it
+    assert result == {"accepted": 40, "lost_and_redriven": 40, "duplicated": 0,
+                      "never_routed": 0}
 
 
 def test_cases_survive_a_killed_worker_and_broker_mid_burst(
