@@ -33,8 +33,9 @@ from citizencenter.reports.service_measurement import (
 
 # CALENDAR_BINS and OFFICE_BINS (models) bound the distribution's bins.
 OFFICE_DAY_HOURS = 9  # weekdays 08–17: one working day of office time
-# The report page's figures per rollup state and question (measurement_page), per process.
-PAGE_CACHE_SIZE = 32
+# The report page's figures for the current rollup state, per question (measurement_page),
+# per process. A year by day holds about 1.3 MB of figures: a few questions are kept.
+PAGE_CACHE_SIZE = 8
 _PAGE_CACHE: OrderedDict = OrderedDict()
 _PAGE_LOCK = threading.Lock()
 
@@ -149,6 +150,9 @@ def measurement_page(session: Session, start: datetime, end: datetime,
     figures = _measurement_page(session, start, end, settings, interval=interval,
                                 channel=channel, queue=queue, department=department)
     with _PAGE_LOCK:
+        if state is not None:  # the state only moves on: pages read before it are dead
+            for stale in [k for k in _PAGE_CACHE if k[0] is None or k[0] < state]:
+                del _PAGE_CACHE[stale]
         _PAGE_CACHE[key] = figures
         while len(_PAGE_CACHE) > PAGE_CACHE_SIZE:
             _PAGE_CACHE.popitem(last=False)

@@ -8,6 +8,7 @@ import pytest
 
 from citizencenter.errors import InvalidInput
 from citizencenter.reports import charts, periods, team
+from citizencenter.reports.models import RollupState
 from citizencenter.reports.service import report_settings, service_measurement
 from citizencenter.reports.telephony import local_bounds
 from tests.reports.dataset import END, START
@@ -162,3 +163,5 @@ def test_the_report_page_reads_again_after_each_rollup_refresh(session, app, gen
     again = charts.measurement_page(session, *bounds, settings, interval="week")
     assert again is not first and again["report"]["rollups_refreshed_at"] != first[
         "report"]["rollups_refreshed_at"]
+    # What was read before the refresh can never be served again: it is not kept.
+    assert [key[0] for key in charts._PAGE_CACHE] == [session.get(RollupState, 1).refreshed_at]
