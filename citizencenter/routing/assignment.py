@@ -19,6 +19,7 @@ from citizencenter import reference_cache
 from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
 from citizencenter.accounts.service import Principal
+from citizencenter.audit import service as audit
 from citizencenter.cases import events
 from citizencenter.cases.enums import CaseStatus, Priority
 from citizencenter.cases.models import Case
@@ -32,6 +33,7 @@ from citizencenter.routing.models import GuideProfile, Presence
 
 OCCUPYING = (CaseStatus.NEW, CaseStatus.OPEN)  # cases that take a guide's capacity
 WAITING = (CaseStatus.NEW, CaseStatus.OPEN)
+UNRESOLVED = (*OCCUPYING, CaseStatus.WAITING_ON_CITIZEN)  # what a guide may hold
 PRIORITY_ORDER = when({Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2,
                        Priority.LOW: 3}, value=Case.priority, else_=4)
 STICKY_WINDOW = timedelta(days=7)
@@ -163,12 +165,40 @@ def give(session: Session, case: Case, profile: GuideProfile, reason: str,
     events.publish(session, "assigned", case, actor=actor, previous=previous)
 
 
-def release(session: Session, case: Case, actor: str) -> None:
-    """Take the case from a guide who can no longer take work; it waits in its queue
-    again (`routing.service` hears the assignment change)."""
+def release(session: Session, case: Case, actor: str,
+            reason: str = "user_cannot_take_work") -> None:
+    """Take the case from its guide; a new or open one waits in its queue again, one
+    waiting on the citizen goes there when they answer (`routing.service` hears both)."""
     previous, case.assignee_id = case.assignee_id, None
-    decisions.record(session, case, "released", "user_cannot_take_work", actor=actor)
+    decisions.record(session, case, "released", reason, actor=actor)
     events.publish(session, "assigned", case, actor=actor, previous=previous)
+
+
+def unresolved_count(session: Session, user_id: int) -> int:
+    """How many unresolved cases the guide holds (what `hand_back` would put back)."""
+    return session.scalar(select(func.count()).select_from(Case).where(
+        Case.assignee_id == user_id, Case.status.in_(UNRESOLVED)))
+
+
+def hand_back(session: Session, actor: Principal, user_id: int) -> int:
+    """Sign a guide off and put every unresolved case of theirs back in its queue: a
+    supervisor's step when a guide has left for the day (ill, say) with work assigned,
+    which would otherwise wait for someone who is not there. Returns how many cases."""
+    if not actor.has_scope("routing:write"):
+        raise Forbidden("Only a supervisor may hand back a guide's cases.")
+    profile = presence.ensure_profile(session, user_id, lock=True)
+    presence.sign_off(session, actor, profile, "supervisor")
+    query = select(Case).options(lazyload("*")).where(Case.assignee_id == user_id,
+                                                     Case.status.in_(UNRESOLVED))
+    if is_postgresql(session):
+        query = query.with_for_update()
+    handed = session.scalars(query.order_by(Case.received_at)).all()
+    for case in handed:
+        release(session, case, actor.actor, "handed_back")
+    audit.record(session, actor.actor, "guide.cases_handed_back", "user", user_id,
+                 cases=len(handed))
+    session.commit()
+    return len(handed)
 
 
 def release_cases(session: Session, actor: Principal, user: User) -> None:

@@ -117,11 +117,17 @@ def sign_off_unroutable(session: Session, actor: Principal, user: User) -> None:
     if takes_work(user):
         return
     profile = session.get(GuideProfile, user.id)
-    if profile is None or profile.presence == Presence.OFFLINE:
+    if profile is not None:
+        sign_off(session, actor, profile, "account")
+
+
+def sign_off(session: Session, actor: Principal, profile: GuideProfile, source: str) -> None:
+    """Set the guide offline on someone else's word (`source`), audited as any change."""
+    if profile.presence == Presence.OFFLINE:
         return
     previous = profile.presence
-    _change(session, profile, Presence.OFFLINE, utcnow(), "account")
-    audit.record(session, actor.actor, "guide.presence_changed", "user", user.id,
+    _change(session, profile, Presence.OFFLINE, utcnow(), source)
+    audit.record(session, actor.actor, "guide.presence_changed", "user", profile.user_id,
                  **{"from": previous.value, "to": Presence.OFFLINE.value})
 
 

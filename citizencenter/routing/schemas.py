@@ -213,6 +213,11 @@ class ClaimSchema(ma.Schema):
     case = fields.Nested(CaseSchema, allow_none=True)
 
 
+class HandBackSchema(ma.Schema):
+    handed_back = fields.Integer(metadata={"description": "Cases put back in their queues"})
+    guide = fields.Nested(GuideSchema)
+
+
 RulePageSchema = page_schema(RuleSchema, "RoutingRulePage")
 GuidePageSchema = page_schema(GuideSchema, "GuidePage")
 QueuePolicyPageSchema = page_schema(QueuePolicySchema, "QueuePolicyPage")

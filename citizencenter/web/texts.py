@@ -983,6 +983,13 @@ SV.update({
     "guides.error.capacity": "Ange ett heltal från 0 till 50.",
     "guides.error.languages": "Ange språkkoder som sv eller en, med komma emellan.",
     "guides.error.unknown": "Ett valt värde finns inte längre. Ladda om sidan.",
+    "guides.hand_back.heading": "Har guiden gått för dagen?",
+    "guides.hand_back.held": "Olösta ärenden tilldelade guiden: {count}.",
+    "guides.hand_back.hint": "Guiden loggas ut och alla olösta ärenden läggs tillbaka i "
+                             "sina köer, till nästa lediga guide. Ett ärende som väntar på "
+                             "medborgaren hamnar i kön när medborgaren svarar.",
+    "guides.hand_back.button": "Logga ut guiden och lägg tillbaka ärendena i kön",
+    "guides.handed_back": "{name} är utloggad. Ärenden tillbaka i kön: {count}.",
     "users.title": "Användare och API-nycklar",
     "users.heading": "Användare",
     "users.caption": "Användare ({count} st.)",

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from citizencenter.accounts.service import SYSTEM
+from citizencenter.audit.models import AuditEntry
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import CaseStatus, Channel, Direction, Priority
 from citizencenter.cases.models import Case
@@ -213,6 +214,53 @@ def test_a_case_reopened_after_its_guide_left_waits_in_its_queue(session, guide,
         RoutingDecision.case_id == left_behind.id, RoutingDecision.kind == "released"
     )) == "user_cannot_take_work"
     assert session.get(Case, kept.id).assignee_id == staying.user_id  # back to its guide
+
+
+def test_a_supervisor_hands_back_the_cases_of_a_guide_who_went_home(session, guide, client,
+                                                                   tokens):
+    _offline_everyone(session)
+    ill = guide(capacities={"email": 5})
+    waiting_reply, open_case, done = _case(session), _case(session), _case(session)
+    assert {c.assignee_id for c in (waiting_reply, open_case, done)} == {ill.user_id}
+    waiting_reply.status, done.status = CaseStatus.WAITING_ON_CITIZEN, CaseStatus.RESOLVED
+    session.commit()
+    versions = {c.id: c.version for c in (waiting_reply, open_case)}
+    path = f"/api/v1/routing/guides/{ill.user_id}/hand-back"
+    for role in ("guide", "department"):  # a guide may not empty a colleague's list
+        assert client.post(path, headers=bearer(tokens[role])).status_code == 403
+    session.expire_all()
+    assert session.get(GuideProfile, ill.user_id).presence == Presence.AVAILABLE
+    response = client.post(path, headers=bearer(tokens["supervisor"]))
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["handed_back"] == 2 and body["guide"]["presence"] == "offline"
+    session.expire_all()
+    queued = session.get(Case, open_case.id)
+    assert queued.assignee_id is None and assignment.is_waiting(queued)
+    # Waiting on the citizen: no guide's list, and not waiting in the queue until they answer.
+    parked = session.get(Case, waiting_reply.id)
+    assert parked.assignee_id is None and not assignment.is_waiting(parked)
+    assert session.get(Case, done.id).assignee_id == ill.user_id  # their record stays
+    for case_id, version in versions.items():  # old ETags no longer match
+        assert session.get(Case, case_id).version > version
+    assert set(session.scalars(select(RoutingDecision.reason).where(
+        RoutingDecision.case_id.in_(list(versions)), RoutingDecision.kind == "released"
+    ))) == {"handed_back"}
+    actions = session.scalars(select(AuditEntry.action).where(
+        AuditEntry.entity_type == "user", AuditEntry.entity_id == str(ill.user_id))).all()
+    assert {"guide.presence_changed", "guide.cases_handed_back"} <= set(actions)
+    again = client.post(path, headers=bearer(tokens["supervisor"]))
+    assert again.status_code == 200 and again.get_json()["handed_back"] == 0
+    cases.add_message(session, SYSTEM, waiting_reply.id, direction=Direction.INBOUND,
+                      body="Här är papperen.")
+    session.expire_all()
+    answered = session.get(Case, waiting_reply.id)  # the citizen's answer waits in the queue
+    assert answered.status == CaseStatus.OPEN and assignment.is_waiting(answered)
+    successor = guide(presence="offline", capacities={"email": 5})
+    presence.set_presence(session, SYSTEM, successor.user_id, Presence.AVAILABLE)
+    assert assignment.pull_for_guide(session, successor.user_id) == 2
+    assert client.post("/api/v1/routing/guides/999999/hand-back",
+                       headers=bearer(tokens["supervisor"])).status_code == 404
 
 
 def test_a_resolved_case_is_not_pulled(session, guide):

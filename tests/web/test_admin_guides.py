@@ -8,6 +8,10 @@ import pytest
 from sqlalchemy import delete, select
 
 from citizencenter.accounts import service as accounts
+from citizencenter.accounts.service import SYSTEM
+from citizencenter.cases import service as cases
+from citizencenter.cases.enums import Channel
+from citizencenter.cases.models import Case
 from citizencenter.accounts.models import User
 from citizencenter.audit.models import AuditEntry
 from citizencenter.channels.phone import service as phone
@@ -132,7 +136,35 @@ def test_the_page_shows_presence_history_and_the_agent_id(supervisor_page, commi
     assert "Tillgänglig → Borta" in row.inner_text()
 
 
+def test_a_supervisor_hands_back_the_cases_of_a_guide_who_went_home(
+        supervisor_page, committed, spare_guide):
+    user_id, name, _agent = spare_guide
+    case = cases.open_case(committed, SYSTEM, channel=Channel.EMAIL, subject="Bygglov",
+                           description="Hur går det med min ansökan?")
+    case.assignee_id = user_id
+    committed.commit()
+    page = supervisor_page
+    page.goto(f"/admin/guides/{user_id}")
+    section = page.get_by_role("region", name="Har guiden gått för dagen?")
+    assert "Olösta ärenden tilldelade guiden: 1." in section.inner_text()
+    assert_accessible(page)
+    screenshot(page, "admin-guide-hand-back")
+    section.get_by_role("button", name="Logga ut guiden och lägg tillbaka ärendena i kön").click()
+    page.get_by_role("status").filter(
+        has_text=f"{name} är utloggad. Ärenden tillbaka i kön: 1.").wait_for()
+    committed.expire_all()
+    assert committed.get(Case, case.id).assignee_id is None
+    assert committed.get(GuideProfile, user_id).presence == Presence.OFFLINE
+    assert committed.scalar(select(RoutingDecision.reason).where(
+        RoutingDecision.case_id == case.id, RoutingDecision.kind == "released")) == "handed_back"
+    committed.rollback()
+
+
 def test_a_guide_may_not_open_the_guides_page(guide_page):
     assert guide_page.goto("/admin/guides").status == 403
     assert guide_page.goto("/admin/guides/1").status == 403
+    guide_page.goto("/")  # a valid form token: the refusal is the role's, not CSRF's
+    token = guide_page.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = guide_page.request.post("/admin/guides/1/hand-back", form={"csrf_token": token})
+    assert refused.status == 403
 

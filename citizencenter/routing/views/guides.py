@@ -17,6 +17,7 @@ from citizencenter.routing.schemas import (
     GuidePageSchema,
     GuideSchema,
     GuideUpdateSchema,
+    HandBackSchema,
     PresenceSchema,
 )
 
@@ -58,6 +59,18 @@ class GuidePresence(MethodView):
         profile = presence.set_presence(db.session, current_principal(), user_id,
                                         data["presence"])
         return service.describe_profiles(db.session, [profile])[0]
+
+
+@blp.route("/guides/<int:user_id>/hand-back")
+class GuideHandBack(MethodView):
+    @require_scope("routing:write")
+    @blp.response(200, HandBackSchema)
+    def post(self, user_id: int):
+        """Sign a guide off and put their unresolved cases back in their queues"""
+        handed_back = assignment.hand_back(db.session, current_principal(), user_id)
+        profile = presence.ensure_profile(db.session, user_id)
+        return {"handed_back": handed_back,
+                "guide": service.describe_profiles(db.session, [profile])[0]}
 
 
 @blp.route("/claim")

@@ -14,7 +14,7 @@ from citizencenter.cases.enums import Channel
 from citizencenter.channels.phone.models import PbxAgent
 from citizencenter.errors import InvalidInput, NotFound
 from citizencenter.organisation.models import Category, Queue, ServicePoint
-from citizencenter.routing import presence
+from citizencenter.routing import assignment, presence
 from citizencenter.routing import service as routing_service
 from citizencenter.web import PageBlueprint, current_principal, login_required
 from citizencenter.web.pages import ADMIN_SECTIONS
@@ -52,7 +52,12 @@ def _guides_context() -> dict:
 def guides():
     """Every guide's skills, capacity per channel, queues, service point and presence."""
     current_principal().require("routing:write")
-    return render_template("workspace/guides/guides.html", **_guides_context())
+    context = _guides_context()
+    handed = request.args.get("handed_back", type=int)
+    context["handed_back"] = next((g for g in context["guides"] if g["user_id"] == handed),
+                                  None)
+    context["handed_back_count"] = request.args.get("count", 0, type=int)
+    return render_template("workspace/guides/guides.html", **context)
 
 
 def _guide_form_context(user_id: int) -> dict:
@@ -60,6 +65,7 @@ def _guide_form_context(user_id: int) -> dict:
     if not profiles:
         raise NotFound("No guide profile.")
     return {"guide": routing_service.describe_profiles(db.session, profiles)[0],
+            "held": assignment.unresolved_count(db.session, user_id),
             "channels": list(Channel),
             "categories": db.session.execute(select(Category.slug, Category.name)
                                              .order_by(Category.name)).all(),
@@ -114,3 +120,12 @@ def guide(user_id: int):
              "queues": changes["queues"], "service_point": changes["service_point"]}
     return render_template("workspace/guides/guide.html", **{**context, "guide": typed},
                            errors=errors), 422
+
+
+@bp.post("/admin/guides/<int:user_id>/hand-back")
+@login_required
+def hand_back(user_id: int):
+    """Sign the guide off and put their cases back in the queues: the same step as
+    POST /api/v1/routing/guides/<id>/hand-back."""
+    count = assignment.hand_back(db.session, current_principal(), user_id)
+    return redirect(url_for("guides_admin.guides", handed_back=user_id, count=count))
