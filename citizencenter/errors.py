@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from flask import Flask, Response, json
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from citizencenter import db
@@ -153,6 +154,15 @@ def handle_app_error(error: AppError) -> Response:
                    errors=error.errors, headers=error.headers)
 
 
+def handle_stale(error: StaleDataError) -> Response:
+    """Another transaction changed the row between this request's read and its write (a
+    worker routing the case, say): nothing was saved, and the same request may be sent
+    again. Services with an If-Match answer 412 themselves."""
+    _discard_changes()
+    return problem(409, "Conflict", "The data changed while this request was saved; "
+                   "nothing was saved. Send the request again.", slug="conflict")
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     _discard_changes()
@@ -162,4 +172,5 @@ def handle_unexpected(error: Exception) -> Response:
 def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(Exception, handle_unexpected)

@@ -328,6 +328,17 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
     case = get_case(session, actor, case_id)
     if case.version != expected_version:
         raise PreconditionFailed("The case changed since you read it; fetch it again.")
+    try:
+        _change_case(session, actor, case, changes)
+        session.commit()
+    except StaleDataError:  # a worker or another request changed it after our read
+        session.rollback()
+        raise PreconditionFailed("The case changed while you saved; fetch it again.") from None
+    return case
+
+
+def _change_case(session: Session, actor: Principal, case: Case, changes: dict) -> None:
+    """The changes of `update_case`; a flush on the way may find the case changed."""
     if changes.get("status") == CaseStatus.FORWARDED != case.status:
         raise InvalidInput("status", "Forward a case with POST /api/v1/cases/{id}/forward: it "
                            "records the note, starts the department's clock and tells it.")
@@ -356,12 +367,6 @@ def update_case(session: Session, actor: Principal, case_id: uuid.UUID,
         _apply_status(case, changes["status"], actor, session)
     audit.record(session, actor.actor, "case.updated", "case", case.id,
                  fields=sorted(changes))
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise PreconditionFailed("The case changed while you saved; fetch it again.") from None
-    return case
 
 
 def list_messages(session: Session, actor: Principal, case_id: uuid.UUID,

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, render_template
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from citizencenter.errors import AppError, _discard_changes
@@ -35,6 +36,11 @@ def _app_error_page(error: AppError):
     return render_error(error.status)
 
 
+def _stale_page(_error: StaleDataError):
+    _discard_changes()
+    return render_error(409)
+
+
 def _http_error_page(error: HTTPException):
     return render_error(error.code or 500)
 
@@ -48,3 +54,4 @@ class PageBlueprint(Blueprint):
         self.after_request(security_headers)
         self.register_error_handler(AppError, _app_error_page)
         self.register_error_handler(HTTPException, _http_error_page)
+        self.register_error_handler(StaleDataError, _stale_page)

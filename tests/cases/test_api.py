@@ -74,6 +74,62 @@ def test_patch_requires_if_match_and_rejects_stale_versions(client, tokens):
     assert client.get(url, headers=auth).get_json()["priority"] == "high"
 
 
+def test_a_case_changed_by_a_worker_while_it_is_saved_is_a_412_and_changes_nothing(
+        client, tokens, session, monkeypatch):
+    """Between the If-Match check and the flush, a worker commits a change of the case
+    (routing, or starting its timers): the save is refused as stale, never a 500."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from citizencenter.cases import service
+
+    case = create_case(client, tokens["guide"])  # no worker: its timers start on this save
+    read = service.get_case
+
+    def read_before_the_worker(*args, **kwargs):
+        found = read(*args, **kwargs)
+        set_committed_value(found, "version", found.version - 1)  # what we saw, not the row
+        return found
+
+    monkeypatch.setattr(service, "get_case", read_before_the_worker)
+    url = f"/api/v1/cases/{case['id']}"
+    response = client.patch(url, json={"status": "resolved"},
+                            headers={**bearer(tokens["guide"]), "If-Match": '"0"'})
+    assert response.status_code == 412, response.get_json()
+    assert response.content_type == "application/problem+json"
+    monkeypatch.undo()
+    stored = client.get(url, headers=bearer(tokens["guide"]))
+    assert stored.get_json()["status"] == "new" and stored.headers["ETag"] == '"1"'
+    session.expire_all()
+    assert session.get(Case, __import__("uuid").UUID(case["id"])).sla_started_at is None
+
+
+def test_a_message_racing_a_worker_on_its_case_is_a_409_and_adds_nothing(
+        client, tokens, session, monkeypatch):
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from citizencenter.cases import service
+
+    case = create_case(client, tokens["guide"])
+    read = service.get_case
+
+    def read_before_the_worker(*args, **kwargs):
+        found = read(*args, **kwargs)
+        set_committed_value(found, "version", found.version - 1)
+        return found
+
+    monkeypatch.setattr(service, "get_case", read_before_the_worker)
+    url = f"/api/v1/cases/{case['id']}/messages"
+    response = client.post(url, json={"direction": "outbound", "body": "Hej! Vi har tittat."},
+                           headers=bearer(tokens["guide"]))
+    assert response.status_code == 409, response.get_json()
+    assert response.content_type == "application/problem+json"
+    monkeypatch.undo()
+    assert len(client.get(url, headers=bearer(tokens["guide"])).get_json()["items"]) == 1
+    retried = client.post(url, json={"direction": "outbound", "body": "Hej! Vi har tittat."},
+                          headers=bearer(tokens["guide"]))
+    assert retried.status_code == 201, retried.get_json()
+
+
 def _patch(client, token, case, **changes):
     current = client.get(f"/api/v1/cases/{case['id']}", headers=bearer(token))
     return client.patch(f"/api/v1/cases/{case['id']}", json=changes,

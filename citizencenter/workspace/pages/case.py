@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import redirect, render_template, request, url_for
+from sqlalchemy.orm.exc import StaleDataError
 
 from citizencenter import db
 from citizencenter.cases.enums import CaseStatus, Direction, Priority
@@ -155,7 +156,8 @@ def _act(case_id: uuid.UUID, form: str, action):
     """Run one change; answer with its outcome, the case as it is now and the kept input."""
     try:
         action(_version())
-    except PreconditionFailed:
+    except (PreconditionFailed, StaleDataError):  # changed meanwhile, by a person or worker
+        db.session.rollback()
         return _answer(case_id, form, "conflict", texts.t("case.conflict"), 409)
     except AppError as error:
         if error.status == 404:
