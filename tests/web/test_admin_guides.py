@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import delete, select
 
 from citizencenter.accounts import service as accounts
+from citizencenter.accounts.models import User
 from citizencenter.accounts.service import SYSTEM
+from citizencenter.audit.models import AuditEntry
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import Channel
 from citizencenter.cases.models import Case
-from citizencenter.accounts.models import User
-from citizencenter.audit.models import AuditEntry
 from citizencenter.channels.phone import service as phone
 from citizencenter.channels.phone.models import PbxAgent
 from citizencenter.organisation.models import Queue
