@@ -2,10 +2,11 @@
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 
 from citizencenter import db
 from citizencenter.accounts import service as accounts_service
+from citizencenter.accounts import token_uses
 from citizencenter.accounts.service import Principal
 from citizencenter.errors import Forbidden
 
@@ -28,6 +29,8 @@ def require_any_scope(*scopes: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             principal = accounts_service.authenticate(db.session, bearer_token())
+            if principal.token_id is not None:
+                token_uses.note(current_app.config["REDIS_URL"], principal.token_id)
             if not any(principal.has_scope(scope) for scope in scopes):
                 raise Forbidden(f"This token lacks the scope {scopes[0]!r}." if len(scopes) == 1
                                 else f"This token lacks one of the scopes {', '.join(scopes)}.")

@@ -36,6 +36,9 @@ def beat_schedule(config: Mapping) -> dict:
         # The guides' live count of waiting cases, as often as the wallboard's figures.
         "workspace-waiting": {"task": "workspace.publish_waiting", "schedule": float(snapshot_s),
                               "options": {"expires": snapshot_s * 2}},
+        # When each API token was last used, from the notes requests leave in Redis.
+        "record-token-uses": {"task": "accounts.record_token_uses", "schedule": 60.0,
+                              "options": {"expires": 60}},
         # Retention (gallring): nightly, in batches; what is left waits for the next night.
         "retention-run": {"task": "retention.run",
                           "schedule": crontab(minute=0, hour=config["RETENTION_RUN_HOUR_UTC"]),

@@ -1,8 +1,8 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, Text, false, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from citizencenter.db import Base, str_enum, utcnow
 
@@ -63,6 +63,24 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ApiTokenUse(Base):
+    """When a token was last used, to the minute (accounts.token_uses). Apart from
+    api_tokens: those rows are reference data, and a write there on every use would empty
+    every process's cache of them."""
+
+    __tablename__ = "api_token_uses"
+
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    last_used_at: Mapped[datetime]
+
+
+# Read only where tokens are listed (undefer); resolving a token never needs it.
+ApiToken.last_used_at = column_property(
+    select(ApiTokenUse.last_used_at).where(ApiTokenUse.token_id == ApiToken.id)
+    .correlate_except(ApiTokenUse).scalar_subquery(), deferred=True)
 
 
 class PasswordReset(Base):

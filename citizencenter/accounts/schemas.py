@@ -56,6 +56,8 @@ class TokenSchema(ma.Schema):
     created_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime(allow_none=True)
     revoked_at = fields.AwareDateTime(allow_none=True)
+    last_used_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "When a request last used it, to within a couple of minutes"})
 
 
 class TokenCreatedSchema(TokenSchema):

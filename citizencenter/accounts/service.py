@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from citizencenter import reference_cache
 from citizencenter.accounts.models import ApiToken, Department, Role, User
@@ -273,8 +273,9 @@ def update_user(session: Session, actor: Principal, user_id: int, changes: dict)
 
 def list_tokens(session: Session) -> list[ApiToken]:
     """Every token, live first, newest first; never a secret (none is stored)."""
-    return list(session.scalars(select(ApiToken).order_by(
-        ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return list(session.scalars(select(ApiToken).options(undefer(ApiToken.last_used_at))
+                                .order_by(ApiToken.revoked_at.is_not(None),
+                                          ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
 def revoke_token(session: Session, actor: Principal, token_id: int) -> ApiToken:

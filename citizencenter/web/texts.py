@@ -1052,6 +1052,8 @@ SV.update({
     "tokens.col.prefix": "Början",
     "tokens.col.scopes": "Behörigheter",
     "tokens.col.created": "Skapad",
+    "tokens.col.last_used": "Senast använd",
+    "tokens.never_used": "Inte använd",
     "tokens.col.state": "Läge",
     "tokens.live": "Gäller",
     "tokens.revoked_at": "Återkallad {at}",

@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from citizencenter import db
@@ -120,7 +121,7 @@ def test_a_new_user_chooses_a_password_by_the_mailed_link_and_is_signed_out_when
 
 
 def test_a_token_issued_on_the_page_is_shown_once_works_and_stops_when_revoked(
-        admin_page, committed):
+        admin_page, committed, redis_server):
     page = admin_page
     name = f"Växelns nyckel {uuid.uuid4().hex[:6]}"
     page.goto("/admin/users")
@@ -137,6 +138,13 @@ def test_a_token_issued_on_the_page_is_shown_once_works_and_stops_when_revoked(
     assert secret not in page.content()  # shown once, never again
     row = page.get_by_role("row").filter(has_text=name)
     assert secret[:10] in row.inner_text() and "cases:read" in row.inner_text()
+    assert "Inte använd" in row.inner_text()  # until the beat task records the use
+    from citizencenter.accounts import token_uses
+    with redis.Redis.from_url(redis_server.url, decode_responses=True) as notes:
+        token_uses.record(committed, notes)
+    page.reload()
+    assert "Inte använd" not in row.inner_text()
+    assert page.get_by_role("columnheader", name="Senast använd").count() == 1
     page.get_by_role("button", name=f"Återkalla API-nyckeln {name}").click()
     page.get_by_role("status").filter(has_text="API-nyckeln är återkallad").wait_for()
     assert page.request.get("/api/v1/cases", headers=bearer(secret)).status == 401
