@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from citizencenter.audit.models import AuditEntry
@@ -74,29 +75,36 @@ def test_patch_requires_if_match_and_rejects_stale_versions(client, tokens):
     assert client.get(url, headers=auth).get_json()["priority"] == "high"
 
 
-def test_a_case_changed_by_a_worker_while_it_is_saved_is_a_412_and_changes_nothing(
-        client, tokens, session, monkeypatch):
-    """Between the If-Match check and the flush, a worker commits a change of the case
-    (routing, or starting its timers): the save is refused as stale, never a 500."""
+@pytest.fixture
+def read_before_a_worker(monkeypatch):
+    """The request reads the case as it was before a worker committed a change of it
+    (routing it, or starting its timers): its version is one behind the row's."""
     from sqlalchemy.orm.attributes import set_committed_value
 
     from citizencenter.cases import service
 
-    case = create_case(client, tokens["guide"])  # no worker: its timers start on this save
     read = service.get_case
 
-    def read_before_the_worker(*args, **kwargs):
+    def stale_read(*args, **kwargs):
         found = read(*args, **kwargs)
-        set_committed_value(found, "version", found.version - 1)  # what we saw, not the row
+        set_committed_value(found, "version", found.version - 1)
         return found
 
-    monkeypatch.setattr(service, "get_case", read_before_the_worker)
+    monkeypatch.setattr(service, "get_case", stale_read)
+    return monkeypatch
+
+
+def test_a_case_changed_by_a_worker_while_it_is_saved_is_a_412_and_changes_nothing(
+        client, tokens, session, read_before_a_worker):
+    """Between the If-Match check and the flush the case changed: the save is refused as
+    stale, never a 500."""
+    case = create_case(client, tokens["guide"])  # no worker: its timers start on this save
     url = f"/api/v1/cases/{case['id']}"
     response = client.patch(url, json={"status": "resolved"},
                             headers={**bearer(tokens["guide"]), "If-Match": '"0"'})
     assert response.status_code == 412, response.get_json()
     assert response.content_type == "application/problem+json"
-    monkeypatch.undo()
+    read_before_a_worker.undo()
     stored = client.get(url, headers=bearer(tokens["guide"]))
     assert stored.get_json()["status"] == "new" and stored.headers["ETag"] == '"1"'
     session.expire_all()
@@ -104,26 +112,14 @@ def test_a_case_changed_by_a_worker_while_it_is_saved_is_a_412_and_changes_nothi
 
 
 def test_a_message_racing_a_worker_on_its_case_is_a_409_and_adds_nothing(
-        client, tokens, session, monkeypatch):
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    from citizencenter.cases import service
-
+        client, tokens, read_before_a_worker):
     case = create_case(client, tokens["guide"])
-    read = service.get_case
-
-    def read_before_the_worker(*args, **kwargs):
-        found = read(*args, **kwargs)
-        set_committed_value(found, "version", found.version - 1)
-        return found
-
-    monkeypatch.setattr(service, "get_case", read_before_the_worker)
     url = f"/api/v1/cases/{case['id']}/messages"
     response = client.post(url, json={"direction": "outbound", "body": "Hej! Vi har tittat."},
                            headers=bearer(tokens["guide"]))
     assert response.status_code == 409, response.get_json()
     assert response.content_type == "application/problem+json"
-    monkeypatch.undo()
+    read_before_a_worker.undo()
     assert len(client.get(url, headers=bearer(tokens["guide"])).get_json()["items"]) == 1
     retried = client.post(url, json={"direction": "outbound", "body": "Hej! Vi har tittat."},
                           headers=bearer(tokens["guide"]))
