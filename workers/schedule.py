@@ -39,6 +39,10 @@ def beat_schedule(config: Mapping) -> dict:
         # When each API token was last used, from the notes requests leave in Redis.
         "record-token-uses": {"task": "accounts.record_token_uses", "schedule": 60.0,
                               "options": {"expires": 60}},
+        # Articles past their review date, to their departments: weekday mornings.
+        "remind-knowledge-reviews": {"task": "knowledge.remind_reviews",
+                                     "schedule": crontab(minute=0, hour=6, day_of_week="1-5"),
+                                     "options": {"expires": 3600}},
         # Retention (gallring): nightly, in batches; what is left waits for the next night.
         "retention-run": {"task": "retention.run",
                           "schedule": crontab(minute=0, hour=config["RETENTION_RUN_HOUR_UTC"]),

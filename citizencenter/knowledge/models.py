@@ -46,6 +46,8 @@ class Article(Base):
     review_interval_months: Mapped[int] = mapped_column(default=12)
     reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
     review_due_at: Mapped[datetime]
+    # When the owning department was last reminded of the review (notifications).
+    review_reminded_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -20,6 +20,8 @@ from citizencenter.outbox import OutboxMessage
 from tests.conftest import _free_port, running_smtp
 from tests.factories import bearer
 from tests.knowledge.test_articles import URL, create
+from workers.schedule import beat_schedule
+from workers.tasks.knowledge import remind_reviews
 
 PROPOSALS = "/api/v1/knowledge/proposals"
 NOTE = "Avgiften är 1 200 kr från januari."
@@ -147,3 +149,44 @@ def test_owners_see_the_reviews_due_for_them_the_longest_overdue_first(client, s
     assert {ours["id"], older["id"], theirs["id"]} <= set(due("supervisor"))
     with pytest.raises(Forbidden):
         due("guide")
+
+
+def test_articles_past_their_review_date_are_named_to_their_department_weekly(
+        app, client, session, tokens):
+    now = utcnow()
+    session.execute(update(Article).values(review_reminded_at=now))  # others: not this time
+    session.commit()
+    overdue = create(client, tokens["supervisor"], title="Avgift för bygglov")
+    also = create(client, tokens["supervisor"], title="Strandskydd vid sjöar")
+    fresh = create(client, tokens["supervisor"], title="Plank i tomtgräns")
+    silent = create(client, tokens["supervisor"], title="Skolskjuts", department="utbildning",
+                    category=None)
+    past = [overdue["id"], also["id"], silent["id"]]
+    session.execute(update(Article).where(Article.id.in_(past))
+                    .values(review_due_at=now - timedelta(days=3)))
+    session.execute(update(Department).where(Department.slug == "utbildning").values(email=None))
+    session.commit()
+    with pytest.raises(MailNotSent):  # nothing is marked: the next run names them again
+        notifications.remind_reviews(session, _mail_config(app, _free_port()), now)
+    with running_smtp(lambda env: (env.rcpt_tos, email.message_from_bytes(
+            env.content, policy=email.policy.default))) as sink:
+        config = _mail_config(app, sink.port)
+        assert notifications.remind_reviews(session, config, now) == 1
+        assert notifications.remind_reviews(session, config, now + timedelta(days=2)) == 0
+        assert notifications.remind_reviews(session, config, now + timedelta(days=8)) == 1
+    [(to, mail), (again_to, _again)] = sink.messages
+    assert to == again_to == ["stadsbyggnad@lund.example"]  # utbildning has no address
+    assert mail["Subject"] == "Kunskapsbanken: 2 artiklar att granska"
+    body = mail.get_content()
+    assert "Avgift för bygglov" in body and "Strandskydd vid sjöar" in body
+    assert fresh["title"] not in body and "Skolskjuts" not in body
+    assert "https://kc.lund.example/knowledge/proposals" in body
+    reviewed = client.post(f"{URL}/{overdue['id']}/review", headers=bearer(tokens["supervisor"]))
+    assert reviewed.status_code == 200, reviewed.get_json()
+    with running_smtp(lambda env: email.message_from_bytes(
+            env.content, policy=email.policy.default)) as sink:
+        config = _mail_config(app, sink.port)
+        assert notifications.remind_reviews(session, config, now + timedelta(days=16)) == 1
+    assert "Avgift för bygglov" not in sink.messages[0].get_content()  # reviewed: not named
+    entry = beat_schedule(app.config)["remind-knowledge-reviews"]
+    assert entry["task"] == remind_reviews.name and entry["schedule"].hour == {6}
