@@ -174,10 +174,13 @@ def release(session: Session, case: Case, actor: str,
     events.publish(session, "assigned", case, actor=actor, previous=previous)
 
 
+def _held_by(user_id: int) -> tuple:
+    return Case.assignee_id == user_id, Case.status.in_(UNRESOLVED)
+
+
 def unresolved_count(session: Session, user_id: int) -> int:
     """How many unresolved cases the guide holds (what `hand_back` would put back)."""
-    return session.scalar(select(func.count()).select_from(Case).where(
-        Case.assignee_id == user_id, Case.status.in_(UNRESOLVED)))
+    return session.scalar(select(func.count()).select_from(Case).where(*_held_by(user_id)))
 
 
 def hand_back(session: Session, actor: Principal, user_id: int) -> int:
@@ -188,8 +191,7 @@ def hand_back(session: Session, actor: Principal, user_id: int) -> int:
         raise Forbidden("Only a supervisor may hand back a guide's cases.")
     profile = presence.ensure_profile(session, user_id, lock=True)
     presence.sign_off(session, actor, profile, "supervisor")
-    query = select(Case).options(lazyload("*")).where(Case.assignee_id == user_id,
-                                                     Case.status.in_(UNRESOLVED))
+    query = select(Case).options(lazyload("*")).where(*_held_by(user_id))
     if is_postgresql(session):
         query = query.with_for_update()
     handed = session.scalars(query.order_by(Case.received_at)).all()
