@@ -55,6 +55,20 @@ def may_see_content(actor: Principal, case: Case) -> bool:
     return case.confidential_at is None or handles(actor, case)
 
 
+# What decides a confidential case's handling: who has it, whether it is done, what it is
+# about. Changed blind, it would hand the content to whoever was chosen (a guide assigning
+# the case to themselves reads it next). Triage (priority, category, queue) and a note are
+# not decisions of that kind and stay open to everyone who sees the case.
+HANDLING_FIELDS = frozenset({"subject", "status", "assignee", "resolved_at_first_contact"})
+
+
+def require_content(actor: Principal, case: Case, action: str) -> None:
+    """Refuse `action` on a confidential case to a caller who may not read it."""
+    if not may_see_content(actor, case):
+        raise ConfidentialContent(f"The case is confidential (sekretess): {action} is for "
+                                  "those who may read it.")
+
+
 def content_visible(actor: Principal):
     """`may_see_content` as a clause on `cases`, for lists and text search."""
     if _sees_all(actor):

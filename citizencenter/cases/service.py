@@ -344,9 +344,9 @@ def _change_case(session: Session, actor: Principal, case: Case, changes: dict) 
                            "records the note, starts the department's clock and tells it.")
     if actor.is_department_staff:
         _department_may_change(session, case, changes)
-    if "subject" in changes and case.content_hidden:
-        raise confidentiality.ConfidentialContent("The subject of a confidential case is "
-                                                  "changed by those who may read it.")
+    deciding = sorted(changes.keys() & confidentiality.HANDLING_FIELDS)
+    if deciding:
+        confidentiality.require_content(actor, case, "changing " + ", ".join(deciding))
     if "category" in changes:
         case.category = by_slug(session, Category, changes["category"], "category")
     if "queue" in changes:
@@ -401,11 +401,10 @@ def append_message(session: Session, actor: Principal, case_id: uuid.UUID, *,
                    ) -> Message:
     """Add a message to the caller's transaction (the caller commits)."""
     case = get_case(session, actor, case_id)
-    if case.content_hidden and direction == Direction.OUTBOUND:
+    if direction == Direction.OUTBOUND:
         # No reply written blind to a conversation the writer may not read (a note, such as
         # a guide's record of a call they answered, adds without reading).
-        raise confidentiality.ConfidentialContent("Replies on a confidential case are "
-                                                  "written by those who may read it.")
+        confidentiality.require_content(actor, case, "replying")
     now = utcnow()
     message = Message(case=case, direction=direction, channel=case.channel, body=body,
                       author_id=actor.user_id, channel_metadata=channel_metadata or {},

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from citizencenter import outbox
 from citizencenter.accounts.models import Department
 from citizencenter.accounts.service import Principal
-from citizencenter.cases import events
+from citizencenter.cases import confidentiality, events
 from citizencenter.cases import service as cases_service
 from citizencenter.cases.enums import CaseStatus, Direction
 from citizencenter.cases.models import Case, Message
@@ -74,6 +74,7 @@ def forward(session: Session, actor: Principal, case_id: uuid.UUID, department_s
     case = _locked_case(session, actor, case_id)
     if actor.is_department_staff:
         raise Forbidden("Department staff send cases back; they do not forward them.")
+    confidentiality.require_content(actor, case, "forwarding")  # the department would read it
     department = session.scalar(select(Department).where(Department.slug == department_slug))
     if department is None:
         raise InvalidInput("department", f"Unknown department {department_slug!r}.")

@@ -97,6 +97,8 @@ SV.update({
     "case.confidential.hidden": "Sekretessmarkerat ärende. Innehållet visas bara för "
                                 "handläggaren, förvaltningen och arbetsledare.",
     "case.confidential.no_content": "Meddelandena visas inte: ärendet är sekretessmarkerat.",
+    "case.confidential.handling": "Status, handläggare, vidarebefordran och avslut ändras av "
+                                  "dem som får läsa ärendet.",
     "case.message.inbound": "Från medborgaren",
     "case.message.outbound": "Svar till medborgaren",
     "case.message.auto": "Automatiskt svar",

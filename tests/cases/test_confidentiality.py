@@ -255,3 +255,48 @@ def test_no_reply_or_subject_is_written_blind(client, session, callers, confiden
     written = client.post(f"{url}/messages", headers=bearer(callers["assignee"]),
                           json={"direction": "internal", "body": "Noterat."})
     assert written.status_code == 201
+
+
+@pytest.mark.parametrize("changes", [
+    {"assignee": "anna.lindqvist@lund.example"},  # herself: she would read it next
+    {"assignee": None},  # the handler taken away
+    {"status": "resolved"},
+    {"status": "waiting_on_citizen"},
+    {"resolved_at_first_contact": True},
+], ids=["assign-to-self", "release", "resolve", "wait", "first-contact"])
+def test_no_handling_decision_is_made_blind(client, session, callers, confidential, changes):
+    """Who has a confidential case, and whether it is done, is decided by those who may
+    read it: a guide who only sees that it exists is refused, and nothing changes."""
+    case_id = uuid.UUID(confidential)
+    if changes.get("assignee"):
+        changes = {"assignee": _user(session, changes["assignee"]).id}
+    before = session.get(Case, case_id)
+    state = (before.version, before.assignee_id, before.status, before.resolved_at_first_contact)
+    session.rollback()
+    url = f"/api/v1/cases/{confidential}"
+    refused = client.patch(url, headers={**bearer(callers["guide"]),
+                                         "If-Match": f'"{state[0]}"'}, json=changes)
+    assert refused.status_code == 403, refused.get_json()
+    assert refused.get_json()["type"].endswith("/confidential-case")
+    after = session.get(Case, case_id)
+    assert (after.version, after.assignee_id, after.status,
+            after.resolved_at_first_contact) == state
+    assert "Barnet" not in client.get(url, headers=bearer(callers["guide"])).get_data(as_text=True)
+    session.rollback()
+    allowed = client.patch(url, headers={**bearer(callers["assignee"]),
+                                         "If-Match": f'"{state[0]}"'}, json=changes)
+    assert allowed.status_code == 200, allowed.get_json()
+
+
+def test_forwarding_is_not_done_blind(client, session, callers, confidential):
+    """Forwarding would show the content to the chosen department's staff."""
+    case = session.get(Case, uuid.UUID(confidential))
+    before = (case.version, case.status, case.department_id)
+    session.rollback()
+    refused = client.post(f"/api/v1/cases/{confidential}/forward",
+                          headers=bearer(callers["guide"]),
+                          json={"department": "tekniska", "note": "För handläggning."})
+    assert refused.status_code == 403, refused.get_json()
+    assert refused.get_json()["type"].endswith("/confidential-case")
+    case = session.get(Case, uuid.UUID(confidential))
+    assert (case.version, case.status, case.department_id) == before

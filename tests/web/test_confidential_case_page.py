@@ -40,6 +40,15 @@ def test_the_guide_sees_the_marking_and_no_content(committed, guide_page):
     expect(main).not_to_contain_text(BODY)
     expect(main).not_to_contain_text(NOTE)
     expect(guide_page.get_by_label("Svar")).to_have_count(0)  # no blind replies
+    # Nor blind handling decisions: no status, forwarding or resolving; triage stays.
+    expect(guide_page.get_by_label("Ärendestatus")).to_have_count(0)
+    for button in ("Vidarebefordra", "Avsluta", "Lägg tillbaka i kön"):
+        expect(main.get_by_role("button", name=button, exact=True)).to_have_count(0)
+    expect(main).to_contain_text("Status, handläggare, vidarebefordran och avslut ändras av "
+                                 "dem som får läsa ärendet.")
+    guide_page.get_by_label("Prioritet").select_option("high")
+    guide_page.get_by_role("button", name="Spara prioritet").click()
+    expect(guide_page.locator("#priority-feedback")).to_contain_text("Prioriteten är sparad.")
     # The archival copy holds the content: no link to a download that would be refused.
     expect(main.get_by_role("link", name="Ladda ner arkivexemplar (HTML) för registrering")) \
         .to_have_count(0)
