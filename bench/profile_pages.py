@@ -129,6 +129,7 @@ def main() -> None:
                         help="print the statements of one render per variant")
     parser.add_argument("--top", type=int, default=0, help="print a cProfile of the last variant")
     parser.add_argument("--sort", default="cumulative", help="cProfile order (default cumulative)")
+    parser.add_argument("--callees", help="also print what functions matching this call")
     args = parser.parse_args()
     if args.seed:
         seed(args.database_url, args.seed)
@@ -211,7 +212,10 @@ def main() -> None:
                 get()
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+            stats = pstats.Stats(profiler, stream=out).sort_stats(args.sort)
+            stats.print_stats(args.top)
+            if args.callees:
+                stats.print_callees(args.callees)
             print(out.getvalue())
         engine.dispose()
     finally:

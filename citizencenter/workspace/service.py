@@ -5,6 +5,7 @@ department staff see their own department's cases only, as in the API.
 """
 
 import contextlib
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -237,8 +238,10 @@ def worklist(session: Session, actor: Principal, paginator: Paginator, *,
     return Page(items, next_cursor)
 
 
+@functools.cache
 def _earlier_clock():
-    """Another running clock of the same case due earlier (ties: the lower id counts)."""
+    """Another running clock of the same case due earlier (ties: the lower id counts).
+    Built once: the clause is the same for every page, and building it is a tenth of one."""
     other = aliased(SlaTimer)
     return select(other.id).where(
         other.case_id == SlaTimer.case_id, other.status == TimerStatus.RUNNING,
