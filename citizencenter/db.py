@@ -128,6 +128,10 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def _make_sqlite_transactions_immediate(engine: Engine) -> None:
     # SQLite ignores FOR UPDATE; taking the write lock at BEGIN makes every
     # read-then-write atomic and avoids SQLITE_BUSY on lock upgrade. Reads of a GET
@@ -140,10 +144,20 @@ def _make_sqlite_transactions_immediate(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # SQLite's own lower() folds A-Z only: "Åsa" would not find "åsa" (ILIKE is lower()).
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
         conn.exec_driver_sql("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")
+
+
+def text_matches(column, text: str):
+    """`column` holds `text`, in any letter case, Å, Ä and Ö included (trigram-indexed on
+    PostgreSQL where searched often; SQLite's lower() is Python's, see make_engine)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%") \
+        .replace("_", "\\_") + "%"
+    return column.ilike(pattern, escape="\\")
 
 
 PURGE_SLICE = 5000

@@ -11,6 +11,7 @@ from citizencenter.accounts.models import Department, Role, User
 from citizencenter.errors import AppError, InvalidInput, NotFound
 from citizencenter.web import PageBlueprint, current_principal, login_required
 from citizencenter.web.pages import ADMIN_SECTIONS
+from citizencenter.web.paging import current_paging
 
 bp = PageBlueprint("accounts_pages", __name__, template_folder="templates")
 ADMIN_SECTIONS.append(("accounts_pages.users", "admin.section.users", "users:write"))
@@ -33,12 +34,33 @@ def _field_error(exc: AppError) -> dict[str, str]:
     return {"form": "users.error.invalid"}
 
 
+def _user_filters() -> dict:
+    """The list's filters as the form sends them ("" = any); unknown values mean any."""
+    args = request.args
+    role = args.get("role", "")
+    return {"q": args.get("q", "").strip()[:service.MAX_USER_SEARCH],
+            "role": role if role in {r.value for r in Role} else "",
+            "department": args.get("department", ""),
+            "active": args.get("active", "") if args.get("active") in ("true", "false") else ""}
+
+
 def _users_page(status: int = 200, **extra):
     principal = current_principal()
     principal.require("users:write")
-    context = {"users": service.list_users(db.session), "tokens": service.list_tokens(db.session),
-               "departments": db.session.execute(select(Department.slug, Department.name)
-                                                 .order_by(Department.name)).all(),
+    departments = db.session.execute(select(Department.slug, Department.name)
+                                     .order_by(Department.name)).all()
+    filters = _user_filters()
+    if filters["department"] not in {slug for slug, _ in departments}:
+        filters["department"] = ""
+    paging = current_paging()
+    page = service.list_users(
+        db.session, current_app.extensions["paginator"], q=filters["q"] or None,
+        role=Role(filters["role"]) if filters["role"] else None,
+        department=filters["department"] or None,
+        active={"true": True, "false": False}.get(filters["active"]),
+        cursor=paging["cursor"])
+    context = {"page": page, "filters": filters, "paging": paging,
+               "tokens": service.list_tokens(db.session), "departments": departments,
                "roles": list(Role), "scopes": sorted(service.INTEGRATION_SCOPES),
                "notice": None, "errors": {}, "typed": {}, "created_token": None,
                "me": principal.user_id, **extra}

@@ -4,7 +4,7 @@ from marshmallow import fields, validate
 from citizencenter import fields as cf
 from citizencenter.accounts.models import Role
 from citizencenter.accounts.service import INTEGRATION_SCOPES
-from citizencenter.pagination import page_schema
+from citizencenter.pagination import PageArgsSchema, page_schema
 
 
 class ProtectedAccessSchema(ma.Schema):
@@ -70,6 +70,16 @@ class TokenCreateSchema(ma.Schema):
                          load_default=list, validate=validate.Length(max=20))
     role = fields.String(load_default=None, validate=validate.OneOf([r.value for r in Role]))
     user_email = fields.Email(load_default=None)
+
+
+class UserQueryArgsSchema(PageArgsSchema):
+    q = cf.SingleLine(validate=validate.Length(min=1, max=200), metadata={
+        "description": "Text to find in the name or the e-mail address, in any letter case."})
+    role = fields.Enum(Role, by_value=True)
+    department = cf.Token(validate=validate.Length(max=64),
+                          metadata={"description": "A department's slug."})
+    active = fields.Boolean(truthy={"true"}, falsy={"false"},
+                            metadata={"description": "true or false"})
 
 
 UserPageSchema = page_schema(UserSchema, "UserPage")

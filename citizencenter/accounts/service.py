@@ -6,14 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from citizencenter import reference_cache
 from citizencenter.accounts.models import ApiToken, Department, Role, User
 from citizencenter.audit import service as audit
-from citizencenter.db import utcnow
-from citizencenter.errors import AppError, Forbidden, NotFound, Unauthorized
+from citizencenter.db import text_matches, utcnow
+from citizencenter.errors import AppError, Forbidden, InvalidInput, NotFound, Unauthorized
+from citizencenter.pagination import Page, Paginator
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.GUIDE: frozenset({"cases:read", "cases:write", "directory:read"}),
@@ -216,9 +217,41 @@ def _grant(session: Session, digest: str) -> _Grant | None:
     ), token.expires_at)
 
 
-def list_users(session: Session) -> list[User]:
-    """Every user, by name."""
-    return list(session.scalars(select(User).order_by(User.name, User.id)))
+MAX_USER_SEARCH = 200
+
+
+def list_users(session: Session, paginator: Paginator, *, q: str | None = None,
+               role: Role | None = None, department: str | None = None,
+               active: bool | None = None, limit: int | None = None,
+               cursor: str | None = None) -> Page:
+    """Users by name, a page at a time: those whose name or e-mail address holds `q`, of a
+    role, of a department (its slug), active or not. A municipality's department staff
+    run into the thousands; nobody scrolls through them."""
+    query = select(User).options(selectinload(User.department))
+    filters = {"view": "users"}
+    if q and q.strip():
+        q = q.strip()
+        if len(q) > MAX_USER_SEARCH:
+            raise InvalidInput("q", f"At most {MAX_USER_SEARCH} characters.")
+        query = query.where(or_(text_matches(User.name, q), text_matches(User.email, q)))
+        filters["q"] = q.lower()
+    if role is not None:
+        query = query.where(User.role == role)
+        filters["role"] = role.value
+    if department:
+        department_id = session.scalar(select(Department.id)
+                                       .where(Department.slug == department))
+        if department_id is None:
+            raise InvalidInput("department", f"Unknown department {department!r}.")
+        query = query.where(User.department_id == department_id)
+        filters["department"] = department
+    if active is not None:
+        query = query.where(User.active.is_(active))
+        filters["active"] = active
+    return paginator.page(session, query, (User.name, User.id),
+                          to_key=lambda u: [u.name, u.id],
+                          from_key=lambda k: (str(k[0]), int(k[1])), filters=filters,
+                          limit=limit, cursor=cursor, descending=False)
 
 
 # Run in update_user's transaction after a change: packages above accounts subscribe at

@@ -12,6 +12,7 @@ from citizencenter.accounts.schemas import (
     TokenSchema,
     UserCreateSchema,
     UserPageSchema,
+    UserQueryArgsSchema,
     UserSchema,
     UserUpdateSchema,
 )
@@ -26,10 +27,11 @@ blp = Blueprint("users", __name__, url_prefix="/api/v1",
 @blp.route("/users")
 class Users(MethodView):
     @require_scope("users:write")
+    @blp.arguments(UserQueryArgsSchema, location="query")
     @blp.response(200, UserPageSchema)
-    def get(self):
-        """Every user with role, department and whether active"""
-        return Page(service.list_users(db.session))
+    def get(self, args):
+        """Users by name with role, department and whether active, a page at a time"""
+        return service.list_users(db.session, current_app.extensions["paginator"], **args)
 
     @require_scope("users:write")
     @blp.arguments(UserCreateSchema)

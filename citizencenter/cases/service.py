@@ -258,14 +258,6 @@ def listing_query(actor: Principal, *, columns: tuple | None = None,
     return query
 
 
-def text_matches(column, text: str):
-    """`column` holds `text`, in any letter case (`q` on the subject; trigram-indexed on
-    PostgreSQL)."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%") \
-        .replace("_", "\\_") + "%"
-    return column.ilike(pattern, escape="\\")
-
-
 def _apply_status(case: Case, status: CaseStatus, actor: Principal, session: Session) -> None:
     if status == case.status:
         return

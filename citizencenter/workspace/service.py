@@ -24,7 +24,7 @@ from citizencenter.cases.models import Case
 from citizencenter.channels.phone.models import Call
 from citizencenter.contacts import service as contacts
 from citizencenter.contacts.models import Contact
-from citizencenter.db import utcnow
+from citizencenter.db import text_matches, utcnow
 from citizencenter.errors import InvalidInput, NotFound
 from citizencenter.organisation.models import Category, Queue
 from citizencenter.pagination import InvalidCursor, Page, Paginator, following
@@ -281,7 +281,7 @@ def search(session: Session, actor: Principal, paginator: Paginator, text: str, 
     if len(text) > MAX_SEARCH:
         raise InvalidInput("q", f"At most {MAX_SEARCH} characters.")
     # Subject words find a confidential case only for those who may read it.
-    matches = [and_(cases.text_matches(Case.subject, text),
+    matches = [and_(text_matches(Case.subject, text),
                     confidentiality.content_visible(actor))]
     if REFERENCE.fullmatch(text):
         matches.append(Case.reference == text.upper())
@@ -300,7 +300,7 @@ def search(session: Session, actor: Principal, paginator: Paginator, text: str, 
 def _of_contacts(session: Session, text: str):
     """Cases of the contacts whose name holds `text`, or whose address or number it is
     (both normalised as the contacts service stores them)."""
-    who = [cases.text_matches(Contact.name, text)]
+    who = [text_matches(Contact.name, text)]
     if "@" in text:
         who.append(Contact.email == text.lower())
     with contextlib.suppress(ValueError):  # not a phone number

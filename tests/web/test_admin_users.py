@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 import redis
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from citizencenter import db
@@ -75,7 +76,7 @@ def test_a_new_user_chooses_a_password_by_the_mailed_link_and_is_signed_out_when
     assert page.get_by_role("heading", level=1).inner_text() == "Användare och API-nycklar"
     page.get_by_label("Namn", exact=True).fill(name)
     page.get_by_label("E-post").fill(address)
-    page.get_by_label("Roll").select_option(label="Guide")
+    page.get_by_label("Roll", exact=True).select_option(label="Guide")
     page.get_by_role("button", name="Skapa användare").click()
     page.get_by_role("status").filter(has_text="Användaren är skapad").wait_for()
     user_id = committed.scalar(select(User.id).where(User.email == address))
@@ -224,3 +225,45 @@ def test_guides_and_supervisors_are_refused(page, role):
     if role == "supervisor":  # guides are routing's; supervisors reach that page
         page.goto("/admin")
         assert page.get_by_role("link", name="Användare och API-nycklar").count() == 0
+
+
+def test_an_admin_finds_users_by_name_department_and_state_a_page_at_a_time(
+        admin_page, committed):
+    """Thousands of department staff: the list is searched and paged, never all shown."""
+    for n in range(30):
+        user = accounts.create_user(committed, f"sok{n:02d}@lund.example",
+                                    f"Örjan Åström {n:02d}", "department",
+                                    "tekniska" if n % 2 else "stadsbyggnad")
+        user.active = n != 7
+    committed.commit()
+    page = admin_page
+    page.goto("/admin/users")
+    page.get_by_label("Hitta användare").fill("örjan åst")
+    page.get_by_label("Visa förvaltning").select_option(label="Tekniska förvaltningen")
+    page.get_by_role("button", name="Visa användare").click()
+    table = page.get_by_role("table")
+    expect(table.get_by_role("rowheader")).to_have_count(15)
+    names = table.get_by_role("rowheader").all_inner_texts()
+    assert names == [f"Örjan Åström {n:02d}" for n in range(1, 30, 2)]
+    assert page.get_by_label("Hitta användare").input_value() == "örjan åst"
+    assert_accessible(page)
+    screenshot(page, "admin-users-search")
+
+    page.get_by_label("Visa förvaltning").select_option(label="Alla förvaltningar")
+    page.get_by_label("Visa konton").select_option(label="Avstängda")
+    page.get_by_role("button", name="Visa användare").click()
+    expect(table.get_by_role("rowheader")).to_have_text(["Örjan Åström 07"])
+
+    page.get_by_label("Visa konton").select_option(label="Alla konton")
+    page.get_by_role("button", name="Visa användare").click()
+    seen = table.get_by_role("rowheader").all_inner_texts()
+    assert len(seen) < 30  # a page, not everyone
+    page.get_by_role("link", name="Nästa sida").click()
+    seen += page.get_by_role("table").get_by_role("rowheader").all_inner_texts()
+    assert seen == [f"Örjan Åström {n:02d}" for n in range(30)]
+    page.get_by_role("link", name="Föregående").click()
+    assert page.get_by_role("table").get_by_role("rowheader").all_inner_texts() == seen[:25]
+
+    page.get_by_label("Hitta användare").fill("finns inte")
+    page.get_by_role("button", name="Visa användare").click()
+    expect(page.get_by_role("status")).to_contain_text("Ingen användare matchar sökningen.")

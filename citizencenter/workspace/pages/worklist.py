@@ -20,6 +20,7 @@ from citizencenter.routing import assignment
 from citizencenter.routing import presence as presence_service
 from citizencenter.web import PageBlueprint, current_principal, current_user, login_required
 from citizencenter.web.pages import NAV
+from citizencenter.web.paging import current_paging
 from citizencenter.workspace import live
 from citizencenter.workspace import service as workspace
 
@@ -31,7 +32,6 @@ LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 # thread soon; the browser reconnects when a stream ends.
 EVENTS_HEARTBEAT_S = 2
 EVENTS_MAX_S = 120
-MAX_TRAIL = 20  # "Föregående" remembers this many earlier pages
 
 
 @bp.app_template_filter("workspace_time")
@@ -62,15 +62,9 @@ def _choice(name: str, enum):
         raise InvalidInput(name, "Unknown value.") from None
 
 
-def _paging() -> dict:
-    """The cursor of this page and the trail of earlier pages' cursors ("" = the first)."""
-    trail = request.args.getlist("back")[-MAX_TRAIL:]
-    return {"cursor": request.args.get("cursor") or None, "trail": trail}
-
-
 def _worklist(template: str, *, claim_empty: bool = False, header: bool = True):
     status, channel = _choice("status", CaseStatus), _choice("channel", Channel)
-    paging = _paging()
+    paging = current_paging()
     page = workspace.worklist(db.session, current_principal(),
                               current_app.extensions["paginator"], status=status,
                               channel=channel, cursor=paging["cursor"])
@@ -120,7 +114,7 @@ def next_case():
 def search():
     """Cases by reference, name, phone number, e-mail address or subject words."""
     q = request.args.get("q", "")
-    paging = _paging()
+    paging = current_paging()
     page, error = None, None
     if q.strip():
         try:
