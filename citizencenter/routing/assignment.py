@@ -20,7 +20,7 @@ from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
-from citizencenter.cases import events
+from citizencenter.cases import confidentiality, events
 from citizencenter.cases.enums import CaseStatus, Priority
 from citizencenter.cases.models import Case
 from citizencenter.contacts import service as contacts
@@ -123,6 +123,12 @@ def protected_contacts(session: Session, contact_ids) -> set[int]:
 def permitted_user_ids(session: Session) -> set[int]:
     """The users granted the protected permission: only they take a protected contact's case."""
     return set(session.scalars(select(User.id).where(User.protected_access.is_(True))))
+
+
+def confidential_readers(session: Session) -> set[int]:
+    """The users who may read every confidential case: only they take one from a queue."""
+    return set(session.scalars(select(User.id).where(
+        User.role.in_(confidentiality.READS_EVERY_CASE))))
 
 
 def lock_case(session: Session, case_id: uuid.UUID, *, skip: bool) -> Case | None:
@@ -228,6 +234,7 @@ def try_assign(session: Session, case: Case, sticky_window: timedelta = STICKY_W
     # A protected contact's case goes only to a guide granted the protected permission.
     permitted = permitted_user_ids(session) \
         if protected_contacts(session, [case.contact_id]) else None
+    readers = confidential_readers(session) if case.confidential_at is not None else None
     outcome = Outcome()
     for _ in range(rounds):
         profiles = session.scalars(select(GuideProfile).where(
@@ -238,6 +245,8 @@ def try_assign(session: Session, case: Case, sticky_window: timedelta = STICKY_W
             reason = misfit(p, case.channel.value, need, case.queue_id, load[p.user_id], centre)
             if reason is None and permitted is not None and p.user_id not in permitted:
                 reason = "protected_identity"
+            if reason is None and readers is not None and p.user_id not in readers:
+                reason = "confidential"
             considered.append((p, {"user_id": p.user_id, "idle_since": p.idle_since.isoformat(),
                                    "fit": reason or "ok"}))
         outcome = Outcome(candidates=[entry for _, entry in considered])
@@ -308,6 +317,8 @@ def assign_batch(session: Session, cases: list[Case],
     sticky = sticky_guides(session, cases, sticky_window) if profiles else {}
     protected = protected_contacts(session, [c.contact_id for c in cases]) if profiles else set()
     permitted = permitted_user_ids(session) if protected else set()
+    readers = confidential_readers(session) \
+        if profiles and any(c.confidential_at is not None for c in cases) else set()
     # What the guides' ORM objects hold, read once (the loop below runs per case and
     # guide); a guide given a case is updated here as on the object.
     free = sorted((_Free(p, p.user_id, p.idle_since, p.idle_since.isoformat(), set(p.skills),
@@ -325,6 +336,9 @@ def assign_batch(session: Session, cases: list[Case],
                              f.load)
             if reason is None and case.contact_id in protected and f.user_id not in permitted:
                 reason = "protected_identity"
+            if reason is None and case.confidential_at is not None \
+                    and f.user_id not in readers:
+                reason = "confidential"
             candidates.append({"user_id": f.user_id, "idle_since": f.idle_iso,
                                "fit": reason or "ok"})
             chosen = chosen or (f if reason is None else None)
@@ -364,6 +378,8 @@ def _pull(session: Session, profile: GuideProfile, limit: int | None, actor: str
     # Without the protected permission a guide never takes a protected contact's case.
     hidden = () if user is not None and user.protected_access \
         else (contacts.unprotected(Case.contact_id),)
+    if user is None or user.role not in confidentiality.READS_EVERY_CASE:
+        hidden += (Case.confidential_at.is_(None),)  # nor a confidential one it could not read
     taken: list[Case] = []
     after = None  # keyset of the last row looked at: (priority order, waiting_since, id)
     while limit is None or len(taken) < limit:

@@ -2,16 +2,21 @@
 shows a case's subject or content, the marking itself, forwarding, search and the trail."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from citizencenter.accounts import service as accounts
 from citizencenter.accounts.models import User
 from citizencenter.audit.models import AuditEntry
+from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import CONFIDENTIAL_SUBJECT, Case
 from citizencenter.channels.email.models import EmailAttachment
-from citizencenter.organisation.models import Department
+from citizencenter.db import utcnow
+from citizencenter.organisation.models import Department, Queue
+from citizencenter.routing import assignment
+from citizencenter.routing.models import GuideProfile, Presence
 from citizencenter.workspace import case_view
 from citizencenter.workspace import service as workspace
 from tests.channels.email.helpers import citizen_mail
@@ -300,3 +305,49 @@ def test_forwarding_is_not_done_blind(client, session, callers, confidential):
     assert refused.get_json()["type"].endswith("/confidential-case")
     case = session.get(Case, uuid.UUID(confidential))
     assert (case.version, case.status, case.department_id) == before
+
+
+def test_routing_gives_a_waiting_confidential_case_only_to_those_who_may_read_it(
+        client, session, callers, confidential):
+    """Back in a queue (released, handed back), a confidential case is not handed to a
+    guide, who would read it as its assignee: neither pulled (Nästa ärende) nor pushed.
+    A supervisor who takes work gets it; with none free it waits."""
+    case_id = uuid.UUID(confidential)
+    guide = _user(session, "anna.lindqvist@lund.example")
+    supervisor = _user(session, "maria.svensson@lund.example")
+    session.execute(update(GuideProfile).values(presence=Presence.OFFLINE))
+    session.execute(update(Case).where(Case.id == case_id).values(
+        assignee_id=None, department_id=None, status=CaseStatus.OPEN, priority="urgent",
+        waiting_since=utcnow() - timedelta(hours=5),
+        queue_id=select(Queue.id).where(Queue.slug == "epost").scalar_subquery()))
+    for user, idle_h in ((guide, 3), (supervisor, 0)):
+        profile = session.get(GuideProfile, user.id) or GuideProfile(user_id=user.id)
+        profile.presence = Presence.AVAILABLE
+        profile.idle_since = utcnow() - timedelta(hours=idle_h)
+        profile.skills, profile.capacities = ["channel:email", "language:sv"], {"email": 5}
+        profile.queue_ids = []
+        session.add(profile)
+    session.commit()
+
+    claimed = client.post("/api/v1/routing/claim", headers=bearer(callers["guide"]))
+    assert claimed.status_code in (200, 204)
+    assert session.scalar(select(Case.assignee_id).where(Case.id == case_id)) is None
+    session.rollback()
+
+    case = assignment.lock_case(session, case_id, skip=False)
+    outcome = assignment.try_assign(session, case)
+    fits = {c["user_id"]: c["fit"] for c in outcome.candidates}
+    assert fits[guide.id] == "confidential"  # the longest idle, passed over
+    assert outcome.assigned_to == supervisor.id
+    session.rollback()
+    case = assignment.lock_case(session, case_id, skip=False)
+    assignment.assign_batch(session, [case])
+    assert case.assignee_id == supervisor.id
+    session.rollback()
+
+    session.get(GuideProfile, supervisor.id).presence = Presence.OFFLINE
+    session.commit()
+    case = assignment.lock_case(session, case_id, skip=False)
+    assert assignment.try_assign(session, case).assigned_to is None
+    session.rollback()
+    assert session.scalar(select(Case.assignee_id).where(Case.id == case_id)) is None
