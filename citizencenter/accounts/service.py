@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload, undefer
+from sqlalchemy.orm import Session, undefer
 
 from citizencenter import reference_cache
 from citizencenter.accounts.models import ApiToken, Department, Role, User
@@ -227,7 +227,7 @@ def list_users(session: Session, paginator: Paginator, *, q: str | None = None,
     """Users by name, a page at a time: those whose name or e-mail address holds `q`, of a
     role, of a department (its slug), active or not. A municipality's department staff
     run into the thousands; nobody scrolls through them."""
-    query = select(User).options(selectinload(User.department))
+    query = select(User)
     filters = {"view": "users"}
     if q and q.strip():
         q = q.strip()
