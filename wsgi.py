@@ -1,5 +1,5 @@
 """WSGI entry point: `gunicorn wsgi:app`."""
 
-from citizencenter import create_app
+from citizencenter import create_served_app
 
-app = create_app()
+app = create_served_app()

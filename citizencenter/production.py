@@ -11,7 +11,7 @@ from citizencenter.config import INSTANCE_DIR
 
 # gunicorn's factory syntax: nothing depends on the working directory (wsgi.py is not
 # installed by `pip install .`).
-WEB_APP = "citizencenter:create_app()"
+WEB_APP = "citizencenter:create_served_app()"
 ASTERISK_PATH = "/api/v1/integrations/calls/asterisk"
 # A dead worker's metrics files are marked (metrics/gunicorn_hooks.py).
 GUNICORN_SETTINGS = "python:citizencenter.metrics.gunicorn_hooks"

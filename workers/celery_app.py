@@ -2,10 +2,10 @@
 
 import pkgutil
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from kombu import Queue
 
-from citizencenter import create_app, db
+from citizencenter import create_app, db, settle_after_start
 from citizencenter.outbox import QUEUES, TASK_QUEUES
 from workers import logs, metrics, tasks
 from workers.schedule import beat_schedule
@@ -55,6 +55,9 @@ def make_celery(flask_app=None) -> Celery:
     celery.set_default()
     logs.connect(flask_app.config)
     metrics.connect()
+    # Each pool process, once forked with the app loaded (see settle_after_start).
+    signals.worker_process_init.connect(lambda **_: settle_after_start(), weak=False,
+                                        dispatch_uid="citizencenter.settle")
     flask_app.extensions["celery"] = celery
     return celery
 
