@@ -5,7 +5,7 @@ import logging
 from collections.abc import Iterable
 
 from flask import Flask, Response, json
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -163,6 +163,19 @@ def handle_stale(error: StaleDataError) -> Response:
                    "nothing was saved. Send the request again.", slug="conflict")
 
 
+def handle_database_error(error: DBAPIError) -> Response:
+    """A lost connection (a server restart or failover) is worth a retry: the pool has
+    replaced it by then. Any other database error is unexpected."""
+    if not error.connection_invalidated:
+        return handle_unexpected(error)
+    log.warning("the database connection was lost; answered 503")
+    _discard_changes()
+    return problem(503, "Service unavailable", "The connection to the database was lost and "
+                   "the request may not have been saved. Send it again (a POST with the same "
+                   "Idempotency-Key).", slug="database-connection-lost",
+                   headers={"Retry-After": "1"})
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error", exc_info=error)
     _discard_changes()
@@ -173,4 +186,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)
