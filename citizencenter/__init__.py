@@ -8,6 +8,7 @@ from citizencenter import db, errors, keys, logs, outbox, web
 from citizencenter.api import Api
 from citizencenter.config import Config, use_timezone, validate
 from citizencenter.contacts import service as contacts
+from citizencenter.json_output import JSONProvider
 from citizencenter.pagination import Paginator
 from citizencenter.privacy import service as privacy
 from citizencenter.proxies import TrustedProxies
@@ -16,6 +17,7 @@ from citizencenter.proxies import TrustedProxies
 def create_app(config: dict | type | None = None) -> Flask:
     """Build the web application from `Config`, overridden by `config`."""
     app = Flask(__name__, static_folder=None)
+    app.json = JSONProvider(app)
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

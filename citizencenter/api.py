@@ -65,6 +65,12 @@ def paginator() -> Paginator:
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = StrictParser()
 
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, with one instance of a schema class per route: webargs would
+        build one per request (a tenth of a millisecond and more, for nothing)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema,
+                                 *args, **kwargs)
+
 
 class Api(SmorestApi):
     ERROR_SCHEMA = openapi.ProblemSchema

@@ -281,5 +281,4 @@ class Config:
             "citizen service centre. Errors are RFC 9457 application/problem+json."
         },
     }
-    JSON_SORT_KEYS = False
     TESTING = False

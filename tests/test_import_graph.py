@@ -20,7 +20,7 @@ ORDER = (
      "swedish"),  # Swedish folding, stems and highlighting for every full-text search
     ("settings",),  # the typed settings config.Config declares
     ("config", "errors", "outbox", "reference_cache"),
-    ("json_input", "openapi", "pagination", "idempotency", "production", "backups"),
+    ("json_input", "json_output", "openapi", "pagination", "idempotency", "production", "backups"),
     ("api",),
     ("audit",),  # the trail every domain writes to, accounts too
     ("accounts", "contacts", "privacy"),  # privacy: masks and seals what cases store

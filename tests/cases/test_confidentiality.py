@@ -94,8 +94,10 @@ def test_the_api_shows_the_content_only_to_those_who_may_see_it(client, session,
         "reveal": client.post(f"{case_url}/identity-numbers/reveal", headers=headers,
                               json={"reason": "Kontroll av anmälan"}),
     }
-    for answer in answers.values():
-        assert SECRET not in answer.get_data(as_text=True)
+    for view, answer in answers.items():
+        # The content is the conversation's, shown only there and only to those who may.
+        if not (view == "messages" and SEES.get(caller)):
+            assert SECRET not in answer.get_data(as_text=True), view
     listed = [c for c in answers["list"].get_json()["items"] if c["id"] == confidential]
     found = [c["id"] for c in answers["q"].get_json()["items"]]
     numbered = [c["id"] for c in answers["by_number"].get_json()["items"]]
