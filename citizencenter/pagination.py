@@ -70,7 +70,8 @@ class Paginator:
             query = query.where(following(keys, directions, after))
         order = [k.desc() if down else k.asc() for k, down in zip(keys, directions, strict=True)]
         query = query.order_by(*order).limit(limit + 1)
-        result = session.execute(query) if as_rows else session.scalars(query)
+        # Rows straight from the connection: the ORM's execution would only wrap them.
+        result = session.connection().execute(query) if as_rows else session.scalars(query)
         rows = list(result.unique())
         next_cursor = None
         if len(rows) > limit:

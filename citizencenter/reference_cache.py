@@ -68,11 +68,17 @@ def new_version() -> str:
     return uuid.uuid4().hex
 
 
+_READ_VERSION = select(ReferenceVersion.version)
+
+
 def current_version(session: Session) -> str | None:
     """The reference data's version as this transaction sees it (read once per transaction)."""
     version = session.info.get(_VERSION)
     if version is None:
-        version = session.info[_VERSION] = session.scalar(select(ReferenceVersion.version))
+        # On the session's connection, without the ORM's execution (a third of the CPU of
+        # a read every request makes): nothing here needs a flush or loads an object.
+        version = session.info[_VERSION] = session.connection().execute(
+            _READ_VERSION).scalar()
     return version
 
 
