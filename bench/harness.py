@@ -84,8 +84,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per gunicorn worker; above 1 uses gthread (default 1)")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="alternate baseline and app this many times; the best run of "
-                             "each counts (default 1)")
+                        help="alternate baseline and app (the listing: its floor and app) "
+                             "this many times; the best run of each counts (default 1)")
     parser.add_argument("--route-timeout", type=float, default=300.0,
                         help="seconds to wait for the worker to route every case (default 300)")
     parser.add_argument("--celery-concurrency", type=int, default=2,
@@ -372,7 +372,7 @@ def run_calls(run: PartRun) -> dict:
 def run_listing(run: PartRun) -> dict:
     s = run.services
     return listing.run_listing(run.args, run.stack, s.engine, run.wrk, s.app_base, s.app_child,
-                               s.token, run.scratch, run.problems)
+                               s.token, run.scratch, run.problems, s.env, run.settings)
 
 
 def run_pages(run: PartRun) -> dict:
