@@ -102,6 +102,8 @@ def arguments(description: str) -> argparse.ArgumentParser:
                                                                  DEFAULT_URL))
     parser.add_argument("--top", type=int, default=25,
                         help="functions of the cProfile run to print (0: no profile run)")
+    parser.add_argument("--sort", default="cumulative",
+                        help="cProfile order (default cumulative; tottime for own time)")
     parser.add_argument("--output", help="write the figures as JSON to this file")
     parser.add_argument("--show-sql", action="store_true",
                         help="print the statements of one request first")
@@ -138,7 +140,7 @@ def measure(engine, post, args) -> dict:
         for _ in range(args.requests):
             post()
         profiler.disable()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
     figures = {
         "requests": args.requests,
         "statements_per_request": statistics.mean(per_request),
