@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, true, union, update
 from sqlalchemy.orm import Session, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from citizencenter import outbox
+from citizencenter import outbox, reference_cache
 from citizencenter.accounts.models import Department, User
 from citizencenter.accounts.service import SYSTEM
 from citizencenter.audit import service as audit
@@ -98,9 +98,12 @@ class _Batch:
     def __init__(self, session: Session, now):
         self.session, self.now = session, now
         self.rules = rules.current_rules(session)
-        self.queues = dict(session.execute(select(Queue.slug, Queue.id)).all())
-        self.defaults = dict(session.execute(select(ChannelDefaultQueue.channel,
-                                                    ChannelDefaultQueue.queue_id)).all())
+        # Kept per process (`reference_cache`): a batch is often one or two cases.
+        self.queues = reference_cache.cached(session, "routing: queue ids by slug", lambda: dict(
+            session.execute(select(Queue.slug, Queue.id)).all()))
+        self.defaults = reference_cache.cached(session, "routing: default queue ids", lambda: dict(
+            session.execute(select(ChannelDefaultQueue.channel, ChannelDefaultQueue.queue_id))
+            .all()))
         self._deadlines: dict = {}
         # The batch's routing decisions and audit entries, inserted together (`write`).
         self.decisions: list[dict] = []
