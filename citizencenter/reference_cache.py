@@ -1,10 +1,11 @@
 """Reference data kept per process, checked against one version row per transaction.
 
 Users, tokens, departments, queues, categories, service points, SLA policies and
-calendars change a few times a week and are read by every request. Each process keeps
-what it read of them, valid while the `reference_version` row holds the version it was
-read under. Any change to those tables through the ORM (unit of work or bulk statement)
-writes a new random version in the same transaction (`_note_changes` below), so:
+calendars, routing rules and queue policies change a few times a week and are read by
+every request or routing batch. Each process keeps what it read of them, valid while the
+`reference_version` row holds the version it was read under. Any change to those tables
+through the ORM (unit of work or bulk statement) writes a new random version in the same
+transaction (`_note_changes` below), so:
 
 - the new version is visible to every process exactly when the change is: a request
   that starts after the commit reads it and drops what its process kept; none can see
@@ -37,7 +38,8 @@ from citizencenter.db import Base
 # Tables whose rows are kept: a change to any of them changes the version.
 REFERENCE_TABLES = frozenset({
     "users", "api_tokens", "departments", "queues", "categories", "channel_default_queues",
-    "service_points", "sla_policies", "sla_calendars", "sla_calendar_versions"})
+    "service_points", "sla_policies", "sla_calendars", "sla_calendar_versions",
+    "routing_rules", "routing_rule_versions", "queue_policies"})
 MAX_ENTRIES = 10_000  # per process; beyond it, lookups go to the database
 _VERSION = "reference_version"  # session.info: the version this transaction read
 _WRITTEN = "reference_written"  # session.info: this transaction changed reference data

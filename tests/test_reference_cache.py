@@ -273,3 +273,41 @@ def test_every_reference_table_is_a_table_of_the_models():
     load_all()
     assert set(Base.metadata.tables) >= reference_cache.REFERENCE_TABLES
     assert SlaPolicy.__tablename__ in reference_cache.REFERENCE_TABLES
+
+
+def test_routing_in_one_process_follows_a_rule_added_in_another(two):
+    """The worker keeps the live rules and queue policies by version: a rule a supervisor
+    adds routes the next case at once."""
+    from citizencenter.cases import service as cases
+    from citizencenter.organisation.models import Queue
+    from citizencenter.routing import rules
+    from citizencenter.routing import service as routing
+
+    worker, web = two
+
+    def open_case(subject: str) -> Case:
+        case = cases.open_case(web, accounts.SYSTEM, channel=Channel.WEBFORM, subject=subject,
+                               description="Hej! Får jag bygga en altan?",
+                               contact={"email": "altan@example.se"})
+        web.commit()
+        return case
+
+    besok = web.scalar(select(Queue.id).where(Queue.slug == "besok"))
+    web.rollback()
+    first = open_case("Altan vid sjön")
+    routing.route_pending(worker)  # keeps the rules and policies of this version
+    assert worker.get(Case, first.id).queue_id != besok
+    worker.rollback()
+    rule = rules.create_rule(web, accounts.SYSTEM, {
+        "name": "Altaner till besöken", "position": 1, "conditions": {"keywords": ["altan"]},
+        "actions": {"queue": "besok"}})
+    web.commit()
+    try:
+        second = open_case("Altan vid vägen")
+        routing.route_pending(worker)
+        routed = worker.get(Case, second.id)
+        assert (routed.queue_id, routed.routing_rule_version_id) == (besok, rule.id)
+        worker.rollback()
+    finally:
+        rules.retire_rule(web, accounts.SYSTEM, rule.rule_id)
+        web.commit()

@@ -79,9 +79,13 @@ def set_policy(session: Session, actor: Principal, slug: str, data: dict
     return queue, policy
 
 
-def deadline(session: Session, queue_id: int | None, since: datetime) -> datetime | None:
-    """When a case entering this queue at `since` escalates, if ever."""
-    policy = session.get(QueuePolicy, queue_id) if queue_id is not None else None
+def deadline(session: Session, queue_id: int | None, since: datetime,
+             policies: dict[int, QueuePolicy] | None = None) -> datetime | None:
+    """When a case entering this queue at `since` escalates, if ever (`policies`: every
+    queue's, when the caller has them)."""
+    if queue_id is None:
+        return None
+    policy = session.get(QueuePolicy, queue_id) if policies is None else policies.get(queue_id)
     if policy is None or not policy.timeout_s or not (
             policy.overflow_queue_id or policy.raise_priority):
         return None

@@ -23,7 +23,7 @@ from citizencenter.db import is_postgresql, utcnow
 from citizencenter.errors import InvalidInput
 from citizencenter.organisation.models import ChannelDefaultQueue, Queue, ServicePoint
 from citizencenter.routing import assignment, decisions, escalation, forwarding, rules, text
-from citizencenter.routing.models import GuideProfile, Presence, RoutingDecision
+from citizencenter.routing.models import GuideProfile, Presence, QueuePolicy, RoutingDecision
 from citizencenter.routing.presence import split_skills, takes_work
 from citizencenter.sla import service as sla_service
 
@@ -93,12 +93,17 @@ def _first_bodies(session: Session, case_ids: list[uuid.UUID]) -> dict[uuid.UUID
 
 
 class _Batch:
-    """What placing a batch of cases reads once: rules, queues, escalation deadlines."""
+    """What placing a batch of cases reads once: rules, queues, escalation deadlines (the
+    reference data from each process's `reference_cache`: a batch is often one case)."""
 
     def __init__(self, session: Session, now):
         self.session, self.now = session, now
-        self.rules = rules.current_rules(session)
-        # Kept per process (`reference_cache`): a batch is often one or two cases.
+        self.rules = reference_cache.cached(session, "routing: live rules",
+                                            lambda: rules.current_rules(session), rows=True,
+                                            relations=())
+        self.policies = {policy.queue_id: policy for policy in reference_cache.cached(
+            session, "routing: queue policies",
+            lambda: list(session.scalars(select(QueuePolicy))), rows=True, relations=())}
         self.queues = reference_cache.cached(session, "routing: queue ids by slug", lambda: dict(
             session.execute(select(Queue.slug, Queue.id)).all()))
         self.defaults = reference_cache.cached(session, "routing: default queue ids", lambda: dict(
@@ -115,7 +120,8 @@ class _Batch:
 
     def deadline(self, queue_id: int | None):
         if queue_id not in self._deadlines:
-            self._deadlines[queue_id] = escalation.deadline(self.session, queue_id, self.now)
+            self._deadlines[queue_id] = escalation.deadline(self.session, queue_id, self.now,
+                                                            self.policies)
         return self._deadlines[queue_id]
 
 
