@@ -88,12 +88,14 @@ def seed(engine: Engine, cases: int, contacts: int | None = None, *,
         conn.execute(text("SELECT setval(pg_get_serial_sequence('contacts', 'id'), "
                           "(SELECT max(id) FROM contacts))"))
         # Cases every ~5 minutes back from now; references in a year of their own so they
-        # never meet the counter the API draws from.
+        # never meet the counter the API draws from. Routed, their timers started (marked
+        # only: they have none), so that reconciliation does not take the last day's for
+        # lost intake and start timers for them in the middle of a measured load.
         conn.execute(text(
             "INSERT INTO cases (id, reference, channel, kind, status, priority, subject, "
             "  category_id, contact_id, queue_id, received_at, routed_at, first_response_at, "
             "  resolved_at, closed_at, resolved_at_first_contact, required_skills, "
-            "  updated_at, version) "
+            "  updated_at, version, sla_started_at) "
             "SELECT gen_random_uuid(), 'MC-2001-' || lpad(n::text, 6, '0'), "
             f"  ({_pg_array(CHANNELS)})[1 + n % {len(CHANNELS)}], 'inquiry', status, "
             f"  ({_pg_array(PRIORITIES)})[1 + (n / 7) % {len(PRIORITIES)}], "
@@ -107,7 +109,7 @@ def seed(engine: Engine, cases: int, contacts: int | None = None, *,
             "  CASE WHEN status <> 'new' THEN received + interval '3 hours' END, "
             "  CASE WHEN status IN ('resolved', 'closed') THEN received + interval '1 day' END, "
             "  CASE WHEN status = 'closed' THEN received + interval '8 days' END, "
-            "  n % 3 = 0, '[]', received, 1 "
+            "  n % 3 = 0, '[]', received, 1, received + interval '2 seconds' "
             "FROM (SELECT n, now() - n * interval '5 minutes' - interval '1 hour' AS received, "
             f"            ({_pg_array(STATUSES)})[1 + (n * 13) % {len(STATUSES)}] AS status "
             "      FROM generate_series(1, :count) AS n) AS g"),
