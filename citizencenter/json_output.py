@@ -14,19 +14,18 @@ class JSONProvider(DefaultJSONProvider):
     """Non-ASCII text is written as UTF-8 rather than as \\u escapes: the same JSON."""
 
     def dumps(self, obj, **kwargs) -> str:
-        return self._encode(obj, kwargs).decode()
+        if kwargs:  # indent, separators, another default: Flask's
+            return super().dumps(obj, **kwargs)
+        return self._encode(obj).decode()
 
     def response(self, *args, **kwargs):
+        if not (self.compact or (self.compact is None and not self._app.debug)):
+            return super().response(*args, **kwargs)  # indented, for debugging
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(self._encode(obj, {}) + b"\n", mimetype=self.mimetype)
+        return self._app.response_class(self._encode(obj) + b"\n", mimetype=self.mimetype)
 
-    def _encode(self, obj, kwargs: dict) -> bytes:
-        if kwargs or not self._compact():  # indent, separators, another default: Flask's
-            return super().dumps(obj, **kwargs).encode()
+    def _encode(self, obj) -> bytes:
         try:
             return orjson.dumps(obj, default=self.default, option=_OPTIONS)
         except TypeError:  # what orjson cannot write (an integer beyond 64 bits): Flask's
             return super().dumps(obj).encode()
-
-    def _compact(self) -> bool:
-        return self.compact or (self.compact is None and not self._app.debug)

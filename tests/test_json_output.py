@@ -48,3 +48,10 @@ def test_what_orjson_cannot_write_falls_back_to_flasks_encoder(app):
     huge = {"n": 2**70, "list": [1]}
     assert json.loads(app.json.dumps(huge)) == huge
     assert app.json.dumps({"b": 1, "a": 2}, indent=2) == '{\n  "a": 2,\n  "b": 1\n}'
+
+
+def test_a_debugging_app_answers_indented_as_flask_does(app, monkeypatch):
+    monkeypatch.setattr(app, "debug", True)
+    with app.app_context():
+        response = app.json.response({"b": "å", "a": 1})
+    assert response.get_data(as_text=True) == '{\n  "a": 1,\n  "b": "\\u00e5"\n}\n'
