@@ -121,7 +121,7 @@ def main() -> None:
             profiler.enable()
             routing.route_pending(session, batch_size=args.batch)
             profiler.disable()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         db.session.remove()
     print(out.getvalue())
     for name in ("cases", "batches", "batch_size", "cases_per_s", "statements_per_batch",
