@@ -91,19 +91,21 @@ EXPECTED = {
 }
 
 
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
 @pytest.mark.parametrize("caller", sorted(EXPECTED))
 def test_a_search_finds_what_the_caller_may_see_and_nothing_more(client, callers, world,
-                                                                 caller):
+                                                                 caller, sort):
     headers = bearer(callers[caller])
     names = {world[name]: name for name in ("centre", "forwarded", "confidential",
                                             "protected")}
-    response = client.get("/api/v1/cases", query_string={"q": world["tag"]}, headers=headers)
+    response = client.get("/api/v1/cases", query_string={"q": world["tag"], "sort": sort},
+                          headers=headers)
     assert response.status_code == 200, response.get_json()
     found = {names[item["id"]] for item in response.get_json()["items"]}
     assert found == EXPECTED[caller]
     # The confidential case's words: found (with a snippet) only by those who may read it.
-    response = client.get("/api/v1/cases", query_string={"q": f"hemlighetsordet {world['tag']}"},
-                          headers=headers)
+    response = client.get("/api/v1/cases", headers=headers, query_string={
+        "q": f"hemlighetsordet {world['tag']}", "sort": sort})
     items = response.get_json()["items"]
     if "confidential" in EXPECTED[caller]:
         assert [item["id"] for item in items] == [world["confidential"]]

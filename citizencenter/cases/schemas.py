@@ -10,6 +10,7 @@ from citizencenter.pagination import PageArgsSchema, page_schema
 from citizencenter.privacy import detection
 
 MAX_BODY = 50_000
+LIST_ORDERS = ("newest", "relevance")  # of GET /api/v1/cases (`cases.service.list_cases`)
 # Keys the system writes into a message's channel_metadata; clients may not forge them
 # (a client-set "auto" would stop a guide's reply from counting as the first response).
 SYSTEM_METADATA_KEYS = frozenset({
@@ -219,16 +220,26 @@ class CaseQueryArgsSchema(PageArgsSchema):
     assignee = checked.Id()
     received_from = checked.AwareDateTime()
     received_to = checked.AwareDateTime()
-    q = checked.SingleLine(validate=validate.Length(min=1, max=200),
-                      metadata={"description": "Text to find in the subject."})
+    q = checked.SingleLine(validate=validate.Length(min=1, max=200), metadata={
+        "description": "Words to find in the subject, messages and notes (Swedish "
+                       "full-text search)."})
     diarienummer = Diarienummer(metadata={
         "description": "The cases registered under this diarienummer (exact)."})
+    sort = fields.String(validate=validate.OneOf(LIST_ORDERS), metadata={
+        "description": "newest (the default without q) or relevance (the default with q: "
+                       "the best of a search's newest 300 matches first). A search sorted "
+                       "by newest pages through every match."})
 
     @ma.validates_schema
     def range_in_order(self, data, **kwargs):
         if data.get("received_from") and data.get("received_to") \
                 and data["received_from"] > data["received_to"]:
             raise ma.ValidationError("received_from is after received_to.", "received_from")
+
+    @ma.validates_schema
+    def relevance_of_a_search(self, data, **kwargs):
+        if data.get("sort") == "relevance" and "q" not in data:
+            raise ma.ValidationError("Relevance orders a search: give q as well.", "sort")
 
 
 class MessageCreateSchema(ma.Schema):

@@ -144,41 +144,62 @@ def read_case(session: Session, actor: Principal, case_id: uuid.UUID) -> Case:
 
 def list_cases(session: Session, actor: Principal, paginator: Paginator, *,
                limit: int | None = None, cursor: str | None = None, **filters) -> tuple:
-    """Page through cases, newest first.
+    """Page through cases, newest first; a search (`q`) most relevant first, unless
+    `sort` is "newest".
 
     Not audited row by row (a page is up to 100 subject lines): opening a case is.
     The page holds rows of `LIST_COLUMNS` (what a list item shows), not `Case` objects.
     """
     dialect = session.get_bind().dialect.name
-    query = listing_query(actor, columns=LIST_COLUMNS, dialect=dialect, **filters)
     if "q" not in filters:
         return paginator.page(
-            session, query, (Case.received_at, Case.id),
-            to_key=lambda c: [c.received_at.isoformat(), str(c.id)],
-            from_key=lambda k: (datetime.fromisoformat(k[0]), uuid.UUID(k[1])),
+            session, listing_query(actor, columns=LIST_COLUMNS, dialect=dialect, **filters),
+            (Case.received_at, Case.id), to_key=_newest_key, from_key=_from_newest_key,
             filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor,
             as_rows=True)
-    # Text search: the most relevant first, each case with where it matched.
+    # Text search, each case with where it matched.
     words = search.query_words(filters["q"])
+    protected = None
     if dialect == "postgresql":
         # The protected contacts read first, as a list: the planner then weighs the access
         # clause right (a NOT IN subquery it guesses at half the cases).
         protected = None if actor.sees_protected else \
             session.scalars(contacts.protected_ids()).all()
         search.plan_for_search(session)
+    if filters.get("sort") == "newest":
+        # The queue's own order, through every match: a guide narrowing their queue.
+        page = paginator.page(
+            session, listing_query(actor, columns=LIST_COLUMNS, protected=protected,
+                                   dialect=dialect, **filters),
+            (Case.received_at, Case.id), to_key=_newest_key, from_key=_from_newest_key,
+            filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor,
+            as_rows=True)
+        return search.SearchPage(page.items, page.next_cursor,
+                                 search.snippets(session, words, page.items))
+    # The most relevant first.
+    if dialect == "postgresql":
         query, rank = search.ranked(session, listing_query(
             actor, columns=LIST_COLUMNS, protected=protected,
             **{k: v for k, v in filters.items() if k != "q"})
             .where(confidentiality.content_visible(actor)), words)
     else:
+        query = listing_query(actor, columns=LIST_COLUMNS, dialect=dialect, **filters)
         _, rank = search.matching(dialect, words)
     page = paginator.page(
         session, query.add_columns(rank), (rank, Case.received_at, Case.id),
-        to_key=lambda c: [c[-1], c.received_at.isoformat(), str(c.id)],
-        from_key=lambda k: (float(k[0]), datetime.fromisoformat(k[1]), uuid.UUID(k[2])),
+        to_key=lambda c: [c[-1], *_newest_key(c)],
+        from_key=lambda k: (float(k[0]), *_from_newest_key(k[1:])),
         filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor, as_rows=True)
     return search.SearchPage([tuple(row)[:len(LIST_COLUMNS)] for row in page.items],
                              page.next_cursor, search.snippets(session, words, page.items))
+
+
+def _newest_key(case) -> list:
+    return [case.received_at.isoformat(), str(case.id)]
+
+
+def _from_newest_key(key) -> tuple:
+    return datetime.fromisoformat(key[0]), uuid.UUID(key[1])
 
 
 def _related(column, key, label: str):

@@ -38,7 +38,7 @@ class Cases(MethodView):
     @blp.arguments(CaseQueryArgsSchema, location="query")
     @blp.response(200, CasePageSchema)
     def get(self, args):
-        """List cases, newest first"""
+        """List cases, newest first (a search most relevant first, unless sort=newest)"""
         # The answer CasePageSchema documents, dumped without marshmallow's per-row work.
         page = service.list_cases(db.session, current_principal(), paginator(), **args)
         return jsonify(dump_case_page(page))

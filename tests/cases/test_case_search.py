@@ -113,6 +113,54 @@ def test_the_ranked_list_pages_with_a_cursor(client, tokens):
     assert sorted(seen) == sorted(made)
 
 
+def test_a_search_sorted_by_newest_pages_through_every_match_newest_first(client, tokens,
+                                                                        monkeypatch):
+    """Relevance orders a search's newest matches only (PostgreSQL, `RANK_CANDIDATES`);
+    sorted by newest, a search is the list's own order through every match."""
+    from citizencenter.cases import search
+
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 2)
+    token, tag = tokens["supervisor"], _tag()
+    # The older the case, the better its match (in the subject, not in a note), so
+    # relevance's order is not the newest-first one.
+    made = []
+    for n in range(5):
+        if n < 2:
+            made.append(create_case(client, token, subject=f"Parkeringstillstånd {n} {tag}",
+                                    description="Ett samtal.")["id"])
+        else:
+            made.append(create_case(client, token, subject=f"Fråga {n}",
+                                    description="Ett samtal.")["id"])
+            _note(client, token, made[-1], f"Parkeringstillstånd {tag}")
+    create_case(client, token, subject=f"Bygglov {tag}")  # the tag alone: not a match
+    seen, cursor = [], None
+    while True:
+        page = _search(client, token, f"parkering {tag}", sort="newest", limit=2,
+                       **({"cursor": cursor} if cursor else {}))
+        assert len(page["items"]) <= 2
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert [item["id"] for item in seen] == made[::-1]
+    assert [item["match"]["in"] for item in seen] == ["note"] * 3 + ["subject"] * 2
+    assert all("<mark>Parkeringstillstånd</mark>" in item["match"]["snippet"] for item in seen)
+    relevant = _search(client, token, f"parkering {tag}", limit=5)["items"]
+    assert [item["id"] for item in relevant] != made[::-1]
+
+
+def test_a_cursor_holds_to_the_order_it_was_made_for(client, tokens):
+    token, tag = tokens["supervisor"], _tag()
+    for n in range(3):
+        create_case(client, token, subject=f"Parkeringstillstånd {n} {tag}")
+    cursor = _search(client, token, f"parkering {tag}", sort="newest", limit=1)["next_cursor"]
+    response = client.get("/api/v1/cases", headers=bearer(token), query_string={
+        "q": f"parkering {tag}", "limit": 1, "cursor": cursor})
+    assert response.status_code == 400, response.get_json()
+    assert response.content_type == "application/problem+json"
+    assert "other filters" in response.get_json()["detail"]
+
+
 def test_the_snippet_is_escaped_html_with_the_matched_words_marked(client, tokens):
     token, tag = tokens["supervisor"], _tag()
     case = create_case(client, token, subject="Fråga", description=(
@@ -155,6 +203,20 @@ def test_bad_queries_are_refused_as_problems(client, tokens, query, field):
     assert response.content_type == "application/problem+json"
     problem = response.get_json()
     assert field in {error["field"].split(".")[0] for error in problem["errors"]}, problem
+
+
+@pytest.mark.parametrize("params", [
+    {"sort": "relevance"},  # relevance orders a search: without q there is none
+    {"sort": "oldest", "q": "bygglov"},
+    {"sort": "", "q": "bygglov"},
+])
+def test_a_bad_sort_is_refused_as_a_problem(client, tokens, params):
+    response = client.get("/api/v1/cases", query_string=params,
+                          headers=bearer(tokens["supervisor"]))
+    assert response.status_code == 422, response.get_json()
+    assert response.content_type == "application/problem+json"
+    problem = response.get_json()
+    assert "sort" in {error["field"].split(".")[0] for error in problem["errors"]}, problem
 
 
 def test_a_search_within_a_queue_and_status_follows_every_change_of_the_case(client, tokens,
