@@ -187,7 +187,7 @@ def run_pages(args: argparse.Namespace, stack, engine: Engine, wrk: str, app_bas
     print(f"bench: pages: seeding {args.pages_cases} cases with bulk SQL …", flush=True)
     seeded = listing.seed(engine, args.pages_cases)
     work = shape_work(engine)
-    listing.settle_after_seeding()
+    listing.settle_after_seeding(env)
     with engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
     password = set_password(cli_executable("citizencenter"), env, GUIDE_EMAIL)
