@@ -151,29 +151,24 @@ def list_cases(session: Session, actor: Principal, paginator: Paginator, *,
     The page holds rows of `LIST_COLUMNS` (what a list item shows), not `Case` objects.
     """
     dialect = session.get_bind().dialect.name
-    if "q" not in filters:
-        return paginator.page(
-            session, listing_query(actor, columns=LIST_COLUMNS, dialect=dialect, **filters),
-            (Case.received_at, Case.id), to_key=_newest_key, from_key=_from_newest_key,
-            filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor,
-            as_rows=True)
-    # Text search, each case with where it matched.
-    words = search.query_words(filters["q"])
+    words = search.query_words(filters["q"]) if "q" in filters else None
     protected = None
-    if dialect == "postgresql":
+    if words and dialect == "postgresql":
         # The protected contacts read first, as a list: the planner then weighs the access
         # clause right (a NOT IN subquery it guesses at half the cases).
         protected = None if actor.sees_protected else \
             session.scalars(contacts.protected_ids()).all()
         search.plan_for_search(session)
-    if filters.get("sort") == "newest":
-        # The queue's own order, through every match: a guide narrowing their queue.
+    if words is None or filters.get("sort") == "newest":
+        # A search in this order is the list narrowed: a guide's queue, through every match.
         page = paginator.page(
             session, listing_query(actor, columns=LIST_COLUMNS, protected=protected,
                                    dialect=dialect, **filters),
             (Case.received_at, Case.id), to_key=_newest_key, from_key=_from_newest_key,
             filters={"actor": actor.actor, **filters}, limit=limit, cursor=cursor,
             as_rows=True)
+        if words is None:
+            return page
         return search.SearchPage(page.items, page.next_cursor,
                                  search.snippets(session, words, page.items))
     # The most relevant first.
