@@ -48,6 +48,10 @@ class Case(Base):
         Index("ix_cases_waiting_queue", "queue_id", "status", "contact_id",
               postgresql_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL"),
               sqlite_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL")),
+        # What a guide holds: their open phone cases as routing/decide counts them, their
+        # load per channel, Mina ärenden. A guide's case history grows for years; these reads
+        # must only touch the cases of the statuses they ask for.
+        Index("ix_cases_assignee_status_channel", "assignee_id", "status", "channel"),
         # `?diarienummer=`: the few cases registered in the records system, looked up exactly.
         Index("ix_cases_diarienummer", "diarienummer",
               postgresql_where=text("diarienummer IS NOT NULL"),
@@ -68,7 +72,7 @@ class Case(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     routed_at: Mapped[datetime | None]
     # Set once, by whoever starts the case's SLA timers (the worker, after intake).
