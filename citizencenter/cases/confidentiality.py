@@ -86,6 +86,12 @@ def content_visible(actor: Principal):
     return or_(*allowed)
 
 
+def takeable(actor: Principal):
+    """A clause on `cases`: the waiting cases the caller may take from a queue. Routing
+    gives a confidential one only to those who read every confidential case."""
+    return true() if _sees_all(actor) else Case.confidential_at.is_(None)
+
+
 def shown_subject(actor: Principal):
     """The subject column as the caller is shown it (a list's `subject`)."""
     if _sees_all(actor):

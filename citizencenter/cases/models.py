@@ -44,8 +44,9 @@ class Case(Base):
               sqlite_where=text("status = 'resolved'")),
         # The workspace header's count of cases waiting in a guide's queues: an index-only
         # count of the waiting ones alone, not a walk over every case of those queues. The
-        # contact too: the count leaves out protected contacts' cases (cases.visible_cases).
-        Index("ix_cases_waiting_queue", "queue_id", "status", "contact_id",
+        # contact too: the count leaves out protected contacts' cases (cases.visible_cases);
+        # and the marking: a guide's leaves out confidential ones (confidentiality.takeable).
+        Index("ix_cases_waiting_queue", "queue_id", "status", "contact_id", "confidential_at",
               postgresql_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL"),
               sqlite_where=text("assignee_id IS NULL AND waiting_since IS NOT NULL")),
         # What a guide holds: their open phone cases as routing/decide counts them, their

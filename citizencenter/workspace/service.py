@@ -173,7 +173,8 @@ def _waiting(session: Session, actor: Principal):
         return and_(Case.assignee_id.is_(None), Case.status.in_(DEPARTMENT_ACTIVE))
     return and_(Case.assignee_id.is_(None), Case.waiting_since.is_not(None),
                 Case.status.in_(assignment.WAITING),
-                Case.queue_id.in_(_queue_ids(session, actor)))
+                Case.queue_id.in_(_queue_ids(session, actor)),
+                confidentiality.takeable(actor))
 
 
 def _mine(actor: Principal):

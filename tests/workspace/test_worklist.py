@@ -100,6 +100,26 @@ def test_the_waiting_count_is_what_waits_in_my_queues(session):
     assert workspace.waiting_count(session, principal(me)) == before + 2
 
 
+def test_a_guide_neither_counts_nor_lists_confidential_cases_they_cannot_take(session,
+                                                                              paginator):
+    """Routing gives a confidential case from a queue only to those who read every one."""
+    me = add_user(session, queues=["sociala-medier"])
+    supervisor = add_user(session, role="supervisor", queues=["sociala-medier"])
+    before = {user.id: workspace.waiting_count(session, principal(user))
+              for user in (me, supervisor)}
+    plain = _waiting(session, "sociala-medier", 5)
+    marked = _waiting(session, "sociala-medier", 6, confidential_at=utcnow(),
+                      confidential_reason="OSL 26 kap. 1 §")
+    session.commit()
+    assert workspace.waiting_count(session, principal(me)) == before[me.id] + 1
+    assert workspace.waiting_count(session, principal(supervisor)) == before[supervisor.id] + 2
+    listed = {item.case.id for item in workspace.worklist(session, principal(me), paginator).items}
+    assert plain in listed and marked not in listed
+    listed = {item.case.id
+              for item in workspace.worklist(session, principal(supervisor), paginator).items}
+    assert {plain, marked} <= listed
+
+
 def test_department_staff_see_only_their_departments_cases(session, paginator):
     staff = add_user(session, role="department", department="stadsbyggnad")
     colleague = add_user(session, role="department", department="stadsbyggnad")
