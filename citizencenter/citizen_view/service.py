@@ -27,7 +27,7 @@ from citizencenter import keys
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.audit.models import AuditEntry
-from citizencenter.cases import delivery
+from citizencenter.cases import confidentiality, delivery
 from citizencenter.cases import service as cases
 from citizencenter.cases.enums import CaseStatus, Direction
 from citizencenter.cases.models import Case, Message
@@ -163,8 +163,12 @@ def revoked_at(session: Session, case_id: uuid.UUID) -> datetime | None:
 
 
 def revoke(session: Session, actor: Principal, case_id: uuid.UUID) -> datetime:
-    """Refuse every link to the case issued until now (staff; audited)."""
+    """Refuse every link to the case issued until now (staff; audited).
+
+    On a confidential case only those who read it decide to cut the citizen off from it.
+    """
     case = cases.get_case(session, actor, case_id)
+    confidentiality.require_content(actor, case, "revoking the citizen's links")
     now = utcnow()
     revocation = session.get(CitizenLinkRevocation, case.id)
     if revocation is None:

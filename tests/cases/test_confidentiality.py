@@ -13,6 +13,7 @@ from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.enums import CaseStatus
 from citizencenter.cases.models import CONFIDENTIAL_SUBJECT, Case
 from citizencenter.channels.email.models import EmailAttachment
+from citizencenter.citizen_view.models import CitizenLinkRevocation
 from citizencenter.db import utcnow
 from citizencenter.organisation.models import Department, Queue
 from citizencenter.routing import assignment
@@ -307,6 +308,20 @@ def test_forwarding_is_not_done_blind(client, session, callers, confidential):
     assert refused.get_json()["type"].endswith("/confidential-case")
     case = session.get(Case, uuid.UUID(confidential))
     assert (case.version, case.status, case.department_id) == before
+
+
+def test_the_citizens_links_are_not_revoked_blind(client, session, callers, confidential):
+    """Cutting the citizen off from their case is a decision on it, for those who read it."""
+    url = f"/api/v1/cases/{confidential}/citizen-link/revoke"
+    refused = client.post(url, headers=bearer(callers["guide"]))
+    assert refused.status_code == 403, refused.get_json()
+    assert refused.get_json()["type"].endswith("/confidential-case")
+    assert session.get(CitizenLinkRevocation, uuid.UUID(confidential)) is None
+    assert session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "case.citizen_link_revoked",
+        AuditEntry.entity_id == confidential)) is None
+    assert client.post(url, headers=bearer(callers["assignee"])).status_code == 200
+    assert session.get(CitizenLinkRevocation, uuid.UUID(confidential)) is not None
 
 
 def test_routing_gives_a_waiting_confidential_case_only_to_those_who_may_read_it(
