@@ -59,14 +59,18 @@ def _assert_reads_open_cases_only(session, plan: str) -> None:
         assert f"{INDEX} (assignee_id=? AND status=?" in plan, plan
 
 
-def _guide_with_history(session, guide, closed: int = 30):
-    """The one free guide, with `closed` closed cases on each of phone and e-mail."""
+def _guide_with_history(session, guide, closed: int = 60, waiting: int = 200):
+    """The one free guide, with `closed` closed cases on each of phone and e-mail, and
+    `waiting` open cases of the queues held by nobody: the shape of a centre's data, on
+    which the planner's choice is the one it makes in service."""
     session.execute(update(GuideProfile).values(presence=Presence.OFFLINE))
     profile = guide(skills={}, capacities={"email": 5, "phone": 1})
     session.add(PbxAgent(agent_id="SIP/701", user_id=profile.user_id))
     for channel in ("phone", "email"):
         for _ in range(closed):
             add_case(session, channel=channel, status="closed", assignee_id=profile.user_id)
+        for _ in range(waiting // 2):
+            add_case(session, channel=channel, status="new")
     session.commit()
     return profile
 
@@ -93,8 +97,6 @@ def test_decide_counts_a_guides_open_phone_cases_from_the_index(session, guide):
 def test_routing_counts_a_guides_load_from_the_index(session, guide):
     profile = _guide_with_history(session, guide)
     add_case(session, channel="email", status="open", assignee_id=profile.user_id)
-    for _ in range(30):  # the queues' open cases, which are not theirs
-        add_case(session, channel="email", status="new")
     session.commit()
     loads = {}
     reads = _statements_on_cases(
