@@ -79,6 +79,39 @@ def prepare_guides(app, guides: int, per_guide: int) -> list[int]:
     return ids
 
 
+def seed_history(app, ids: list[int], per_guide: int) -> int:
+    """Give each guide `per_guide` closed phone and e-mail cases, as a year of work leaves
+    them, with one set-based INSERT; what counts a guide's open cases must not read these."""
+    from sqlalchemy import text
+
+    from citizencenter import db
+
+    if not ids or per_guide <= 0:
+        return 0
+    with app.app_context():
+        seeded = db.session.execute(text(
+            "INSERT INTO cases (id, reference, channel, kind, status, priority, subject, "
+            "  received_at, routed_at, first_response_at, resolved_at, closed_at, "
+            "  resolved_at_first_contact, required_skills, updated_at, version, "
+            "  sla_started_at, assignee_id) "
+            "SELECT gen_random_uuid(), 'MC-2000-' || lpad(((k - 1) * :per + i)::text, 7, '0'), "
+            "  (ARRAY['phone', 'email'])[1 + i % 2], 'inquiry', 'closed', 'normal', "
+            "  'Avslutat ärende', received, received, received + interval '1 hour', "
+            "  received + interval '1 day', received + interval '8 days', i % 3 = 0, "
+            "  '[]', received + interval '8 days', 1, received, guide "
+            "FROM unnest(CAST(:guides AS integer[])) WITH ORDINALITY AS u(guide, k), "
+            "     generate_series(1, :per) AS i, "
+            "     LATERAL (SELECT now() - interval '10 days' - i * interval '1 hour' "
+            "              AS received) AS r "
+            "ON CONFLICT (reference) DO NOTHING"),
+            {"guides": ids, "per": per_guide}).rowcount
+        db.session.commit()
+        db.session.execute(text("ANALYZE cases"))
+        db.session.commit()
+        db.session.remove()
+    return seeded
+
+
 def release_guides(app, ids: list[int]) -> None:
     from citizencenter import db
     from citizencenter.cases.enums import CaseStatus
@@ -86,7 +119,8 @@ def release_guides(app, ids: list[int]) -> None:
     from citizencenter.routing.models import GuideProfile, Presence
 
     with app.app_context():
-        db.session.query(Case).filter(Case.assignee_id.in_(ids)).update(
+        db.session.query(Case).filter(Case.assignee_id.in_(ids),
+                                      Case.status != CaseStatus.CLOSED).update(
             {"status": CaseStatus.CLOSED}, synchronize_session=False)
         db.session.query(GuideProfile).filter(GuideProfile.user_id.in_(ids)).update(
             {"presence": Presence.OFFLINE}, synchronize_session=False)
@@ -202,6 +236,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--guides", type=int, default=25)
+    parser.add_argument("--history", type=int, default=2000,
+                        help="closed cases each guide already holds, seeded with SQL "
+                             "(default 2000; 0: none)")
     parser.add_argument("--decide-requests", type=int, default=2000)
     parser.add_argument("--decide-concurrency", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300)
@@ -221,6 +258,7 @@ def main() -> None:
     client = Client(args.base_url, args.token)
     per_guide = min(50, -(-max(args.cases, args.backlog) // args.guides) + 2)
     guides = prepare_guides(app, args.guides, per_guide)
+    seed_history(app, guides, args.history)
     throughput = None
     try:
         case_ids, post_s = burst(client, args.cases, args.concurrency)
@@ -251,7 +289,7 @@ def main() -> None:
         row = figures[key]
         print(f"{name:<34}{row['p50']:>10}{row['p99']:>10}{row['max']:>10}")
     print(f"{args.cases} cases posted in {post_s:.1f}s with {args.concurrency} clients; "
-          f"{args.guides} guides × {per_guide} e-mails")
+          f"{args.guides} guides × {per_guide} e-mails, each with {args.history} closed cases")
     if throughput:
         print(f"routing throughput: {throughput['cases']} cases opened while the worker was "
               f"paused, all assigned {throughput['drain_seconds']} s after it continued: "
