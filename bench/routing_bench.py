@@ -105,7 +105,6 @@ def seed_history(app, ids: list[int], per_guide: int) -> int:
             "              AS received) AS r "
             "ON CONFLICT (reference) DO NOTHING"),
             {"guides": ids, "per": per_guide}).rowcount
-        db.session.commit()
         db.session.execute(text("ANALYZE cases"))
         db.session.commit()
         db.session.remove()
