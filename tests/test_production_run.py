@@ -216,3 +216,17 @@ def test_the_follower_and_the_imap_poller_run_only_where_configured(app):
         in procfile and "--token" not in procfile and "--secret" not in procfile
     # The Procfile at the top of the repository (plain `honcho start`) has the same lines.
     assert _names((ROOT / "Procfile").read_text()) == ["web", "worker", "calls", "beat"]
+
+
+def test_every_way_of_starting_the_web_process_serves_the_same_app():
+    # The served app settles what it loaded out of the collector's reach, and the hooks
+    # mark a dead worker's metrics; the Procfile and the systemd unit must not drift.
+    from citizencenter import production
+
+    web_line = next(line for line in (ROOT / "Procfile").read_text().splitlines()
+                    if line.startswith("web:"))
+    unit = (ROOT / "deploy" / "systemd" / "citizencenter-web.service").read_text()
+    for started in (web_line, unit):
+        assert production.WEB_APP in started
+        assert f"--config {production.GUNICORN_SETTINGS}" in started
+        assert f"--logger-class {production.GUNICORN_LOGGER}" in started
