@@ -28,7 +28,8 @@ def _check_database() -> str:
 
 # One client per URL: a new one per probe costs a connection and redis-py's package
 # metadata lookup (about 4 ms). A probe must not hang on a Redis that stopped answering,
-# hence timeouts of its own; a dropped connection is made again at the next probe.
+# hence timeouts of its own; a dropped connection is made again at the next probe. Named,
+# so that Redis's CLIENT LIST tells it from the app's other connections.
 _probes: dict[str, redis.Redis] = {}
 
 
@@ -38,7 +39,8 @@ def _check_redis() -> str:
         client = _probes.get(url)
         if client is None:
             client = _probes[url] = redis.Redis.from_url(
-                url, socket_connect_timeout=0.5, socket_timeout=0.5)
+                url, socket_connect_timeout=0.5, socket_timeout=0.5,
+                client_name="citizencenter-health")
         client.ping()
         return "ok"
     except redis.RedisError:

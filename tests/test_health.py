@@ -1,40 +1,31 @@
-"""The health probe against a real Redis that stops and starts again."""
+"""The health probe against the suite's real Redis, stopped and started again."""
 
 import time
 
 import redis
 
-from citizencenter import create_app
-from tests.conftest import TEST_SECRET_KEY, RedisServer
+
+def _probe_connections(url: str) -> list[str]:
+    clients = redis.Redis.from_url(url).client_list()
+    return [c["id"] for c in clients if c["name"] == "citizencenter-health"]
 
 
-def test_the_health_probe_keeps_one_redis_connection_and_sees_an_outage(
-        database_url, tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
+def test_the_health_probe_keeps_one_redis_connection_and_sees_an_outage(app, redis_server):
+    client = app.test_client()
+    assert client.get("/api/v1/health").get_json()["redis"] == "ok"
+    kept = _probe_connections(redis_server.url)
+    for _ in range(5):
+        assert client.get("/api/v1/health").get_json() == {
+            "status": "ok", "database": "ok", "redis": "ok"}
+    assert len(kept) == 1 and _probe_connections(redis_server.url) == kept
+
+    redis_server.stop()
     try:
-        client = create_app({"DATABASE_URL": database_url, "REDIS_URL": server.url,
-                             "SECRET_KEY": TEST_SECRET_KEY, "TESTING": True}).test_client()
-        stats = redis.Redis.from_url(server.url)
-
-        def connections() -> int:
-            return stats.info("stats")["total_connections_received"]
-
-        assert client.get("/api/v1/health").get_json()["redis"] == "ok"
-        before = connections()
-        for _ in range(5):
-            assert client.get("/api/v1/health").get_json() == {
-                "status": "ok", "database": "ok", "redis": "ok"}
-        assert connections() == before  # the probes reused their connection
-
-        server.stop()
         started = time.monotonic()
         response = client.get("/api/v1/health")
         assert (response.status_code, response.get_json()) == (
             200, {"status": "degraded", "database": "ok", "redis": "unavailable"})
         assert time.monotonic() - started < 5  # a dead Redis does not hang the probe
-
-        server.start()
-        assert client.get("/api/v1/health").get_json()["redis"] == "ok"
     finally:
-        server.stop()
+        redis_server.start()
+    assert client.get("/api/v1/health").get_json()["redis"] == "ok"
