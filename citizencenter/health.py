@@ -27,9 +27,9 @@ def _check_database() -> str:
 
 
 # One client per URL: a new one per probe costs a connection and redis-py's package
-# metadata lookup (about 4 ms). A probe must not hang on a Redis that stopped answering,
-# hence timeouts of its own; a dropped connection is made again at the next probe. Named,
-# so that Redis's CLIENT LIST tells it from the app's other connections.
+# metadata lookup, over half of the probe's time. A probe must not hang on a Redis that
+# stopped answering, hence timeouts of its own; a dropped connection is made again at the
+# next probe. Named, so that Redis's CLIENT LIST tells it from the app's other connections.
 _probes: dict[str, redis.Redis] = {}
 
 
