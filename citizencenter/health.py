@@ -4,7 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import text
 
-from citizencenter import db
+from citizencenter import db, redis_pool
 from citizencenter.api import Blueprint
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness")
@@ -26,22 +26,9 @@ def _check_database() -> str:
         return "unavailable"
 
 
-# One client per URL: a new one per probe costs a connection and redis-py's package
-# metadata lookup, over half of the probe's time. A probe must not hang on a Redis that
-# stopped answering, hence timeouts of its own; a dropped connection is made again at the
-# next probe. Named, so that Redis's CLIENT LIST tells it from the app's other connections.
-_probes: dict[str, redis.Redis] = {}
-
-
 def _check_redis() -> str:
-    url = current_app.config["REDIS_URL"]
     try:
-        client = _probes.get(url)
-        if client is None:
-            client = _probes[url] = redis.Redis.from_url(
-                url, socket_connect_timeout=0.5, socket_timeout=0.5,
-                client_name="citizencenter-health")
-        client.ping()
+        redis_pool.probe(current_app.config["REDIS_URL"]).ping()
         return "ok"
     except redis.RedisError:
         return "unavailable"
