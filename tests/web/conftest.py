@@ -122,6 +122,9 @@ def sign_in(page, role: str, password: str = PASSWORD):
     page.get_by_label("Lösenord").fill(password)
     page.get_by_role("button", name="Logga in").click()
     page.get_by_role("button", name="Logga ut").wait_for()
+    # The button is there once the HTML is parsed; htmx (deferred) binds the header's
+    # controls only by the load event, and a change made before that would be lost.
+    page.wait_for_load_state()
     return page
 
 

@@ -89,6 +89,9 @@ def test_the_status_control_sets_the_routing_presence(guide_page, committed):
     for label, presence in [("Upptagen", Presence.BUSY), ("Utloggad", Presence.OFFLINE)]:
         status.select_option(label=label)  # htmx posts it with the CSRF header
         guide_page.get_by_role("status").filter(has_text=label).wait_for(state="attached")
+        # htmx binds the swapped-in form when it settles, a moment after the swap: a change
+        # made before that would go unheard. htmx-added marks a form not yet bound.
+        guide_page.locator("#presence-form:not(.htmx-added)").wait_for()
         assert _profile_presence(USERS["guide"][0]) == presence
         status = guide_page.get_by_role("banner").get_by_label("Status")
         assert status.input_value() == presence.value
