@@ -12,6 +12,12 @@ class IntegrationSchema(ma.Schema):
     name = fields.String(attribute="integration.name")
     scopes = fields.List(fields.String())
     created_at = fields.DateTime(attribute="integration.created_at")
+    token_last_used_at = fields.DateTime(
+        attribute="integration.token.last_used_at", allow_none=True,
+        metadata={"description": "When its bearer token was last used (to the minute or so)"})
+    token_revoked_at = fields.DateTime(
+        attribute="integration.token.revoked_at", allow_none=True,
+        metadata={"description": "Set once its bearer token is revoked: its calls are refused"})
     rotated_at = fields.DateTime(attribute="integration.rotated_at", allow_none=True)
     previous_secret_valid_until = fields.DateTime(
         attribute="integration.previous_secret_valid_until", allow_none=True,

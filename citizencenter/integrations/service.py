@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from citizencenter import keys
 from citizencenter.accounts import service as accounts
+from citizencenter.accounts.models import ApiToken
 from citizencenter.accounts.service import Principal
 from citizencenter.audit import service as audit
 from citizencenter.db import delete_in_slices, utcnow
@@ -139,10 +140,13 @@ class IntegrationView:
 
 def list_integrations(session: Session, principal: Principal, *,
                       deliveries: int = 5) -> list[IntegrationView]:
-    """Every integration with its scopes, secret state, failures and last deliveries."""
+    """Every integration with its scopes, its token's last use, secret state, failures and
+    last deliveries."""
     principal.require("integrations:write")
     views = []
-    for integration in session.scalars(select(Integration).order_by(Integration.name)):
+    for integration in session.scalars(
+            select(Integration).order_by(Integration.name)
+            .options(joinedload(Integration.token).undefer(ApiToken.last_used_at))):
         recent = list(session.scalars(
             select(WebhookDelivery).where(WebhookDelivery.integration_id == integration.id)
             .order_by(WebhookDelivery.received_at.desc(), WebhookDelivery.id.desc())

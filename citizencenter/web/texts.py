@@ -1105,6 +1105,8 @@ SV.update({
     "integrations.systems_caption": "Integrationer med behörigheter, händelser och signaturer",
     "integrations.col.name": "Namn",
     "integrations.col.scopes": "Behörigheter",
+    "integrations.col.token": "Token",
+    "integrations.token_used": "Använd {at}",
     "integrations.col.events": "Senaste händelser",
     "integrations.col.failures": "Signaturfel",
     "integrations.col.secret": "Signeringshemlighet",

@@ -1,17 +1,19 @@
 """/admin/integrations in a real browser: an administrator rotates an integration's signing
 secret (the new one signs the next call event, the old one holds for the grace period), sees
-signature failures, sends a signed test event to a department's webhook through the outbox
-and a worker, and re-processes a quarantined e-mail into a case; guides and supervisors are
-refused."""
+signature failures and when its token was last used or revoked, sends a signed test event to
+a department's webhook through the outbox and a worker, and re-processes a quarantined e-mail
+into a case; guides and supervisors are refused."""
 
 import json
 import re
 import uuid
 
 import pytest
+import redis
 from sqlalchemy import select, text
 
 from citizencenter.accounts import service as accounts
+from citizencenter.accounts import token_uses
 from citizencenter.accounts.models import User
 from citizencenter.accounts.passwords import hash_password
 from citizencenter.audit.models import AuditEntry
@@ -70,7 +72,8 @@ def _post_event(page, live_server, token, secret, n):
 
 
 def test_a_secret_rotated_on_the_page_signs_the_next_event(app, admin_page, live_server,
-                                                           committed, admin_token):
+                                                           committed, admin_token,
+                                                           redis_server):
     page = admin_page
     name = f"växel-{uuid.uuid4().hex[:8]}"
     integration, token, old = integrations.create_integration(
@@ -81,7 +84,7 @@ def test_a_secret_rotated_on_the_page_signs_the_next_event(app, admin_page, live
     page.goto(PAGE)
     expect_heading(page)
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
-    assert "Inga" in row.inner_text()
+    assert "Inga" in row.inner_text() and "Inte använd" in row.inner_text()
     row.get_by_role("button", name=f"Byt hemlighet {name}").click()
     new = page.get_by_label("Ny hemlighet").input_value()
     assert new.startswith("whsec_") and new != old
@@ -93,16 +96,20 @@ def test_a_secret_rotated_on_the_page_signs_the_next_event(app, admin_page, live
     forged = _post_event(page, live_server, token, signatures.new_secret(), f"{id_}-3")
     assert forged.status == 403
 
+    with redis.Redis.from_url(redis_server.url, decode_responses=True) as notes:
+        token_uses.record(committed, notes)  # the beat task's work: the token's use is kept
     listed = page.request.get(live_server("/api/v1/integrations"),
                               headers=bearer(admin_token)).json()
     mine = next(i for i in listed if i["name"] == name)
     assert mine["signature_failures"] == 1 and mine["previous_secret_valid_until"]
     assert mine["deliveries"][0]["event_type"] == "call.queued"
+    assert mine["token_last_used_at"] and mine["token_revoked_at"] is None
 
     page.goto(PAGE)
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
     assert re.search(r"1 st, senast .*fel signatur", row.inner_text())
     assert "call.queued" in row.inner_text() and "Den förra gäller till" in row.inner_text()
+    assert "Använd " in row.inner_text() and "Inte använd" not in row.inner_text()
     entry = committed.scalar(select(AuditEntry).where(
         AuditEntry.action == "integration.secret_rotated",
         AuditEntry.entity_id == str(integration_id)))
@@ -111,6 +118,15 @@ def test_a_secret_rotated_on_the_page_signs_the_next_event(app, admin_page, live
     committed.rollback()
     assert_accessible(page)
     screenshot(page, "admin-integrations")
+
+    # A revoked token shows on its integration's row: the system's calls are refused now.
+    accounts.revoke_tokens_named(committed, f"integration {name}")
+    assert _post_event(page, live_server, token, new, f"{id_}-4").status == 401
+    page.reload()
+    assert "Återkallad " in row.inner_text()
+    listed = page.request.get(live_server("/api/v1/integrations"),
+                              headers=bearer(admin_token)).json()
+    assert next(i for i in listed if i["name"] == name)["token_revoked_at"]
 
 
 def test_a_new_integration_is_created_with_its_scopes_and_bad_input_is_explained(
