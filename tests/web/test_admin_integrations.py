@@ -15,7 +15,6 @@ from sqlalchemy import select, text
 from citizencenter.accounts import service as accounts
 from citizencenter.accounts import token_uses
 from citizencenter.accounts.models import User
-from citizencenter.accounts.passwords import hash_password
 from citizencenter.audit.models import AuditEntry
 from citizencenter.cases.models import Case
 from citizencenter.channels.email import quarantine
@@ -30,25 +29,11 @@ from tests.channels.email.helpers import citizen_mail
 from tests.channels.phone.helpers import signed_headers
 from tests.factories import bearer
 from tests.routing.conftest import WebhookReceiver
-from tests.web.conftest import PASSWORD, assert_accessible, screenshot, sign_in
+from tests.web.conftest import assert_accessible, screenshot, sign_in
 
 ADMIN = "admin@lund.example"
 PAGE = "/admin/integrations"
 EVENTS = "/api/v1/integrations/calls/events"
-
-
-@pytest.fixture
-def admin_page(page, engine, web_users):
-    """The demo administrator, signed in through the form."""
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE users SET password_hash = :h WHERE email = :e"),
-                     {"h": hash_password(PASSWORD), "e": ADMIN})
-    page.goto("/login")
-    page.get_by_label("E-post").fill(ADMIN)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.get_by_role("button", name="Logga ut").wait_for()
-    return page
 
 
 @pytest.fixture
